@@ -1,0 +1,192 @@
+"""The ``techbrief`` command: a thin adapter that turns library errors into one-line messages."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot import render
+from bot.config import ConfigError, Settings, load_settings
+from bot.console import console_lines, run_console, terminal_lines
+from bot.corpus import Corpus
+from bot.service import AnswerPage, Refusal, TechBrief, clean_text
+from retrieval.answer import Hit
+from retrieval.evaluate import EvaluationError, evaluate_beir
+from storage.errors import StorageError
+
+__all__ = ["main"]
+
+log = logging.getLogger("techbrief")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="techbrief",
+        description="Answers questions about Chinese tech from stored news articles. "
+        "Without a command: the Telegram bot when TELEGRAM_BOT_TOKEN is set, "
+        "else the console chat.",
+    )
+    parser.add_argument("--db", type=Path, help="database file (default: $TECHBRIEF_DB)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="run the bot (Telegram if a token is set, else console)")
+    commands.add_parser("chat", help="chat in the terminal (reads stdin when not a terminal)")
+    ask = commands.add_parser("ask", help="answer one question")
+    ask.add_argument("question", nargs="+", help="the question")
+    ask.add_argument("--json", action="store_true", help="machine-readable output")
+    ask.add_argument("-k", type=_positive, default=5, metavar="N", help="results to list (5)")
+    evaluate = commands.add_parser("eval", help="retrieval quality on a BEIR directory")
+    evaluate.add_argument("corpus_dir", type=Path, metavar="CORPUS_DIR")
+    evaluate.add_argument("--json", action="store_true", help="machine-readable output")
+    commands.add_parser("sources", help="list the sources of the stored articles")
+    return parser
+
+
+def _positive(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if not 1 <= value <= 50:
+        raise argparse.ArgumentTypeError("choose between 1 and 50")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="techbrief: %(levelname)s: %(message)s")
+    # Never die on output the terminal cannot encode (emoji on a C locale, say).
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except (ConfigError, StorageError, EvaluationError) as exc:
+        print(f"techbrief: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "eval":
+        return _eval(args.corpus_dir, as_json=args.json)
+    settings = load_settings()
+    if args.db is not None:
+        settings = _with_db(settings, args.db)
+    command = args.command or "run"
+    if command == "run" and settings.token:
+        # Not built yet (issue: Telegram bot); say so rather than pretend.
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN: the Telegram adapter is not in this build yet; "
+            "unset it to use the console chat"
+        )
+    corpus = Corpus.open(settings.db_path, datetime.now(UTC))
+    try:
+        service = TechBrief(corpus)
+        if command == "ask":
+            return _ask(service, " ".join(args.question), k=args.k, as_json=args.json)
+        if command == "sources":
+            print(render.sources_list(service.sources(), render.console_markup(ansi=False)))
+            return 0
+        return _chat(service)
+    finally:
+        corpus.close()
+
+
+def _with_db(settings: Settings, db: Path) -> Settings:
+    return replace(settings, db_path=db)
+
+
+def _chat(service: TechBrief) -> int:
+    if sys.stdin.isatty():
+        return run_console(
+            service, terminal_lines(), sys.stdout, ansi=sys.stdout.isatty(), greeting=True
+        )
+    return run_console(service, console_lines(sys.stdin.buffer), sys.stdout)
+
+
+def _ask(service: TechBrief, question: str, *, k: int, as_json: bool) -> int:
+    result = service.ask(question, k=k)
+    if isinstance(result, Refusal):
+        if as_json:
+            _print_json(
+                {
+                    "question": clean_text(question),
+                    "abstained": True,
+                    "sentence": None,
+                    "hits": [],
+                    "error": result.message,
+                }
+            )
+        else:
+            print(result.message)
+        return 1
+    if as_json:
+        hits = result.hits or result.weak
+        _print_json(
+            {
+                "question": result.question,
+                "abstained": result.abstained,
+                "sentence": None if result.abstained else result.hits[0].sentence.text,
+                "hits": [_hit_json(h) for h in hits[:k]],
+            }
+        )
+        return 0
+    page = AnswerPage(result)
+    markup = render.console_markup(sys.stdout.isatty())
+    print(render.answer_card(page, markup))
+    others = render.other_hits(page, markup, limit=k)
+    if others:
+        print(f"\nMore results:\n{others}")
+    return 0
+
+
+def _hit_json(hit: Hit) -> dict[str, Any]:
+    c = hit.candidate
+    return {
+        "passage_id": c.passage_id,
+        "text": c.text,
+        "score": c.score,
+        "title": c.title,
+        "publisher": c.publisher,
+        "url": c.url,
+        "published": c.published,
+        "heading": c.heading,
+        "sentence": hit.sentence.text,
+        "support": round(hit.support, 4),
+    }
+
+
+def _eval(directory: Path, *, as_json: bool) -> int:
+    started = time.perf_counter()
+    result = evaluate_beir(directory)
+    seconds = time.perf_counter() - started
+    if as_json:
+        _print_json(
+            {
+                "ndcg_at_10": result.ndcg_at_10,
+                "recall_at_100": result.recall_at_100,
+                "mrr_at_10": result.mrr_at_10,
+                "queries": result.queries,
+                "seconds": round(seconds, 3),
+            }
+        )
+    else:
+        print(f"{directory}: {result.queries} queries over {result.documents:,} documents")
+        print(f"  nDCG@10     {result.ndcg_at_10:.4f}")
+        print(f"  Recall@100  {result.recall_at_100:.4f}")
+        print(f"  MRR@10      {result.mrr_at_10:.4f}")
+        print(f"  time        {seconds:.1f} s (index and search)")
+    return 0
+
+
+def _print_json(payload: dict[str, Any]) -> None:
+    print(json.dumps(payload, ensure_ascii=False, indent=2))

@@ -1,0 +1,111 @@
+"""The console chat: the same conversation as in Telegram, in a terminal or over a pipe."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO, TextIO
+
+from bot import render
+from bot.service import AnswerPage, Conversation, Refusal, TechBrief
+
+__all__ = ["CONSOLE_COMMANDS", "ConsoleChat", "console_lines", "run_console", "terminal_lines"]
+
+log = logging.getLogger(__name__)
+
+CONSOLE_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("any text", "a question, e.g. what did BYD unveil?"),
+    ("/ask <question>", "the same, explicitly"),
+    ("more", "the next result for the last question"),
+    ("/sources", "the sources of the stored articles"),
+    ("/stats", "how much is stored"),
+    ("/help", "this help"),
+    ("/quit", "leave (or Ctrl-D)"),
+)
+
+_QUIT = {"/quit", "/exit", "quit", "exit"}
+_MORE = {"more", "/more", "next", "/next"}
+
+
+def console_lines(stream: BinaryIO) -> Iterator[str]:
+    """Lines of a byte stream; undecodable bytes become U+FFFD instead of an error."""
+    for raw in stream:
+        yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
+
+
+class ConsoleChat:
+    """Turns one line of input into one reply (text), keeping the chat's state."""
+
+    def __init__(self, service: TechBrief, markup: render.Markup) -> None:
+        self._conversation = Conversation(service)
+        self._service = service
+        self._m = markup
+
+    def reply(self, line: str) -> str | None:
+        """The reply to ``line``; ``None`` means the user asked to leave."""
+        text = line.strip()
+        command, _, rest = text.partition(" ")
+        command = command.lower().split("@", 1)[0]
+        if not text:
+            return ""
+        if command in _QUIT and not rest:
+            return None
+        if command in ("/help", "/start"):
+            return render.help_card(self._service.topics, self._m, commands=CONSOLE_COMMANDS)
+        if command in _MORE and not rest:
+            return self._show(self._conversation.more())
+        if command == "/ask":
+            if not rest.strip():
+                return "Usage: /ask <question>, e.g. /ask what did BYD unveil?"
+            return self._show(self._conversation.ask(rest))
+        if command == "/sources":
+            return render.sources_list(self._service.sources(), self._m)
+        if command == "/stats":
+            return render.stats_card(self._service.stats(), self._m)
+        if command.startswith("/") and len(command) > 1 and command[1:].isalnum():
+            return f"Unknown command {command}. Type /help for what I understand."
+        return self._show(self._conversation.ask(text))
+
+    def _show(self, result: AnswerPage | Refusal) -> str:
+        if isinstance(result, Refusal):
+            return result.message
+        card = render.answer_card(result, self._m)
+        if result.has_more:
+            card += '\n(type "more" for the next result)'
+        return card
+
+
+def run_console(
+    service: TechBrief,
+    lines: Iterable[str],
+    out: TextIO,
+    *,
+    ansi: bool = False,
+    greeting: bool = False,
+) -> int:
+    """Answer ``lines`` until they end or the user quits. Returns an exit status."""
+    chat = ConsoleChat(service, render.console_markup(ansi))
+    if greeting:
+        out.write('techbrief: ask about Chinese tech; "/help" for commands, "/quit" to leave.\n')
+    for line in lines:
+        try:
+            reply = chat.reply(line)
+        except Exception:
+            # Keep the chat alive and the traceback out of the user's way.
+            log.exception("console reply failed")
+            reply = "Sorry, something went wrong with that one. Please try again."
+        if reply is None:
+            break
+        if reply:
+            out.write(reply + "\n\n")
+            out.flush()
+    return 0
+
+
+def terminal_lines(prompt: str = "› ") -> Iterator[str]:
+    """Lines typed at a terminal, with line editing; ends on Ctrl-D or Ctrl-C."""
+    while True:
+        try:
+            yield input(prompt)
+        except (EOFError, KeyboardInterrupt):
+            return

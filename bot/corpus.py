@@ -1,0 +1,180 @@
+"""The corpus: stored articles (SQLite) and the BM25 index over their passages.
+
+One object owns the database connection, the analyzer and the index. It is
+not thread-safe: the Telegram adapter confines it to one worker thread, the
+console uses it directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from retrieval.analyze import Analyzer
+from retrieval.answer import Answer, Candidate, compose, term_weight
+from retrieval.index import BM25Index
+from retrieval.passages import Passage, derive_title, split_passages
+from storage import articles, seed, sources
+from storage.articles import NewArticle, NewPassage, StoredPassage
+from storage.db import open_database
+from storage.errors import DuplicateArticle
+
+__all__ = ["AddedArticle", "Corpus", "CorpusStats"]
+
+_INDEX_BATCH = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class AddedArticle:
+    article_id: int
+    title: str
+    passages: int
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusStats:
+    sources: int
+    articles: int
+    passages: int
+    terms: int
+
+
+class Corpus:
+    """Articles, passages and their index, kept in step."""
+
+    def __init__(self, db: sqlite_utils.Database, analyzer: Analyzer, index: BM25Index) -> None:
+        self.db = db
+        self.analyzer = analyzer
+        self.index = index
+
+    @classmethod
+    def open(cls, path: Path | str, now: datetime) -> Corpus:
+        """Open the database (seeding a new one) and index every stored passage."""
+        corpus = cls(open_database(path), Analyzer(), BM25Index())
+        corpus._seed(now)
+        corpus._index((p.id, Passage(p.text, p.heading)) for p in articles.iter_passages(corpus.db))
+        return corpus
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- writes -----------------------------------------------------------------
+
+    def _seed(self, now: datetime) -> None:
+        """Load the shipped articles into a database that never had them.
+
+        Only once: an operator who removes the seed source does not get it back.
+        """
+        if seed.seeded_at(self.db) is not None:
+            return
+        with self.db.atomic():
+            source_id = sources.add_source(
+                self.db, kind="seed", title="Seed articles shipped with techbrief", now=now
+            )
+            for item in seed.read_seed_articles():
+                with contextlib.suppress(DuplicateArticle):
+                    self._store(source_id, item.article, now)
+            seed.mark_seeded(self.db, now)
+
+    def add_article(self, source_id: int, article: NewArticle, now: datetime) -> AddedArticle:
+        """Split, store and index one article (raises DuplicateArticle if already stored)."""
+        article_id, title, stored = self._store(source_id, article, now)
+        # Indexed after the commit: the index only ever holds committed passages.
+        self._index(stored)
+        return AddedArticle(article_id, title, len(stored))
+
+    def remove_source(self, source_id: int) -> sources.Source | None:
+        """Delete a source with its articles; its passages leave the index at once."""
+        source = sources.get_source(self.db, source_id)
+        if source is None:
+            return None
+        self.index.remove(sources.delete_source(self.db, source_id))
+        return source
+
+    # -- reads ------------------------------------------------------------------
+
+    def answer(self, question: str, k: int = 10) -> Answer:
+        """Rank passages for ``question`` and compose the answer (up to ``k`` hits)."""
+        # Over-fetch: near-duplicates collapse and weak passages drop out.
+        ranked = self.index.search(self.analyzer.terms(question), k=max(3 * k, 30))
+        stored = articles.get_passages(self.db, [hit.key for hit in ranked])
+        candidates = [_candidate(stored[hit.key], hit.score) for hit in ranked if hit.key in stored]
+        n = len(self.index)
+        return compose(
+            question,
+            candidates,
+            self.analyzer,
+            lambda term: term_weight(self.index.document_frequency(term), n),
+            limit=k,
+        )
+
+    def passage(self, passage_id: int) -> StoredPassage | None:
+        return articles.get_passages(self.db, [passage_id]).get(passage_id)
+
+    def sources(self) -> list[sources.Source]:
+        return sources.list_sources(self.db)
+
+    def stats(self) -> CorpusStats:
+        return CorpusStats(
+            sources=len(sources.list_sources(self.db)),
+            articles=articles.count_articles(self.db),
+            passages=len(self.index),
+            terms=self.index.vocabulary_size,
+        )
+
+    # -- internals ----------------------------------------------------------------
+
+    def _store(
+        self, source_id: int, article: NewArticle, now: datetime
+    ) -> tuple[int, str, list[tuple[int, Passage]]]:
+        passages = split_passages(article.body)
+        title = article.title.strip() or derive_title(article.body)
+        stored = NewArticle(
+            title=title,
+            body=article.body,
+            publisher=article.publisher,
+            published=article.published,
+            published_note=article.published_note,
+            url=article.url,
+            canonical_url=article.canonical_url,
+        )
+        article_id, ids = articles.add_article(
+            self.db,
+            source_id=source_id,
+            article=stored,
+            passages=[NewPassage(p.text, p.heading) for p in passages],
+            now=now,
+        )
+        return article_id, title, list(zip(ids, passages, strict=True))
+
+    def _index(self, passages: Iterable[tuple[int, Passage]]) -> None:
+        """Add (passage id, passage) pairs, in id order, to the index in batches."""
+        keys: list[int] = []
+        docs: list[list[str]] = []
+        for passage_id, passage in passages:
+            keys.append(passage_id)
+            docs.append(self.analyzer.terms(passage.indexed_text))
+            if len(keys) >= _INDEX_BATCH:
+                self.index.add(keys, docs)
+                keys, docs = [], []
+        self.index.add(keys, docs)
+
+
+def _candidate(stored: StoredPassage, score: float) -> Candidate:
+    return Candidate(
+        passage_id=stored.id,
+        score=score,
+        text=stored.text,
+        heading=stored.heading,
+        title=stored.title,
+        publisher=stored.publisher,
+        published=stored.published,
+        url=stored.url,
+        article_id=stored.article_id,
+        published_note=stored.published_note,
+    )

@@ -1,0 +1,135 @@
+"""The conversation core: what techbrief says, independent of Telegram or the terminal.
+
+Both transports call :class:`TechBrief` (one per process, confined to one
+thread together with its :class:`~bot.corpus.Corpus`) and render what it
+returns with :mod:`bot.render`. :class:`Conversation` adds the per-chat state
+a text transport needs ("more" pages through the last answer).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from bot.corpus import Corpus, CorpusStats
+from retrieval.answer import Answer, Hit
+from retrieval.topics import TOPICS, Topic
+from storage.sources import Source
+
+__all__ = [
+    "MAX_QUESTION_CHARS",
+    "AnswerPage",
+    "Conversation",
+    "Refusal",
+    "TechBrief",
+    "clean_text",
+]
+
+MAX_QUESTION_CHARS = 1000
+HITS_PER_QUESTION = 10
+
+_ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|[@-_])")
+_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """The input cannot be answered as given; ``message`` says why, briefly."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerPage:
+    """Hit number ``index`` of an answer (or the abstention when there are none)."""
+
+    answer: Answer
+    index: int = 0
+
+    @property
+    def hit(self) -> Hit | None:
+        hits = self.answer.hits
+        return hits[self.index] if 0 <= self.index < len(hits) else None
+
+    @property
+    def has_more(self) -> bool:
+        return self.index + 1 < len(self.answer.hits)
+
+
+def clean_text(raw: str) -> str:
+    """User text made safe to analyse: valid Unicode, no control characters or markup."""
+    # Lone surrogates arrive from undecodable bytes (argv, stdin): make them U+FFFD.
+    text = raw.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    text = _ANSI_ESCAPE.sub(" ", text)
+    text = "".join(
+        " " if unicodedata.category(c) in ("Cc", "Cs", "Co", "Zl", "Zp") else c for c in text
+    )
+    text = html.unescape(_TAG.sub(" ", text)).replace("\ufffd", " ")
+    return _SPACE.sub(" ", text).strip()
+
+
+class TechBrief:
+    """Questions, help and corpus facts, for any transport."""
+
+    def __init__(self, corpus: Corpus) -> None:
+        self.corpus = corpus
+
+    @property
+    def topics(self) -> tuple[Topic, ...]:
+        return TOPICS
+
+    def ask(self, raw_question: str, k: int = HITS_PER_QUESTION) -> Answer | Refusal:
+        """Answer a question, or say why it cannot be asked that way."""
+        question = clean_text(raw_question)
+        example = TOPICS[1].example
+        if not question:
+            return Refusal(f"Ask me a question about Chinese tech, for example: {example}")
+        if len(question) > MAX_QUESTION_CHARS:
+            return Refusal(
+                f"That question is {len(question):,} characters long. "
+                f"Please ask in under {MAX_QUESTION_CHARS:,} characters."
+            )
+        if not self.corpus.analyzer.terms(question):
+            return Refusal(
+                "I need a few meaningful words to search for; that message has only "
+                f"common words, symbols or emoji. Try: {example}"
+            )
+        return self.corpus.answer(question, k=k)
+
+    def sources(self) -> list[Source]:
+        return self.corpus.sources()
+
+    def stats(self) -> CorpusStats:
+        return self.corpus.stats()
+
+
+class Conversation:
+    """One chat's state for text transports: the answer that "more" pages through."""
+
+    def __init__(self, service: TechBrief) -> None:
+        self.service = service
+        self._last: AnswerPage | None = None
+
+    def ask(self, question: str) -> AnswerPage | Refusal:
+        result = self.service.ask(question)
+        if isinstance(result, Refusal):
+            return result
+        self._last = AnswerPage(result)
+        return self._last
+
+    def more(self) -> AnswerPage | Refusal:
+        if self._last is None:
+            return Refusal('Ask a question first; then "more" shows the next result.')
+        if not self._last.has_more:
+            shown = len(self._last.answer.hits)
+            noun = "result" if shown == 1 else "results"
+            return Refusal(
+                f"No more results for that question (all {shown} {noun} shown)."
+                if shown
+                else "There were no results for that question."
+            )
+        self._last = AnswerPage(self._last.answer, self._last.index + 1)
+        return self._last

@@ -1,0 +1,416 @@
+"""Text analysis: the one place where text becomes index terms.
+
+The same :class:`Analyzer` serves passages, questions, highlighting and the
+BEIR evaluation, so what a question matches is exactly what the index holds.
+
+Pipeline for each surface token found by ``_TOKEN_RE``:
+
+* Unicode NFKC normalisation and case folding;
+* possessives folded (``China's`` -> ``china``), contractions dropped as
+  stopwords (``didn't``);
+* English stopwords removed;
+* Snowball (English) stemming of purely alphabetic words; tokens with digits
+  or symbols are kept whole: ``pony.ai``, ``5g``, ``80%``, ``$690,000``;
+* compounds joined by ``-`` or ``/`` yield their parts *and* the joined form
+  (``e-commerce`` -> ``e``, ``commerc``, ``ecommerc``), so ``ecommerce``,
+  ``e-commerce`` and ``e commerce`` all meet; dotted names likewise
+  (``pony.ai`` -> ``pony.ai``, ``pony``, ``ai``); dotted acronyms join
+  (``U.S.`` -> ``us``);
+* runs of Chinese characters are segmented into words by jieba (search mode,
+  so a long word also yields its parts).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import Stemmer
+
+__all__ = ["ENGLISH_STOPWORDS", "Analyzer", "TokenSpan"]
+
+# NLTK's English list plus the apostrophe-less spellings of its contractions.
+# "us" is deliberately absent: "U.S." folds to "us" and matters in this domain.
+ENGLISH_STOPWORDS: frozenset[str] = frozenset(
+    [
+        "i",
+        "me",
+        "my",
+        "myself",
+        "we",
+        "our",
+        "ours",
+        "ourselves",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "he",
+        "him",
+        "his",
+        "himself",
+        "she",
+        "her",
+        "hers",
+        "herself",
+        "it",
+        "its",
+        "itself",
+        "they",
+        "them",
+        "their",
+        "theirs",
+        "themselves",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "this",
+        "that",
+        "these",
+        "those",
+        "am",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "have",
+        "has",
+        "had",
+        "having",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "a",
+        "an",
+        "the",
+        "and",
+        "but",
+        "if",
+        "or",
+        "because",
+        "as",
+        "until",
+        "while",
+        "of",
+        "at",
+        "by",
+        "for",
+        "with",
+        "about",
+        "against",
+        "between",
+        "into",
+        "through",
+        "during",
+        "before",
+        "after",
+        "above",
+        "below",
+        "to",
+        "from",
+        "up",
+        "down",
+        "in",
+        "out",
+        "on",
+        "off",
+        "over",
+        "under",
+        "again",
+        "further",
+        "then",
+        "once",
+        "here",
+        "there",
+        "when",
+        "where",
+        "why",
+        "how",
+        "all",
+        "any",
+        "both",
+        "each",
+        "few",
+        "more",
+        "most",
+        "other",
+        "some",
+        "such",
+        "no",
+        "nor",
+        "not",
+        "only",
+        "own",
+        "same",
+        "so",
+        "than",
+        "too",
+        "very",
+        "s",
+        "t",
+        "can",
+        "will",
+        "just",
+        "don",
+        "should",
+        "now",
+        "d",
+        "ll",
+        "m",
+        "o",
+        "re",
+        "ve",
+        "y",
+        "ain",
+        "aren",
+        "couldn",
+        "didn",
+        "doesn",
+        "hadn",
+        "hasn",
+        "haven",
+        "isn",
+        "ma",
+        "mightn",
+        "mustn",
+        "needn",
+        "shan",
+        "shouldn",
+        "wasn",
+        "weren",
+        "won",
+        "wouldn",
+        "youre",
+        "youve",
+        "youll",
+        "youd",
+        "shes",
+        "its",
+        "thatll",
+        "dont",
+        "shouldve",
+        "arent",
+        "couldnt",
+        "didnt",
+        "doesnt",
+        "hadnt",
+        "hasnt",
+        "havent",
+        "isnt",
+        "mightnt",
+        "mustnt",
+        "neednt",
+        "shant",
+        "shouldnt",
+        "wasnt",
+        "werent",
+        "wont",
+        "wouldnt",
+        "im",
+        "ive",
+        "id",
+        "hes",
+        "theyre",
+        "theyve",
+        "weve",
+        "were",
+        "wed",
+        "well",
+        "lets",
+        "cant",
+    ]
+)
+
+# A few Chinese function words; jieba yields them as words of their own.
+_CHINESE_STOPWORDS: frozenset[str] = frozenset(
+    [
+        "的",
+        "了",
+        "是",
+        "在",
+        "和",
+        "与",
+        "及",
+        "或",
+        "也",
+        "都",
+        "而",
+        "就",
+        "对",
+        "从",
+        "把",
+        "被",
+        "这",
+        "那",
+        "有",
+        "为",
+        "之",
+        "其",
+        "等",
+        "着",
+        "个",
+        "年",
+        "月",
+        "日",
+        "将",
+        "已",
+        "并",
+    ]
+)
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff"
+_WORD = rf"[^\W_{_HAN}]"
+_TOKEN_RE = re.compile(
+    rf"""
+      (?P<money>[$€£¥]\d[\d,]*(?:\.\d+)?)
+    | (?P<percent>\d+(?:[.,]\d+)*\s?%)
+    | (?P<number>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?)
+    | (?P<han>[{_HAN}]+)
+    | (?P<word>{_WORD}+(?:['’]{_WORD}+)*(?:[-/.]{_WORD}+(?:['’]{_WORD}+)*)*)
+    """,
+    re.VERBOSE,
+)
+_CONNECTOR_RE = re.compile(r"[-/.]")
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSpan:
+    """Where a surface token sits in the analysed text and the terms it yields."""
+
+    start: int
+    end: int
+    terms: tuple[str, ...]
+
+
+class Analyzer:
+    """Turns text into BM25 terms; deterministic and safe to share between threads.
+
+    Analysis of each distinct surface token is memoised, which makes analysing
+    a large corpus cost roughly one regex pass plus a dictionary lookup per token.
+    """
+
+    _CACHE_LIMIT = 500_000
+
+    def __init__(
+        self,
+        stopwords: frozenset[str] = ENGLISH_STOPWORDS,
+        language: str = "english",
+    ) -> None:
+        self._stopwords = stopwords
+        self._stemmer = Stemmer.Stemmer(language)
+        self._cache: dict[str, tuple[str, ...]] = {}
+        self._jieba: Any = None
+        self._jieba_lock = threading.Lock()
+
+    # -- public API -------------------------------------------------------------
+
+    def terms(self, text: str) -> list[str]:
+        """All index terms of ``text`` in order, with repetitions."""
+        out: list[str] = []
+        for match in _TOKEN_RE.finditer(text):
+            if match.lastgroup == "han":
+                out.extend(t for _, _, t in self._segment(match.group()))
+            else:
+                out.extend(self._surface_terms(match.group(), match.lastgroup or "word"))
+        return out
+
+    def spans(self, text: str) -> Iterator[TokenSpan]:
+        """Surface tokens of ``text`` with their offsets; tokens yielding no term
+        (stopwords) are skipped. Used to bold the words a question matched."""
+        for match in _TOKEN_RE.finditer(text):
+            start = match.start()
+            if match.lastgroup == "han":
+                for s, e, term in self._segment(match.group()):
+                    yield TokenSpan(start + s, start + e, (term,))
+                continue
+            terms = self._surface_terms(match.group(), match.lastgroup or "word")
+            if terms:
+                yield TokenSpan(start, match.end(), terms)
+
+    # -- internals --------------------------------------------------------------
+
+    def _surface_terms(self, surface: str, kind: str) -> tuple[str, ...]:
+        cached = self._cache.get(surface)
+        if cached is not None:
+            return cached
+        terms = self._analyse_surface(surface, kind)
+        if len(self._cache) >= self._CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[surface] = terms
+        return terms
+
+    def _analyse_surface(self, surface: str, kind: str) -> tuple[str, ...]:
+        token = unicodedata.normalize("NFKC", surface).casefold().replace("’", "'")
+        if kind in ("money", "number"):
+            return (token,)
+        if kind == "percent":
+            return (token.replace(" ", ""),)
+        parts = _CONNECTOR_RE.split(token)
+        if len(parts) == 1:
+            word = self._word(token)
+            return (word,) if word else ()
+        if _NUMBER_RE.fullmatch(token):  # 2.5, 1.2.3
+            return (token,)
+        if "." in token and all(len(p) == 1 for p in parts):  # u.s -> us, p.m -> pm
+            return (self._word("".join(parts)) or "".join(parts),)
+        out = [word for word in map(self._word, parts) if word]
+        whole = token if "." in token else "".join(parts)
+        whole = _strip_possessive(whole).replace("'", "")
+        joined = self._stem(whole) if whole.isalpha() else whole
+        if joined and joined not in out:
+            out.append(joined)
+        return tuple(out)
+
+    def _word(self, token: str) -> str:
+        """Normalise one connector-free token; empty when it is a stopword."""
+        token = _strip_possessive(token)
+        if token in self._stopwords:
+            return ""
+        if "'" in token:
+            token = token.replace("'", "")
+            if token in self._stopwords:
+                return ""
+        return self._stem(token) if token.isalpha() else token
+
+    def _stem(self, word: str) -> str:
+        return str(self._stemmer.stemWord(word))
+
+    def _segment(self, run: str) -> list[tuple[int, int, str]]:
+        """Chinese words of a run of Han characters: (start, end, term)."""
+        out: list[tuple[int, int, str]] = []
+        for word, start, end in self._jieba_tokenizer().tokenize(run, mode="search"):
+            term = unicodedata.normalize("NFKC", word).casefold()
+            if term.strip() and term not in _CHINESE_STOPWORDS:
+                out.append((start, end, term))
+        return out
+
+    def _jieba_tokenizer(self) -> Any:
+        # jieba loads a 5 MB dictionary (~1 s): only when Chinese text shows up.
+        with self._jieba_lock:
+            if self._jieba is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tokenizer = jieba.Tokenizer()
+                tokenizer.initialize()
+                self._jieba = tokenizer
+            return self._jieba
+
+
+def _strip_possessive(token: str) -> str:
+    if token.endswith("'s"):
+        return token[:-2]
+    return token.rstrip("'")

@@ -1,0 +1,67 @@
+"""Built-in topics: a short name, a label for people, and the curated query behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["TOPICS", "Topic", "find_topic"]
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    name: str
+    label: str
+    query: str
+    example: str
+
+
+TOPICS: tuple[Topic, ...] = (
+    Topic(
+        "ai",
+        "AI models",
+        "artificial intelligence AI model generative open-source DeepSeek chatbot LLM",
+        "How did DeepSeek's free AI model change expectations?",
+    ),
+    Topic(
+        "ev",
+        "electric vehicles",
+        "electric vehicle EV BYD Nio Zeekr carmaker automaker battery charging",
+        "How many new EV models did BYD unveil?",
+    ),
+    Topic(
+        "robotaxi",
+        "robotaxis and autonomous driving",
+        "robotaxi autonomous driving driverless self-driving Pony.ai WeRide",
+        "Which driverless companies filed for Hong Kong IPOs?",
+    ),
+    Topic(
+        "chips",
+        "chips and semiconductors",
+        "chip chips semiconductor export controls restrictions Huawei hyperscaler",
+        "Did U.S. chip restrictions stop China's AI progress?",
+    ),
+    Topic(
+        "policy",
+        "industrial policy",
+        "policy Beijing subsidies industrial policy regulators Politburo self-reliance",
+        "How does Beijing attract AI talent?",
+    ),
+    Topic(
+        "ipo",
+        "IPOs and listings",
+        "IPO initial public offering listing Hong Kong securities regulator filing",
+        "Why is China fast-tracking tech IPOs?",
+    ),
+    Topic(
+        "energy",
+        "energy and infrastructure",
+        "energy infrastructure nuclear hydrogen power grid",
+        "How does energy policy support China's AI ambitions?",
+    ),
+)
+
+
+def find_topic(name: str) -> Topic | None:
+    """The built-in topic called ``name`` (case-insensitive), if any."""
+    wanted = name.strip().casefold()
+    return next((t for t in TOPICS if t.name == wanted), None)

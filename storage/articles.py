@@ -1,0 +1,172 @@
+"""The ``articles`` and ``passages`` tables: stored text, deduplicated, written atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from storage.errors import DuplicateArticle
+
+__all__ = [
+    "NewArticle",
+    "NewPassage",
+    "StoredPassage",
+    "add_article",
+    "content_hash",
+    "count_articles",
+    "find_duplicate",
+    "get_passages",
+    "iter_passages",
+    "passage_ids",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class NewPassage:
+    text: str
+    heading: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    title: str
+    body: str
+    publisher: str | None = None
+    published: str | None = None
+    published_note: str | None = None
+    url: str | None = None
+    canonical_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPassage:
+    """A passage with what an answer shows about its article."""
+
+    id: int
+    article_id: int
+    source_id: int
+    position: int
+    heading: str | None
+    text: str
+    added_at: str
+    title: str
+    publisher: str | None
+    published: str | None
+    published_note: str | None
+    url: str | None
+
+
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def content_hash(body: str) -> str:
+    """Fingerprint of an article's words: case, punctuation and spacing do not count."""
+    words = _NON_WORD.sub(" ", unicodedata.normalize("NFKC", body).casefold()).strip()
+    return hashlib.sha256(words.encode("utf-8")).hexdigest()
+
+
+def find_duplicate(
+    db: sqlite_utils.Database, *, canonical_url: str | None, body_hash: str
+) -> tuple[int, str] | None:
+    """(id, title) of a stored article with the same canonical URL or content."""
+    rows = list(
+        db.query(
+            "SELECT id, title FROM articles WHERE content_hash = ?"
+            " OR (canonical_url IS NOT NULL AND canonical_url = ?) LIMIT 1",
+            [body_hash, canonical_url],
+        )
+    )
+    return (int(rows[0]["id"]), str(rows[0]["title"])) if rows else None
+
+
+def add_article(
+    db: sqlite_utils.Database,
+    *,
+    source_id: int,
+    article: NewArticle,
+    passages: Sequence[NewPassage],
+    now: datetime,
+) -> tuple[int, list[int]]:
+    """Store an article and its passages in one transaction.
+
+    Returns (article id, passage ids in order). Raises :class:`DuplicateArticle`
+    when the same canonical URL or content is stored already; nothing is written then.
+    """
+    body_hash = content_hash(article.body)
+    with db.atomic():
+        duplicate = find_duplicate(db, canonical_url=article.canonical_url, body_hash=body_hash)
+        if duplicate is not None:
+            raise DuplicateArticle(*duplicate)
+        stamp = now.isoformat()
+        cursor = db.execute(
+            "INSERT INTO articles (source_id, url, canonical_url, content_hash, title,"
+            " publisher, published, published_note, added_at, body)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                source_id,
+                article.url,
+                article.canonical_url,
+                body_hash,
+                article.title,
+                article.publisher,
+                article.published,
+                article.published_note,
+                stamp,
+                article.body,
+            ],
+        )
+        article_id = int(cursor.lastrowid or 0)
+        ids: list[int] = []
+        for position, passage in enumerate(passages):
+            cursor = db.execute(
+                "INSERT INTO passages (article_id, position, heading, text, added_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [article_id, position, passage.heading, passage.text, stamp],
+            )
+            ids.append(int(cursor.lastrowid or 0))
+    return article_id, ids
+
+
+_PASSAGE_SELECT = """
+    SELECT p.id, p.article_id, a.source_id, p.position, p.heading, p.text, p.added_at,
+           a.title, a.publisher, a.published, a.published_note,
+           COALESCE(a.canonical_url, a.url) AS url
+    FROM passages p JOIN articles a ON a.id = p.article_id
+"""
+
+
+def _stored(row: dict[str, Any]) -> StoredPassage:
+    return StoredPassage(**row)
+
+
+def get_passages(db: sqlite_utils.Database, ids: Sequence[int]) -> dict[int, StoredPassage]:
+    """Passages by id (missing ids are simply absent from the result)."""
+    out: dict[int, StoredPassage] = {}
+    unique = sorted(set(ids))
+    for i in range(0, len(unique), 500):
+        chunk = unique[i : i + 500]
+        marks = ", ".join("?" * len(chunk))
+        for row in db.query(f"{_PASSAGE_SELECT} WHERE p.id IN ({marks})", chunk):
+            out[int(row["id"])] = _stored(row)
+    return out
+
+
+def iter_passages(db: sqlite_utils.Database, after_id: int = 0) -> Iterator[StoredPassage]:
+    """Every passage with an id above ``after_id``, in id order."""
+    for row in db.query(f"{_PASSAGE_SELECT} WHERE p.id > ? ORDER BY p.id", [after_id]):
+        yield _stored(row)
+
+
+def passage_ids(db: sqlite_utils.Database) -> list[int]:
+    return [int(row["id"]) for row in db.query("SELECT id FROM passages ORDER BY id")]
+
+
+def count_articles(db: sqlite_utils.Database) -> int:
+    return int(next(db.query("SELECT COUNT(*) AS n FROM articles"))["n"])

@@ -1,0 +1,103 @@
+"""Open the techbrief database: one SQLite file, WAL, foreign keys, named migrations.
+
+Schema changes happen only here, as new functions registered on
+:data:`MIGRATIONS` (never edit an applied one: add the next).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from storage.errors import StorageError
+
+__all__ = ["MIGRATIONS", "open_database"]
+
+MIGRATIONS = Migrations("techbrief")
+
+
+@MIGRATIONS(name="0001_corpus")
+def _corpus(db: sqlite_utils.Database) -> None:
+    # AUTOINCREMENT: ids never come back after a delete, so passage ids grow
+    # monotonically - the search index relies on it.
+    _run(
+        db,
+        """
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE sources (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL CHECK (kind IN ('seed', 'article', 'feed', 'text', 'file')),
+            url TEXT UNIQUE,
+            title TEXT NOT NULL,
+            added_at TEXT NOT NULL
+        );
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+            url TEXT,
+            canonical_url TEXT UNIQUE,
+            content_hash TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            publisher TEXT,
+            published TEXT,
+            published_note TEXT,
+            added_at TEXT NOT NULL,
+            body TEXT NOT NULL
+        );
+        CREATE INDEX articles_source_id ON articles(source_id);
+        CREATE TABLE passages (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            heading TEXT,
+            text TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            UNIQUE (article_id, position)
+        );
+        """,
+    )
+
+
+def _run(db: sqlite_utils.Database, script: str) -> None:
+    """Run ``;``-separated DDL statements one by one.
+
+    ``executescript`` would COMMIT first and break the migration's transaction.
+    """
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def open_database(path: Path | str) -> sqlite_utils.Database:
+    """Open (creating if needed) the database at ``path`` and apply pending migrations.
+
+    ``":memory:"`` gives a private in-memory database. The connection may be
+    used from another thread than the one that opened it, but from one thread
+    at a time: callers confine it to a single worker.
+    """
+    if str(path) == ":memory:":
+        conn = sqlite3.connect(":memory:", check_same_thread=False)
+    else:
+        file = Path(path)
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(file, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode = WAL")
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageError(f"cannot open database {file}: {exc}") from exc
+    db = sqlite_utils.Database(conn)
+    try:
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA busy_timeout = 5000")
+        db.execute("PRAGMA synchronous = NORMAL")
+        MIGRATIONS.apply(db)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StorageError(f"cannot use database {path}: {exc}") from exc
+    return db

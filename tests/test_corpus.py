@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.corpus import Corpus
+from storage.articles import NewArticle
+from storage.errors import DuplicateArticle
+from storage.sources import add_source
+from tests.conftest import NOW
+
+STORY = (
+    "Xiaomi delivered its ten thousandth SU7 electric sedan from the Beijing factory, "
+    "the company said on Tuesday, and raised its annual delivery target for the car. "
+    "The smartphone maker entered the car market only last year and now competes with "
+    "Tesla and BYD on price, software and charging speed."
+)
+
+
+def _source(corpus: Corpus, title: str = "pasted") -> int:
+    with corpus.db.atomic():
+        return add_source(corpus.db, kind="text", title=title, now=NOW)
+
+
+def test_first_open_loads_the_seed_articles_once(tmp_path: Path) -> None:
+    first = Corpus.open(tmp_path / "t.db", NOW)
+    assert (first.stats().articles, first.stats().passages) == (2, 25)
+    first.close()
+    again = Corpus.open(tmp_path / "t.db", NOW)
+    assert (again.stats().articles, again.stats().passages) == (2, 25)
+    seed_source = again.sources()[0]
+    assert seed_source.kind == "seed"
+    again.remove_source(seed_source.id)
+    again.close()
+    # An operator who removed the seed articles does not get them back.
+    third = Corpus.open(tmp_path / "t.db", NOW)
+    assert third.stats().articles == 0
+    assert third.answer("What did BYD unveil?").abstained
+    third.close()
+
+
+def test_an_added_article_is_searchable_at_once(corpus: Corpus) -> None:
+    assert corpus.answer("How many SU7 sedans has Xiaomi delivered?").abstained
+    added = corpus.add_article(
+        _source(corpus), NewArticle(title="Xiaomi SU7", body=STORY, publisher="Reuters"), NOW
+    )
+    assert added.passages == 1
+    answer = corpus.answer("How many SU7 sedans has Xiaomi delivered?")
+    assert not answer.abstained
+    assert answer.hits[0].candidate.title == "Xiaomi SU7"
+    assert "ten thousandth SU7" in answer.hits[0].sentence.text
+
+
+def test_the_same_article_is_never_stored_twice(corpus: Corpus) -> None:
+    source = _source(corpus)
+    corpus.add_article(source, NewArticle(title="a", body=STORY), NOW)
+    before = corpus.stats()
+    with pytest.raises(DuplicateArticle):
+        corpus.add_article(source, NewArticle(title="b", body=STORY.upper()), NOW)
+    assert corpus.stats() == before
+
+
+def test_removing_a_source_takes_its_passages_out_of_answers(corpus: Corpus) -> None:
+    source = _source(corpus)
+    corpus.add_article(source, NewArticle(title="Xiaomi SU7", body=STORY), NOW)
+    removed = corpus.remove_source(source)
+    assert removed is not None
+    assert removed.title == "pasted"
+    assert corpus.answer("How many SU7 sedans has Xiaomi delivered?").abstained
+    assert corpus.remove_source(source) is None
+
+
+def test_the_same_story_from_two_outlets_is_one_hit(corpus: Corpus) -> None:
+    rewritten = STORY.replace("said on Tuesday", "announced on Tuesday").replace(
+        "now competes", "today competes"
+    )
+    corpus.add_article(_source(corpus, "a"), NewArticle("SU7 (Reuters)", STORY, "Reuters"), NOW)
+    corpus.add_article(_source(corpus, "b"), NewArticle("SU7 (AP)", rewritten, "AP"), NOW)
+    answer = corpus.answer("Xiaomi SU7 deliveries from the Beijing factory")
+    titles = [h.candidate.title for h in answer.hits]
+    assert titles.count("SU7 (Reuters)") + titles.count("SU7 (AP)") == 1
+    assert titles[0] == "SU7 (Reuters)"  # the better-scored copy stays
+
+
+def test_untitled_articles_get_a_title_from_their_first_sentence(corpus: Corpus) -> None:
+    added = corpus.add_article(_source(corpus), NewArticle(title="  ", body=STORY), NOW)
+    assert added.title.startswith("Xiaomi delivered its ten thousandth SU7")

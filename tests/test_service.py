@@ -1,0 +1,106 @@
+"""The conversation core and the console chat on top of it, without subprocesses."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import render
+from bot.console import ConsoleChat, console_lines, run_console
+from bot.service import MAX_QUESTION_CHARS, AnswerPage, Conversation, Refusal, TechBrief, clean_text
+
+BAD_INPUTS = {
+    "empty": "",
+    "blank": "   \t  ",
+    "huge": "robotaxi " * 1200,
+    "stopwords": "what is the of and to",
+    "punctuation": "?!?!... ;;; --- ***",
+    "emoji": "😀🚗🤖🇨🇳",
+    "markup only": "<b></b><i></i>",
+    "surrogates": "\udcff\udcfe\udc80",
+    "control": "\x00\x01\x1b[31m\x07",
+}
+
+
+@pytest.mark.parametrize("name", BAD_INPUTS)
+def test_bad_input_gets_a_short_clear_refusal(service: TechBrief, name: str) -> None:
+    result = service.ask(BAD_INPUTS[name])
+    assert isinstance(result, Refusal)
+    assert 20 < len(result.message) < 300
+    assert "Traceback" not in result.message
+
+
+def test_huge_question_says_how_long_it_was(service: TechBrief) -> None:
+    result = service.ask("x" * 10_000)
+    assert isinstance(result, Refusal)
+    assert "10,000 characters" in result.message
+    assert f"{MAX_QUESTION_CHARS:,}" in result.message
+
+
+def test_html_in_a_question_is_read_as_text(service: TechBrief) -> None:
+    result = service.ask("<b>BYD</b> <script>alert(1)</script> EV models &amp; unveil")
+    assert not isinstance(result, Refusal)
+    assert not result.abstained
+    assert "BYD unveiled" in result.hits[0].sentence.text
+
+
+def test_clean_text() -> None:
+    assert clean_text(" a\x00b\u2028c <i>d</i> &lt;e&gt; \udcff ") == "a b c d <e>"
+
+
+def test_more_pages_to_the_end(service: TechBrief) -> None:
+    chat = Conversation(service)
+    assert isinstance(chat.more(), Refusal)  # nothing asked yet
+    first = chat.ask("AI investment in China")
+    assert isinstance(first, AnswerPage)
+    assert first.hit is not None
+    seen = [first.hit.candidate.passage_id]
+    page = first
+    while page.has_more:
+        nxt = chat.more()
+        assert isinstance(nxt, AnswerPage)
+        assert nxt.hit is not None
+        seen.append(nxt.hit.candidate.passage_id)
+        page = nxt
+    assert len(seen) == len(first.answer.hits) >= 2
+    assert len(set(seen)) == len(seen)
+    end = chat.more()
+    assert isinstance(end, Refusal)
+    assert "No more results" in end.message
+
+
+def test_console_chat_transcript(service: TechBrief) -> None:
+    chat = ConsoleChat(service, render.console_markup(ansi=False))
+    assert "Commands" in (chat.reply("/help") or "")
+    answer = chat.reply("How many EV models did BYD unveil?") or ""
+    assert "**BYD**" in answer
+    assert "**unveiled**" in answer
+    assert "CNBC" in answer
+    assert "Apr 2025 (approx.)" in answer
+    assert "Usage: /ask" in (chat.reply("/ask") or "")
+    assert "Unknown command /nope" in (chat.reply("/nope") or "")
+    assert "I don't have an answer" in (chat.reply("Who won the World Cup?") or "")
+    assert "#1 Seed articles" in (chat.reply("/sources") or "")
+    assert "25 passages" in (chat.reply("/stats") or "")
+    assert chat.reply("/quit") is None
+
+
+def test_console_reads_invalid_utf8_and_keeps_going(service: TechBrief) -> None:
+    stdin = io.BytesIO(b"\xff\xfe\xfd\n\xc3\x28 BYD models\nmore\n/quit\nnever read\n")
+    out = io.StringIO()
+    assert run_console(service, console_lines(stdin), out) == 0
+    text = out.getvalue()
+    assert "unveiled five new EV" in text
+    assert "never read" not in text
+    assert "Traceback" not in text
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=2000))
+def test_any_text_gets_a_reply(service: TechBrief, text: str) -> None:
+    chat = ConsoleChat(service, render.console_markup(ansi=False))
+    reply = chat.reply(text)
+    assert reply is None or isinstance(reply, str)

@@ -3,21 +3,32 @@
 One object owns the database connection, the analyzer and the index. It is
 not thread-safe: the Telegram adapter confines it to one worker thread, the
 console uses it directly.
+
+The database is the truth; the index, persisted beside it (``<db>.index/``),
+is a cache kept in step: every write goes to SQLite first (committed), then to
+the index. If the process dies between the two, the next :meth:`Corpus.open`
+notices (passage count, largest id and id sum differ) and repairs the index:
+passages missing from it are added, passages gone from the database are
+dropped. An index that cannot be read, or that was built by another analyzer
+version, is rebuilt from the database.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import sqlite_utils
 
-from retrieval.analyze import Analyzer
+from retrieval.analyze import ANALYZER_VERSION, Analyzer
 from retrieval.answer import Answer, Candidate, compose, term_weight
-from retrieval.index import BM25Index
+from retrieval.index import BM25Index, IndexCorrupt
 from retrieval.passages import Passage, derive_title, split_passages
 from storage import articles, seed, sources
 from storage.articles import NewArticle, NewPassage, StoredPassage
@@ -25,6 +36,8 @@ from storage.db import open_database
 from storage.errors import DuplicateArticle
 
 __all__ = ["AddedArticle", "Corpus", "CorpusStats"]
+
+log = logging.getLogger(__name__)
 
 _INDEX_BATCH = 5_000
 
@@ -53,12 +66,56 @@ class Corpus:
         self.index = index
 
     @classmethod
-    def open(cls, path: Path | str, now: datetime) -> Corpus:
-        """Open the database (seeding a new one) and index every stored passage."""
-        corpus = cls(open_database(path), Analyzer(), BM25Index())
+    def open(cls, path: Path | str, now: datetime, *, index_path: Path | None = None) -> Corpus:
+        """Open the database (seeding a new one) and its index, repairing the index if needed.
+
+        The index lives at ``index_path`` (default: beside the database, ``<db>.index``);
+        an in-memory database (``":memory:"``) gets an in-memory index.
+        """
+        db = open_database(path)
+        analyzer = Analyzer()
+        if str(path) == ":memory:":
+            index = BM25Index(meta={"analyzer": ANALYZER_VERSION})
+        else:
+            index = _open_index(index_path or Path(f"{path}.index"))
+        corpus = cls(db, analyzer, index)
         corpus._seed(now)
-        corpus._index((p.id, Passage(p.text, p.heading)) for p in articles.iter_passages(corpus.db))
+        corpus.reconcile()
         return corpus
+
+    def reconcile(self) -> tuple[int, int]:
+        """Bring the index in step with the database; returns (added, dropped)."""
+        stored = articles.passage_fingerprint(self.db)
+        keys = self.index.keys()
+        indexed = (int(keys.shape[0]), int(keys.max()) if keys.shape[0] else 0, int(keys.sum()))
+        if stored == indexed:
+            return 0, 0
+        ids = np.asarray(articles.passage_ids(self.db), dtype=np.int64)
+        missing = np.setdiff1d(ids, keys, assume_unique=True)
+        extra = np.setdiff1d(keys, ids, assume_unique=True)
+        if extra.shape[0]:
+            self.index.remove(extra.tolist())
+        if missing.shape[0] and keys.shape[0] and missing[0] <= keys.max():
+            # Ids below the index's largest key cannot be appended: rebuild.
+            log.warning("search index is out of order with the database; rebuilding it")
+            self.index = _fresh_index(self.index.directory)
+            missing = ids
+        if missing.shape[0]:
+            first = int(missing[0]) - 1
+            wanted = set(missing.tolist())
+            with self.index.bulk():
+                self._index(
+                    (p.id, Passage(p.text, p.heading))
+                    for p in articles.iter_passages(self.db, after_id=first)
+                    if p.id in wanted
+                )
+        if missing.shape[0] or extra.shape[0]:
+            log.info(
+                "search index repaired: %d passages added, %d dropped",
+                missing.shape[0],
+                extra.shape[0],
+            )
+        return int(missing.shape[0]), int(extra.shape[0])
 
     def close(self) -> None:
         self.db.close()
@@ -93,7 +150,11 @@ class Corpus:
         source = sources.get_source(self.db, source_id)
         if source is None:
             return None
-        self.index.remove(sources.delete_source(self.db, source_id))
+        # Their tokens let the index correct document frequencies without a scan.
+        gone = articles.source_passages(self.db, source_id)
+        tokens = [self.analyzer.terms(Passage(p.text, p.heading).indexed_text) for p in gone]
+        sources.delete_source(self.db, source_id)
+        self.index.remove([p.id for p in gone], tokens)
         return source
 
     # -- reads ------------------------------------------------------------------
@@ -163,6 +224,27 @@ class Corpus:
                 self.index.add(keys, docs)
                 keys, docs = [], []
         self.index.add(keys, docs)
+
+
+def _open_index(directory: Path) -> BM25Index:
+    """The persisted index, or a new empty one when it is missing, unreadable or stale."""
+    if (directory / "manifest.json").exists():
+        try:
+            index = BM25Index.open(directory)
+        except IndexCorrupt as exc:
+            log.warning("search index unreadable (%s); rebuilding it from the database", exc)
+        else:
+            if index.meta.get("analyzer") == ANALYZER_VERSION:
+                return index
+            log.warning("search index built by another analyzer version; rebuilding it")
+    return _fresh_index(directory)
+
+
+def _fresh_index(directory: Path | None) -> BM25Index:
+    if directory is None:
+        return BM25Index(meta={"analyzer": ANALYZER_VERSION})
+    shutil.rmtree(directory, ignore_errors=True)
+    return BM25Index(directory=directory, meta={"analyzer": ANALYZER_VERSION})
 
 
 def _candidate(stored: StoredPassage, score: float) -> Candidate:

@@ -32,7 +32,10 @@ from typing import Any
 
 import Stemmer
 
-__all__ = ["ENGLISH_STOPWORDS", "Analyzer", "TokenSpan"]
+__all__ = ["ANALYZER_VERSION", "ENGLISH_STOPWORDS", "Analyzer", "TokenSpan"]
+
+ANALYZER_VERSION = "1"
+"""Bump whenever analysis changes: a persisted index built by another version is rebuilt."""
 
 # NLTK's English list plus the apostrophe-less spellings of its contractions.
 # "us" is deliberately absent: "U.S." folds to "us" and matters in this domain.

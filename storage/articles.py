@@ -24,7 +24,9 @@ __all__ = [
     "find_duplicate",
     "get_passages",
     "iter_passages",
+    "passage_fingerprint",
     "passage_ids",
+    "source_passages",
 ]
 
 
@@ -166,6 +168,25 @@ def iter_passages(db: sqlite_utils.Database, after_id: int = 0) -> Iterator[Stor
 
 def passage_ids(db: sqlite_utils.Database) -> list[int]:
     return [int(row["id"]) for row in db.query("SELECT id FROM passages ORDER BY id")]
+
+
+def passage_fingerprint(db: sqlite_utils.Database) -> tuple[int, int, int]:
+    """(count, largest id, sum of ids) of all passages: equal sets agree on all three."""
+    row = next(
+        db.query(
+            "SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS top, COALESCE(SUM(id), 0) AS total"
+            " FROM passages"
+        )
+    )
+    return int(row["n"]), int(row["top"]), int(row["total"])
+
+
+def source_passages(db: sqlite_utils.Database, source_id: int) -> list[StoredPassage]:
+    """Every passage of a source's articles, in id order."""
+    return [
+        _stored(row)
+        for row in db.query(f"{_PASSAGE_SELECT} WHERE a.source_id = ? ORDER BY p.id", [source_id])
+    ]
 
 
 def count_articles(db: sqlite_utils.Database) -> int:

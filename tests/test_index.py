@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
-from retrieval.index import BM25Index, IndexError_
+from retrieval.index import BM25Index, IndexCorrupt, IndexError_
 
 VOCAB = [f"t{i}" for i in range(12)]
 # Small vocabularies make terms frequent, so negative idf (the epsilon floor) is common.
@@ -149,3 +151,163 @@ def test_segments_are_merged_as_documents_arrive() -> None:
     # Size-tiered merging keeps the number of segments logarithmic.
     assert index.segment_count <= 8
     assert index.document_frequency("a") == 199
+
+
+# -- exact top k, persistence and crash safety -------------------------------------
+
+
+def reference_top(docs: dict[int, list[str]], query: list[str], k: int) -> list[tuple[int, float]]:
+    """rank-bm25 over the live documents, sorted by score then key, touched docs only."""
+    keys = sorted(docs)
+    scores = BM25Okapi([docs[key] for key in keys]).get_scores(query)
+    touched = [i for i, key in enumerate(keys) if set(query) & set(docs[key])]
+    ranked = sorted(touched, key=lambda i: (-scores[i], keys[i]))[:k]
+    return [(keys[i], float(scores[i])) for i in ranked]
+
+
+def assert_same_top(index: BM25Index, docs: dict[int, list[str]], query: list[str], k: int) -> None:
+    got = [(h.key, h.score) for h in index.search(query, k)]
+    expected = reference_top(docs, query, k)
+    assert [s for _, s in got] == pytest.approx([s for _, s in expected], abs=1e-9, rel=0)
+    # Same documents, except where floating-point ties may order equal scores differently.
+    for (key_a, score_a), (key_b, score_b) in zip(got, expected, strict=True):
+        assert key_a == key_b or abs(score_a - score_b) < 1e-9
+
+
+operation = st.one_of(
+    st.tuples(st.just("add"), st.lists(document, min_size=1, max_size=8)),
+    st.tuples(st.just("remove"), st.lists(st.integers(0, 60), max_size=6)),
+    st.tuples(st.just("reopen"), st.none()),
+    st.tuples(st.just("compact"), st.none()),
+)
+
+
+@given(
+    st.lists(operation, min_size=1, max_size=12),
+    st.lists(query_st, min_size=1, max_size=4),
+    st.integers(1, 12),
+)
+def test_search_is_exact_through_adds_removes_reopens(
+    tmp_path_factory: pytest.TempPathFactory,
+    operations: list[tuple[str, object]],
+    queries: list[list[str]],
+    k: int,
+) -> None:
+    directory = tmp_path_factory.mktemp("index") / "ix"
+    index = BM25Index(directory=directory)
+    live: dict[int, list[str]] = {}
+    next_key = 0
+    for kind, payload in operations:
+        if kind == "add":
+            batch = list(payload)  # type: ignore[call-overload]
+            keys = list(range(next_key, next_key + len(batch)))
+            next_key += len(batch)
+            index.add(keys, batch)
+            live.update(zip(keys, batch, strict=True))
+        elif kind == "remove":
+            victims = [key for key in payload if key in live]  # type: ignore[union-attr]
+            with_tokens = bool(len(victims) % 2)  # exercise both ways of correcting df
+            removed = index.remove(victims, [live[key] for key in victims] if with_tokens else None)
+            assert removed == len(set(victims))
+            for key in victims:
+                live.pop(key, None)
+        elif kind == "reopen":
+            index = BM25Index.open(directory)
+        else:
+            index.compact()
+    assert list(index.keys()) == sorted(live)
+    assert len(index) == len(live)
+    if live:
+        for query in queries:
+            assert_same_top(index, live, query, k)
+    reopened = BM25Index.open(directory)
+    assert list(reopened.keys()) == sorted(live)
+    if live:
+        for query in queries:
+            assert [h.key for h in reopened.search(query, k)] == [
+                h.key for h in index.search(query, k)
+            ]
+
+
+def test_large_random_corpus_top_10_matches_rank_bm25() -> None:
+    rng = np.random.default_rng(11)
+    vocab = [f"w{i}" for i in range(2000)]
+    weights = 1 / np.arange(1, 2001)
+    weights /= weights.sum()
+    docs = {
+        key: list(rng.choice(vocab, size=int(rng.integers(20, 60)), p=weights))
+        for key in range(6000)
+    }
+    index = BM25Index()
+    keys = sorted(docs)
+    for start in range(0, 6000, 700):
+        index.add(keys[start : start + 700], [docs[k] for k in keys[start : start + 700]])
+    assert index.segment_count > 1
+    for _ in range(40):
+        query = list(rng.choice(vocab, size=int(rng.integers(2, 7)), p=weights))
+        assert_same_top(index, docs, query, 10)
+
+
+def test_scores_can_be_negative_on_tiny_corpora() -> None:
+    # Every term in most documents: negative idf everywhere, a negative average.
+    docs = {1: ["a", "b"], 2: ["a", "b"], 3: ["a", "b", "c"], 4: ["a"]}
+    index = BM25Index()
+    index.add(sorted(docs), [docs[k] for k in sorted(docs)])
+    assert index.idf("a") < 0
+    assert_same_top(index, docs, ["a", "b"], 3)
+    assert_same_top(index, docs, ["a", "c"], 10)
+
+
+def test_persisted_index_is_memory_mapped_and_reopens(tmp_path: Path) -> None:
+    directory = tmp_path / "ix"
+    index = BM25Index(directory=directory, meta={"analyzer": "x"})
+    index.add([1, 2, 3], [["a", "b"], ["b", "c"], ["c", "d"]])
+    index.remove([2], [["b", "c"]])
+    reopened = BM25Index.open(directory)
+    assert reopened.meta == {"analyzer": "x"}
+    assert list(reopened.keys()) == [1, 3]
+    assert reopened.document_frequency("b") == 1
+    assert isinstance(reopened._segments[0].docs, np.memmap)
+    assert [h.key for h in reopened.search(["c"])] == [3]
+    with pytest.raises(IndexError_):
+        BM25Index(directory=directory)  # will not overwrite an index
+
+
+def test_unreadable_index_raises_index_corrupt(tmp_path: Path) -> None:
+    directory = tmp_path / "ix"
+    BM25Index(directory=directory).add([1], [["a"]])
+    (directory / "manifest.json").write_text("{broken")
+    with pytest.raises(IndexCorrupt):
+        BM25Index.open(directory)
+    (directory / "manifest.json").write_text('{"format": 99}')
+    with pytest.raises(IndexCorrupt):
+        BM25Index.open(directory)
+
+
+def test_a_torn_commit_leaves_the_previous_generation(tmp_path: Path) -> None:
+    directory = tmp_path / "ix"
+    index = BM25Index(directory=directory)
+    index.add([1], [["a", "b"]])
+    # A crash after writing segment files and appending to vocab.txt, before the
+    # manifest switched: simulate the leftovers.
+    (directory / "seg-99").mkdir()
+    (directory / "seg-99" / "docs.npy").write_bytes(b"partial")
+    with open(directory / "vocab.txt", "ab") as vocab:
+        vocab.write(b"torn\n")
+    reopened = BM25Index.open(directory)
+    assert list(reopened.keys()) == [1]
+    assert not (directory / "seg-99").exists()  # swept
+    reopened.add([2], [["torn", "c"]])
+    again = BM25Index.open(directory)
+    assert again.document_frequency("torn") == 1
+    assert [h.key for h in again.search(["torn"])] == [2]
+
+
+def test_non_string_tokens_are_refused_without_damage() -> None:
+    index = BM25Index()
+    index.add([1], [["a"]])
+    with pytest.raises(IndexError_):
+        index.add([2], [["fresh", 7]])  # type: ignore[list-item]
+    assert index.document_frequency("fresh") == 0
+    index.add([2], [["fresh"]])
+    assert index.document_frequency("fresh") == 1

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot.corpus import Corpus, CorpusStats
-from retrieval.answer import Answer, Hit
+from retrieval.answer import Answer, Candidate, Hit
 from retrieval.topics import TOPICS, Topic
 from storage.sources import Source
 
@@ -98,6 +98,37 @@ class TechBrief:
                 f"common words, symbols or emoji. Try: {example}"
             )
         return self.corpus.answer(question, k=k)
+
+    def page(self, raw_question: str, index: int) -> AnswerPage | Refusal:
+        """Hit ``index`` of the answer to a question asked before (a "More" button).
+
+        The answer is composed again: the same question over the same articles
+        gives the same hits, so a transport needs to keep only the question.
+        """
+        result = self.ask(raw_question)
+        if isinstance(result, Refusal):
+            return result
+        if not 0 <= index < len(result.hits):
+            return Refusal("No more results for that question.")
+        return AnswerPage(result, index)
+
+    def source(self, passage_id: int) -> Candidate | None:
+        """A stored passage with its article's details (a "Source" button), if still stored."""
+        stored = self.corpus.passage(passage_id)
+        if stored is None:
+            return None
+        return Candidate(
+            passage_id=stored.id,
+            score=0.0,
+            text=stored.text,
+            heading=stored.heading,
+            title=stored.title,
+            publisher=stored.publisher,
+            published=stored.published,
+            url=stored.url,
+            article_id=stored.article_id,
+            published_note=stored.published_note,
+        )
 
     def sources(self) -> list[Source]:
         return self.corpus.sources()

@@ -1,0 +1,196 @@
+"""The composition root of the Telegram bot: one place builds the Application.
+
+:func:`build_application` wires, in order: token redaction in logs (before
+anything can log a Bot API URL), the :class:`~bot.runtime.Runtime` with its one
+corpus thread, PTB's builder (base URLs, defaults, rate limiter, concurrent
+updates, typed context, lifecycle hooks), then the handlers.
+:func:`run_telegram` runs it with long polling until Ctrl-C or SIGTERM.
+
+Lifecycle: ``post_init`` opens the database and loads the index on the corpus
+thread, then registers the command menus (default scope for everyone, chat
+scope with the admin commands for each admin); ``post_shutdown`` closes the
+database and stops the thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    ContextTypes,
+    Defaults,
+)
+
+from bot.config import ConfigError, Settings
+from bot.corpus import Corpus
+from bot.handlers import ADMIN_COMMANDS, PUBLIC_COMMANDS, register
+from bot.redaction import install_redaction, redact
+from bot.runtime import BriefContext, Runtime, TechBriefApplication
+from bot.service import TechBrief
+
+__all__ = [
+    "ALLOWED_UPDATES",
+    "build_application",
+    "file_url",
+    "open_corpus",
+    "run_telegram",
+    "telegram_rate_limiter",
+]
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES: Sequence[str] = ("message", "callback_query", "inline_query")
+"""The update kinds the handlers use; Telegram sends no others."""
+
+RETRIES_AFTER_429 = 3
+"""How often one request is retried after Telegram answers 429 (waiting its ``retry_after``)."""
+
+
+def telegram_rate_limiter() -> AIORateLimiter:
+    """Telegram's published limits (30 messages/s overall, 20/min per group), retrying 429s."""
+    return AIORateLimiter(max_retries=RETRIES_AFTER_429)
+
+
+def file_url(api_url: str) -> str:
+    """The file download URL of a Bot API server: ``…/bot`` -> ``…/file/bot``."""
+    base, _, last = api_url.rstrip("/").rpartition("/")
+    return f"{base}/file/{last}"
+
+
+def open_corpus(settings: Settings, now: datetime) -> Corpus:
+    """The one place the adapter opens the corpus (on the corpus thread)."""
+    return Corpus.open(settings.db_path, now)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+    clock: Callable[[], datetime] = _utcnow,
+) -> TechBriefApplication:
+    """The bot, ready to run; nothing is opened or sent until it is initialised.
+
+    ``rate_limiter`` defaults to :func:`telegram_rate_limiter`; a load test of
+    the bot itself passes one without Telegram's limits.
+    """
+    if not settings.token:
+        raise ConfigError("TELEGRAM_BOT_TOKEN: not set")
+    # First: PTB logs its base URL (which holds the token) as soon as the bot exists.
+    install_redaction(settings.token)
+    runtime = Runtime(
+        settings=settings,
+        # One thread owns the SQLite connection and the index (see bot.runtime).
+        executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="techbrief-corpus"),
+        clock=clock,
+    )
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .application_class(TechBriefApplication, kwargs={"runtime": runtime})
+        .context_types(ContextTypes(context=BriefContext))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=settings.timezone,
+                # An answer links its article; one preview per card would drown the chat.
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .rate_limiter(rate_limiter or telegram_rate_limiter())
+        # Updates are handled concurrently; the corpus thread serialises the search.
+        .concurrent_updates(True)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if settings.api_url:
+        builder = builder.base_url(settings.api_url).base_file_url(file_url(settings.api_url))
+    application = builder.build()
+    if not isinstance(application, TechBriefApplication):
+        raise TypeError("ApplicationBuilder did not build a TechBriefApplication")
+    register(application)
+    return application
+
+
+def _runtime(application: Application[Any, Any, Any, Any, Any, Any]) -> Runtime:
+    if not isinstance(application, TechBriefApplication):
+        raise TypeError("expected a TechBriefApplication")
+    return application.runtime
+
+
+async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    runtime = _runtime(application)
+    corpus = await runtime.run(open_corpus, runtime.settings, runtime.clock())
+    runtime.opened = TechBrief(corpus)
+    stats = await runtime.run(corpus.stats)
+    log.info(
+        "corpus open: %s passages from %s articles (%s)",
+        f"{stats.passages:,}",
+        f"{stats.articles:,}",
+        runtime.settings.db_path,
+    )
+    bot = application.bot
+    await bot.set_my_commands(_commands(PUBLIC_COMMANDS), scope=BotCommandScopeDefault())
+    for admin in sorted(runtime.settings.admins):
+        try:
+            await bot.set_my_commands(_commands(ADMIN_COMMANDS), scope=BotCommandScopeChat(admin))
+        except (BadRequest, Forbidden) as exc:
+            # Telegram knows a private chat only once the admin has started the bot.
+            log.warning("admin %s: admin commands not shown (%s)", admin, exc.message)
+
+
+async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    runtime = _runtime(application)
+    if runtime.opened is not None:
+        await runtime.run(runtime.opened.corpus.close)
+        runtime.opened = None
+    runtime.executor.shutdown(wait=True)
+
+
+def _commands(commands: Sequence[tuple[str, str]]) -> list[BotCommand]:
+    return [BotCommand(name, description) for name, description in commands]
+
+
+def run_telegram(settings: Settings) -> int:
+    """Run the bot with long polling until interrupted. Returns an exit status.
+
+    A token Telegram rejects, or a Bot API server that cannot be reached at
+    start, is one line on stderr and status 2.
+    """
+    logging.getLogger("bot").setLevel(logging.INFO)
+    # httpx logs every request URL at INFO, and each holds the token; redaction
+    # keeps it out, and WARNING keeps a line per poll out of the log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    application = build_application(settings)
+    where = settings.api_url or "api.telegram.org"
+    try:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=3)
+    except InvalidToken:
+        print("techbrief: TELEGRAM_BOT_TOKEN: the Bot API rejected the token", file=sys.stderr)
+        return 2
+    except NetworkError as exc:
+        if isinstance(exc, BadRequest):
+            raise
+        message = redact(exc.message, settings.token or "")
+        print(f"techbrief: cannot reach the Bot API at {where}: {message}", file=sys.stderr)
+        return 2
+    except TelegramError as exc:
+        message = redact(exc.message, settings.token or "")
+        print(f"techbrief: the Bot API refused to start: {message}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,51 @@
+"""Telegram handlers: read the update, ask the service on the corpus thread, render, reply.
+
+:func:`register` adds them to the application in the order that decides
+which one handles an update.
+"""
+
+from __future__ import annotations
+
+from telegram.ext import CallbackQueryHandler, CommandHandler, InlineQueryHandler, MessageHandler
+from telegram.ext import filters as f
+
+from bot.handlers.buttons import on_button
+from bot.handlers.commands import (
+    ADMIN_COMMANDS,
+    PUBLIC_COMMANDS,
+    on_help,
+    on_sources,
+    on_start,
+    on_stats,
+    on_unknown_command,
+)
+from bot.handlers.errors import on_error
+from bot.handlers.inline import on_inline_query
+from bot.handlers.questions import on_ask_command, on_group_text, on_private_text
+from bot.runtime import TechBriefApplication
+
+__all__ = ["ADMIN_COMMANDS", "PUBLIC_COMMANDS", "register"]
+
+
+def register(application: TechBriefApplication) -> None:
+    # New messages only: answering an edited message would post a second card.
+    new = f.UpdateType.MESSAGE
+    # Our own inline results, posted by users, come back as messages "via" the bot.
+    own = ~f.VIA_BOT
+    # Within one group the first matching handler wins: named commands before
+    # the unknown-command fallback, commands before plain text.
+    application.add_handler(CommandHandler("start", on_start, filters=new))
+    application.add_handler(CommandHandler("help", on_help, filters=new))
+    application.add_handler(CommandHandler("ask", on_ask_command, filters=new))
+    application.add_handler(CommandHandler("sources", on_sources, filters=new))
+    application.add_handler(CommandHandler("stats", on_stats, filters=new))
+    application.add_handler(MessageHandler(new & f.COMMAND, on_unknown_command))
+    application.add_handler(
+        MessageHandler(new & own & f.ChatType.PRIVATE & f.TEXT & ~f.COMMAND, on_private_text)
+    )
+    application.add_handler(
+        MessageHandler(new & own & f.ChatType.GROUPS & f.TEXT & ~f.COMMAND, on_group_text)
+    )
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(InlineQueryHandler(on_inline_query))
+    application.add_error_handler(on_error)

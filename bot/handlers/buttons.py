@@ -1,0 +1,97 @@
+"""The "More" and "Source" buttons under an answer card.
+
+Every press gets an ``answerCallbackQuery`` — a polite one for data this bot
+did not write (forged, garbled, another bot's) or for a card whose question is
+no longer known — and never an exception.
+"""
+
+from __future__ import annotations
+
+from telegram import CallbackQuery, MaybeInaccessibleMessage, Message, Update
+from telegram.error import BadRequest
+
+from bot.handlers.common import keyboard_markup, question_text, send_reply
+from bot.runtime import BriefContext
+from bot.service import Refusal
+from bot.telegram_render import (
+    NextHit,
+    ShowSource,
+    answer_reply,
+    parse_callback,
+    question_id,
+    source_reply,
+)
+
+__all__ = ["on_button"]
+
+UNKNOWN_BUTTON = "This button is not one of mine, or it is too old. Please ask again."
+EXPIRED = "This answer has expired. Please ask the question again."
+SOURCE_GONE = "That passage is no longer stored."
+
+
+async def on_button(update: Update, context: BriefContext) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    action = parse_callback(query.data)
+    card = query.message
+    if action is None or card is None:
+        # Inline-mode cards carry only link buttons, so a press without a message is not ours.
+        await query.answer(UNKNOWN_BUTTON)
+    elif isinstance(action, ShowSource):
+        await show_source(query, card, action, context)
+    else:
+        await show_next(query, card, action, context)
+
+
+async def show_source(
+    query: CallbackQuery, card: MaybeInaccessibleMessage, action: ShowSource, context: BriefContext
+) -> None:
+    """Send the full passage and its link as a reply to the card."""
+    runtime = context.runtime
+    candidate = await runtime.run(runtime.service.source, action.passage_id)
+    if candidate is None:
+        await query.answer(SOURCE_GONE)
+        return
+    await query.answer()
+    await send_reply(context.bot, card.chat.id, source_reply(candidate), card.message_id)
+
+
+async def show_next(
+    query: CallbackQuery, card: MaybeInaccessibleMessage, action: NextHit, context: BriefContext
+) -> None:
+    """Edit the card in place to show the next hit."""
+    runtime = context.runtime
+    question = runtime.questions.get(action.question_id) or _asked_in(card, context)
+    if question is None:
+        await query.answer(EXPIRED)
+        return
+    page = await runtime.run(runtime.service.page, question, action.index)
+    if isinstance(page, Refusal):
+        await query.answer(page.message)
+        return
+    if question_id(page.answer.question) != action.question_id:
+        await query.answer(EXPIRED)  # the question message was edited since
+        return
+    runtime.questions.remember(action.question_id, page.answer.question)
+    reply = answer_reply(page, action.question_id)
+    await query.answer()
+    try:
+        await context.bot.edit_message_text(
+            reply.chunks[0],
+            chat_id=card.chat.id,
+            message_id=card.message_id,
+            reply_markup=keyboard_markup(reply.keyboard),
+        )
+    except BadRequest as exc:
+        # A double press edits to the same content; Telegram refuses that, nothing is lost.
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+def _asked_in(card: MaybeInaccessibleMessage, context: BriefContext) -> str | None:
+    """The question a card answers, from the message it replies to (after a restart)."""
+    if not isinstance(card, Message) or card.reply_to_message is None:
+        return None
+    question = question_text(card.reply_to_message, context.bot.username)
+    return question or None

@@ -1,0 +1,107 @@
+"""``/start`` (deep-link payloads too), ``/help``, the admin commands, unknown commands."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot import render
+from bot.handlers.common import is_private, leading_command, send_reply
+from bot.runtime import BriefContext
+from bot.telegram_render import html_reply, text_reply
+from retrieval.topics import TOPICS, Topic
+
+__all__ = [
+    "ADMIN_COMMANDS",
+    "PUBLIC_COMMANDS",
+    "on_help",
+    "on_sources",
+    "on_start",
+    "on_stats",
+    "on_unknown_command",
+]
+
+PUBLIC_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("ask", "Ask about Chinese tech companies and policy"),
+    ("help", "Example questions, topics and commands"),
+)
+"""The command menu everyone sees (``setMyCommands``, default scope)."""
+
+ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
+    *PUBLIC_COMMANDS,
+    ("sources", "Stored sources with their #id (admins)"),
+    ("stats", "How much is stored (admins)"),
+)
+"""The command menu in each admin's private chat (chat scope)."""
+
+ADMINS_ONLY = "Admins only."
+
+
+def _help(topics: tuple[Topic, ...], username: str) -> str:
+    return render.help_card(
+        topics,
+        render.HTML,
+        commands=(
+            ("any text", "in a private chat, a question"),
+            ("/ask <question>", "a question, in any chat"),
+            (f"@{username}", "in a group: mention me or reply to me to ask"),
+            (f"@{username} <question>", "in any chat: pick an answer to post (inline)"),
+            ("More, Source", "buttons under an answer: the next result, the full passage"),
+            ("/help", "this help"),
+        ),
+    )
+
+
+async def on_start(update: Update, context: BriefContext) -> None:
+    """Welcome; a deep-link payload naming a topic (``?start=ev``) leads with that topic."""
+    message = update.effective_message
+    if message is None:
+        return
+    payload = context.args[0].casefold() if context.args else ""
+    topics = tuple(sorted(TOPICS, key=lambda t: t.name != payload))
+    reply = html_reply(_help(topics, context.bot.username))
+    await send_reply(context.bot, message.chat_id, reply, reply_to=None)
+
+
+async def on_help(update: Update, context: BriefContext) -> None:
+    message = update.effective_message
+    if message is not None:
+        reply = html_reply(_help(TOPICS, context.bot.username))
+        await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
+
+
+async def on_sources(update: Update, context: BriefContext) -> None:
+    """Admins: the stored sources with their ``#id``."""
+    message, user = update.effective_message, update.effective_user
+    if message is None:
+        return
+    runtime = context.runtime
+    if user is None or user.id not in runtime.settings.admins:
+        reply = text_reply(ADMINS_ONLY)
+    else:
+        sources = await runtime.run(runtime.service.sources)
+        reply = html_reply(render.sources_list(sources, render.HTML))
+    await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
+
+
+async def on_stats(update: Update, context: BriefContext) -> None:
+    """Admins: how many sources, articles, passages and terms are stored."""
+    message, user = update.effective_message, update.effective_user
+    if message is None:
+        return
+    runtime = context.runtime
+    if user is None or user.id not in runtime.settings.admins:
+        reply = text_reply(ADMINS_ONLY)
+    else:
+        stats = await runtime.run(runtime.service.stats)
+        reply = html_reply(render.stats_card(stats, render.HTML))
+    await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
+
+
+async def on_unknown_command(update: Update, context: BriefContext) -> None:
+    """A command this bot does not have: say so in private chats, stay silent in groups."""
+    message = update.effective_message
+    if message is None or not is_private(message):
+        return
+    command = leading_command(message) or "/"
+    reply = text_reply(f"Unknown command {command}. Type /help for what I understand.")
+    await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)

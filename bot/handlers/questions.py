@@ -1,0 +1,59 @@
+"""Questions: text in a private chat, ``/ask`` anywhere, a mention of or reply to the bot."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Message, Update
+
+from bot.handlers.common import addresses_bot, question_text, send_reply, show_typing
+from bot.runtime import BriefContext
+from bot.service import AnswerPage, Refusal
+from bot.telegram_render import answer_reply, question_id, text_reply
+
+__all__ = ["on_ask_command", "on_group_text", "on_private_text"]
+
+ASK_USAGE = "Usage: /ask <question>, e.g. /ask what did BYD unveil?"
+
+
+async def answer(message: Message, context: BriefContext, question: str) -> None:
+    """Show "typing…", answer on the corpus thread, reply with the card (or why not)."""
+    runtime = context.runtime
+    _, result = await asyncio.gather(
+        show_typing(context.bot, message.chat_id),
+        runtime.run(runtime.service.ask, question),
+    )
+    if isinstance(result, Refusal):
+        reply = text_reply(result.message)
+    else:
+        qid = question_id(result.question)
+        runtime.questions.remember(qid, result.question)
+        reply = answer_reply(AnswerPage(result), qid)
+    await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
+
+
+async def on_private_text(update: Update, context: BriefContext) -> None:
+    """In a private chat every text message is a question."""
+    message = update.effective_message
+    if message is not None:
+        await answer(message, context, message.text or "")
+
+
+async def on_ask_command(update: Update, context: BriefContext) -> None:
+    """``/ask <question>``, in any chat."""
+    message = update.effective_message
+    if message is None:
+        return
+    question = question_text(message, context.bot.username)
+    if not question:
+        await send_reply(context.bot, message.chat_id, text_reply(ASK_USAGE), message.message_id)
+        return
+    await answer(message, context, question)
+
+
+async def on_group_text(update: Update, context: BriefContext) -> None:
+    """In a group, only a reply to the bot or a mention of it is a question; the rest is silence."""
+    message = update.effective_message
+    if message is None or not addresses_bot(message, context.bot.id, context.bot.username):
+        return
+    await answer(message, context, question_text(message, context.bot.username))

@@ -286,6 +286,10 @@ def run_bench(
                 row.note = f"skipped above {slow_limit:,} passages (--slow-limit)"
                 progress(f"{engine} at {n:,}: {row.note}")
                 continue
+            if not _installed(engine):
+                row.note = "not installed (pip install 'techbrief[bench]')"
+                progress(f"{engine}: {row.note}")
+                continue
             progress(f"{engine} at {n:,} passages ...")
             with tempfile.TemporaryDirectory(prefix="techbrief-bench-") as tmp:
                 result, _, error = _run_child(["worker", engine, str(n), tmp], timeout)
@@ -308,11 +312,23 @@ def run_bench(
     }
 
 
+def _installed(engine: str) -> bool:
+    import importlib.util
+
+    module = {"techbrief": "retrieval._kernel", "rank_bm25": "rank_bm25", "bm25s": "bm25s"}
+    return importlib.util.find_spec(module[engine]) is not None
+
+
 def _parity(
     tops: dict[tuple[str, int], list[list[tuple[int, float]]]], sizes: Sequence[int]
 ) -> tuple[float | None, float | None]:
-    """Largest score difference between techbrief's and rank-bm25's top 10s (smallest
-    size both ran), and the share of queries whose top-10 documents are identical."""
+    """Compare techbrief's top 10s with rank-bm25's at the smallest size both ran.
+
+    Returns the largest score difference at equal ranks, and the share of
+    queries whose top 10 hold the same documents apart from ties: documents
+    whose scores equal the 10th score may differ, since equal sums computed
+    in a different order can differ in the last bit.
+    """
     for n in sorted(sizes):
         ours, theirs = tops.get(("techbrief", n)), tops.get(("rank_bm25", n))
         if ours is None or theirs is None:
@@ -320,10 +336,12 @@ def _parity(
         worst = 0.0
         same = 0
         for a, b in zip(ours, theirs, strict=True):
-            scores_a = [s for _, s in a]
-            scores_b = [s for _, s in b]
-            worst = max([worst, *(abs(x - y) for x, y in zip(scores_a, scores_b, strict=False))])
-            same += {d for d, _ in a} == {d for d, _ in b}
+            worst = max([worst, *(abs(x[1] - y[1]) for x, y in zip(a, b, strict=False))])
+            if len(a) != len(b):
+                worst = float("inf")
+                continue
+            floor = min((s for _, s in a), default=0.0) + 1e-9
+            same += {d for d, s in a if s > floor} == {d for d, s in b if s > floor}
         return worst, same / len(ours)
     return None, None
 
@@ -367,7 +385,8 @@ def format_table(report: dict[str, Any]) -> str:
         lines.append("")
         lines.append(
             f"parity with rank-bm25 (smallest size): max |score difference| in the top 10 = "
-            f"{parity:.3g}; identical top-10 sets: {report['parity_top10_identical']:.0%}"
+            f"{parity:.3g}; same top-10 documents (ties aside): "
+            f"{report['parity_top10_identical']:.0%} of queries"
         )
     return "\n".join(lines)
 

@@ -29,7 +29,7 @@ import sqlite_utils
 from retrieval.analyze import ANALYZER_VERSION, Analyzer
 from retrieval.answer import Answer, Candidate, compose, term_weight
 from retrieval.index import BM25Index, IndexCorrupt
-from retrieval.passages import Passage, derive_title, split_passages
+from retrieval.passages import Passage, derive_title, sentence_spans, split_passages
 from storage import articles, seed, sources
 from storage.articles import NewArticle, NewPassage, StoredPassage
 from storage.db import open_database
@@ -80,8 +80,14 @@ class Corpus:
             index = _open_index(index_path or Path(f"{path}.index"))
         corpus = cls(db, analyzer, index)
         corpus._seed(now)
+        corpus._record_sentences()
         corpus.reconcile()
         return corpus
+
+    def _record_sentences(self) -> None:
+        """Find sentence boundaries of passages stored before they were recorded (once)."""
+        while batch := articles.passages_without_sentences(self.db, limit=1000):
+            articles.set_sentences(self.db, {p.id: sentence_spans(p.text) for p in batch})
 
     def reconcile(self) -> tuple[int, int]:
         """Bring the index in step with the database; returns (added, dropped)."""
@@ -208,7 +214,7 @@ class Corpus:
             self.db,
             source_id=source_id,
             article=stored,
-            passages=[NewPassage(p.text, p.heading) for p in passages],
+            passages=[NewPassage(p.text, p.heading, sentence_spans(p.text)) for p in passages],
             now=now,
         )
         return article_id, title, list(zip(ids, passages, strict=True))
@@ -259,4 +265,5 @@ def _candidate(stored: StoredPassage, score: float) -> Candidate:
         url=stored.url,
         article_id=stored.article_id,
         published_note=stored.published_note,
+        sentences=stored.sentences,
     )

@@ -54,6 +54,7 @@ class Candidate:
     url: str | None = None
     article_id: int = 0
     published_note: str | None = None
+    sentences: tuple[tuple[int, int], ...] | None = None  # found at ingestion, if known
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +138,12 @@ def compose(
     for candidate in candidates:
         if len(hits) >= limit:
             break
-        shingles = _shingles(analyzer.terms(candidate.text))
+        spans = list(analyzer.spans(candidate.text))
+        shingles = _shingles([t for span in spans for t in span.terms])
         if any(_jaccard(shingles, other) >= DUPLICATE_JACCARD for other in kept_shingles):
             continue
         kept_shingles.append(shingles)
-        hit = _hit(candidate, words, total, analyzer)
+        hit = _hit(candidate, spans, words, total, analyzer)
         if hit.support >= min_support and hit.support > 0:
             hits.append(hit)
         elif len(weak) < limit:
@@ -150,25 +152,36 @@ def compose(
 
 
 def _hit(
-    candidate: Candidate, words: Sequence[QuestionWord], total: float, analyzer: Analyzer
+    candidate: Candidate,
+    passage_spans: Sequence[TokenSpan],
+    words: Sequence[QuestionWord],
+    total: float,
+    analyzer: Analyzer,
 ) -> Hit:
     terms = {t for w in words for t in w.terms}
-    passage_spans = list(analyzer.spans(candidate.text))
+    # The passage's tokens that match the question, each with the words it covers.
+    matched = [
+        (span, frozenset(i for i, w in enumerate(words) if w.terms.intersection(span.terms)))
+        for span in passage_spans
+        if terms.intersection(span.terms)
+    ]
     heading_spans = list(analyzer.spans(candidate.heading)) if candidate.heading else []
-    present = {t for s in passage_spans + heading_spans for t in s.terms}
-    covered = sum(w.weight for w in words if w.terms & present)
-    support = covered / total if total > 0 else 0.0
+    covered_words = {i for _, covers in matched for i in covers}
+    covered_words.update(
+        i for span in heading_spans for i, w in enumerate(words) if w.terms.intersection(span.terms)
+    )
+    support = sum(words[i].weight for i in covered_words) / total if total > 0 else 0.0
 
-    best = _best_sentence(candidate.text, passage_spans, words)
+    start, end = _best_sentence(candidate, matched, words)
     sentence = Highlighted(
-        best[2],
+        candidate.text[start:end],
         tuple(
-            (s.start - best[0], s.end - best[0])
-            for s in passage_spans
-            if best[0] <= s.start and s.end <= best[1] and terms.intersection(s.terms)
+            (span.start - start, span.end - start)
+            for span, _ in matched
+            if start <= span.start and span.end <= end
         ),
     )
-    passage = Highlighted(candidate.text, _marked(passage_spans, terms))
+    passage = Highlighted(candidate.text, tuple((span.start, span.end) for span, _ in matched))
     heading = (
         Highlighted(candidate.heading, _marked(heading_spans, terms)) if candidate.heading else None
     )
@@ -176,22 +189,24 @@ def _hit(
 
 
 def _best_sentence(
-    text: str, spans: Sequence[TokenSpan], words: Sequence[QuestionWord]
-) -> tuple[int, int, str]:
-    """(start, end, text) of the sentence covering most question weight; first wins ties."""
-    best: tuple[float, int, int, str] | None = None
-    for sentence in split_sentences(text) or []:
-        inside = [s for s in spans if sentence.start <= s.start and s.end <= sentence.end]
-        present = {t for s in inside for t in s.terms}
-        weight = sum(w.weight for w in words if w.terms & present)
+    candidate: Candidate,
+    matched: Sequence[tuple[TokenSpan, frozenset[int]]],
+    words: Sequence[QuestionWord],
+) -> tuple[int, int]:
+    """(start, end) of the sentence covering most question weight; the first wins ties,
+    then more matched tokens win. The whole text when it has no sentences."""
+    bounds = candidate.sentences
+    if bounds is None:
+        bounds = tuple((s.start, s.end) for s in split_sentences(candidate.text))
+    best: tuple[float, int, int] | None = None
+    for start, end in bounds:
+        inside = [covers for span, covers in matched if start <= span.start and span.end <= end]
+        weight = sum(words[i].weight for i in set().union(*inside))
         # Repeated matches break ties between sentences of equal coverage.
-        repeats = sum(1 for s in inside for w in words if w.terms.intersection(s.terms))
-        score = weight + 1e-3 * repeats
+        score = weight + 1e-3 * sum(len(covers) for covers in inside)
         if best is None or score > best[0]:
-            best = (score, sentence.start, sentence.end, sentence.text)
-    if best is None:
-        return 0, len(text), text
-    return best[1], best[2], best[3]
+            best = (score, start, end)
+    return (0, len(candidate.text)) if best is None else (best[1], best[2])
 
 
 def _marked(spans: Sequence[TokenSpan], terms: set[str]) -> tuple[tuple[int, int], ...]:

@@ -30,6 +30,7 @@ __all__ = [
     "derive_title",
     "is_heading",
     "split_passages",
+    "sentence_spans",
     "split_sentences",
 ]
 
@@ -78,6 +79,11 @@ def split_sentences(text: str) -> list[Sentence]:
         start = span.start + (len(raw) - len(raw.lstrip()))
         out.append(Sentence(stripped, start, start + len(stripped)))
     return out
+
+
+def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) offsets of the sentences of ``text``: stored once, used per answer."""
+    return tuple((s.start, s.end) for s in split_sentences(text))
 
 
 def split_passages(text: str) -> list[Passage]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -26,14 +27,20 @@ __all__ = [
     "iter_passages",
     "passage_fingerprint",
     "passage_ids",
+    "passages_without_sentences",
+    "set_sentences",
     "source_passages",
 ]
+
+
+Spans = tuple[tuple[int, int], ...]
 
 
 @dataclass(frozen=True, slots=True)
 class NewPassage:
     text: str
     heading: str | None = None
+    sentences: Spans | None = None  # (start, end) of each sentence in ``text``
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +70,7 @@ class StoredPassage:
     published: str | None
     published_note: str | None
     url: str | None
+    sentences: Spans | None = None
 
 
 _NON_WORD = re.compile(r"[\W_]+")
@@ -128,9 +136,16 @@ def add_article(
         ids: list[int] = []
         for position, passage in enumerate(passages):
             cursor = db.execute(
-                "INSERT INTO passages (article_id, position, heading, text, added_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [article_id, position, passage.heading, passage.text, stamp],
+                "INSERT INTO passages (article_id, position, heading, text, added_at, sentences)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    article_id,
+                    position,
+                    passage.heading,
+                    passage.text,
+                    stamp,
+                    _spans_json(passage.sentences),
+                ],
             )
             ids.append(int(cursor.lastrowid or 0))
     return article_id, ids
@@ -139,12 +154,26 @@ def add_article(
 _PASSAGE_SELECT = """
     SELECT p.id, p.article_id, a.source_id, p.position, p.heading, p.text, p.added_at,
            a.title, a.publisher, a.published, a.published_note,
-           COALESCE(a.canonical_url, a.url) AS url
+           COALESCE(a.canonical_url, a.url) AS url, p.sentences
     FROM passages p JOIN articles a ON a.id = p.article_id
 """
 
 
+def _spans_json(spans: Spans | None) -> str | None:
+    return None if spans is None else json.dumps([list(span) for span in spans])
+
+
+def _spans(raw: str | None) -> Spans | None:
+    if raw is None:
+        return None
+    try:
+        return tuple((int(a), int(b)) for a, b in json.loads(raw))
+    except (ValueError, TypeError):
+        return None  # unreadable: treated as not yet computed
+
+
 def _stored(row: dict[str, Any]) -> StoredPassage:
+    row["sentences"] = _spans(row["sentences"])
     return StoredPassage(**row)
 
 
@@ -187,6 +216,26 @@ def source_passages(db: sqlite_utils.Database, source_id: int) -> list[StoredPas
         _stored(row)
         for row in db.query(f"{_PASSAGE_SELECT} WHERE a.source_id = ? ORDER BY p.id", [source_id])
     ]
+
+
+def passages_without_sentences(db: sqlite_utils.Database, limit: int) -> list[StoredPassage]:
+    """Passages stored before sentence boundaries were recorded (at most ``limit``)."""
+    return [
+        _stored(row)
+        for row in db.query(
+            f"{_PASSAGE_SELECT} WHERE p.sentences IS NULL ORDER BY p.id LIMIT ?",
+            [limit],
+        )
+    ]
+
+
+def set_sentences(db: sqlite_utils.Database, spans_by_id: dict[int, Spans]) -> None:
+    with db.atomic():
+        for passage_id, spans in spans_by_id.items():
+            db.execute(
+                "UPDATE passages SET sentences = ? WHERE id = ?",
+                [_spans_json(spans), passage_id],
+            )
 
 
 def count_articles(db: sqlite_utils.Database) -> int:

@@ -64,6 +64,13 @@ def _corpus(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="0002_passage_sentences")
+def _passage_sentences(db: sqlite_utils.Database) -> None:
+    # Sentence boundaries, found once at ingestion: JSON [[start, end], ...] offsets
+    # into the text. NULL for passages stored before; the corpus fills them in.
+    db.execute("ALTER TABLE passages ADD COLUMN sentences TEXT")
+
+
 def _run(db: sqlite_utils.Database, script: str) -> None:
     """Run ``;``-separated DDL statements one by one.
 

@@ -335,7 +335,11 @@ def _parity(
             continue
         worst = 0.0
         same = 0
-        for a, b in zip(ours, theirs, strict=True):
+        for a_all, b_all in zip(ours, theirs, strict=True):
+            # rank-bm25 pads a short result with passages that lack every query
+            # term (score 0); techbrief never returns those.
+            a = [hit for hit in a_all if hit[1] != 0]
+            b = [hit for hit in b_all if hit[1] != 0]
             worst = max([worst, *(abs(x[1] - y[1]) for x, y in zip(a, b, strict=False))])
             if len(a) != len(b):
                 worst = float("inf")

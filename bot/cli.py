@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import render
+from bot.bench import ENGINES, SLOW_LIMIT, format_table, parse_engines, parse_sizes, run_bench
 from bot.config import ConfigError, Settings, load_settings
 from bot.console import console_lines, run_console, terminal_lines
 from bot.corpus import Corpus
@@ -46,6 +47,23 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("corpus_dir", type=Path, metavar="CORPUS_DIR")
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
     commands.add_parser("sources", help="list the sources of the stored articles")
+    bench = commands.add_parser(
+        "bench", help="retrieval benchmark: techbrief's index beside reference engines"
+    )
+    bench.add_argument(
+        "--passages", default="10k,100k,1m", metavar="N[,N...]", help="sizes (10k,100k,1m)"
+    )
+    bench.add_argument(
+        "--engines", default=",".join(ENGINES), metavar="E[,E...]", help=f"from {ENGINES}"
+    )
+    bench.add_argument(
+        "--slow-limit",
+        type=int,
+        default=SLOW_LIMIT,
+        metavar="N",
+        help=f"skip rank_bm25 above N passages ({SLOW_LIMIT:,})",
+    )
+    bench.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
@@ -78,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "eval":
         return _eval(args.corpus_dir, as_json=args.json)
+    if args.command == "bench":
+        return _bench(args)
     settings = load_settings()
     if args.db is not None:
         settings = _with_db(settings, args.db)
@@ -185,6 +205,26 @@ def _eval(directory: Path, *, as_json: bool) -> int:
         print(f"  Recall@100  {result.recall_at_100:.4f}")
         print(f"  MRR@10      {result.mrr_at_10:.4f}")
         print(f"  time        {seconds:.1f} s (index and search)")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    try:
+        sizes = parse_sizes(args.passages)
+        engines = parse_engines(args.engines)
+    except ValueError as exc:
+        print(f"techbrief bench: {exc}", file=sys.stderr)
+        return 2
+    report = run_bench(
+        sizes,
+        engines,
+        slow_limit=args.slow_limit,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    if args.json:
+        _print_json(report)
+    else:
+        print(format_table(report))
     return 0
 
 

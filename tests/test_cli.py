@@ -204,3 +204,31 @@ def test_scifact_ndcg_at_10_reaches_the_best_published_bm25(tmp_path: Path) -> N
     assert out["queries"] == 300
     assert out["ndcg_at_10"] >= 0.69
     assert out["recall_at_100"] >= 0.91
+
+
+def test_bench_json_compares_engines_in_their_own_processes(tmp_path: Path) -> None:
+    proc = run(
+        tmp_path, "bench", "--passages", "2000", "--engines", "techbrief,rank_bm25", "--json"
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["machine"]["cores"] >= 1
+    assert out["parity_max_abs_diff"] is not None
+    assert out["parity_max_abs_diff"] <= 1e-9
+    assert out["parity_top10_identical"] == 1.0
+    rows = {row["engine"]: row for row in out["results"]}
+    assert set(rows) == {"techbrief", "rank_bm25"}
+    for row in rows.values():
+        assert row["passages"] == 2000
+        for key in ("build_s", "peak_rss_mib", "p50_ms", "p95_ms", "add_1k_ms", "cold_start_s"):
+            assert row[key] is not None
+            assert row[key] > 0
+
+
+@pytest.mark.parametrize(
+    "args", [["--passages", "10x"], ["--passages", "5"], ["--engines", "lucene"]]
+)
+def test_bench_bad_arguments_are_one_line(tmp_path: Path, args: list[str]) -> None:
+    proc = run(tmp_path, "bench", *args)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1

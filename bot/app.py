@@ -15,6 +15,7 @@ database and stops the thread.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -71,7 +72,7 @@ def file_url(api_url: str) -> str:
 
 def open_corpus(settings: Settings, now: datetime) -> Corpus:
     """The one place the adapter opens the corpus (on the corpus thread)."""
-    return Corpus.open(settings.db_path, now)
+    return Corpus.open(settings.db_path, now, index_path=settings.index_path)
 
 
 def _utcnow() -> datetime:
@@ -93,6 +94,10 @@ def build_application(
         raise ConfigError("TELEGRAM_BOT_TOKEN: not set")
     # First: PTB logs its base URL (which holds the token) as soon as the bot exists.
     install_redaction(settings.token)
+    # Opt in to PTB 23's time periods as timedelta (techbrief reads none as int):
+    # without it PTB's own RetryAfter warns of the deprecation on every 429.
+    if os.environ.get("PTB_TIMEDELTA", "").strip().lower() not in ("1", "true"):
+        os.environ["PTB_TIMEDELTA"] = "1"
     runtime = Runtime(
         settings=settings,
         # One thread owns the SQLite connection and the index (see bot.runtime).

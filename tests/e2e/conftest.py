@@ -29,8 +29,10 @@ READER = 1001
 
 
 @pytest.fixture(autouse=True)
-def _restore_log_record_factory() -> Iterator[None]:
-    # build_application installs token redaction process-wide; undo it between tests.
+def _restore_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # build_application installs token redaction and opts in to PTB_TIMEDELTA process-wide;
+    # start each test without them (so that it must) and undo them afterwards.
+    monkeypatch.setenv("PTB_TIMEDELTA", "false")
     factory = logging.getLogRecordFactory()
     yield
     logging.setLogRecordFactory(factory)
@@ -80,6 +82,9 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def db_path(tmp_path: Path, seeded_template: Path) -> Path:
     path = tmp_path / "techbrief.db"
     shutil.copyfile(seeded_template, path)
+    index = seeded_template.with_name(seeded_template.name + ".index")
+    if index.is_dir():
+        shutil.copytree(index, path.with_name(path.name + ".index"))
     return path
 
 
@@ -106,6 +111,12 @@ class Harness:
             f"a reply to message {message_id} in chat {chat_id}",
         )
         return [s for s in self.api.sent(chat_id) if s.message_id >= first.message_id]
+
+    async def new_messages(self, chat_id: int, known: int) -> list[Sent]:
+        """The bot's messages in a chat after the first ``known`` (waits for at least one)."""
+        await wait_for(lambda: self.api.sent(chat_id)[known:], what=f"a message in {chat_id}")
+        await self.idle()
+        return self.api.sent(chat_id)[known:]
 
     async def press(self, sent: Sent, data: str) -> dict[str, Any]:
         """Press a button; returns the ``answerCallbackQuery`` parameters."""

@@ -53,6 +53,7 @@ class HtmlError(ValueError):
 class Parsed:
     text: str  # what the user sees
     tags: tuple[str, ...]  # every start tag's name, in order
+    styles: tuple[tuple[str, ...], ...]  # for each character of text, the tags around it
 
 
 def utf16_units(text: str) -> int:
@@ -114,6 +115,7 @@ def _check_attributes(name: str, raw: str, where: int) -> None:
 def parse_html(markup: str) -> Parsed:
     """The visible text of ``markup``; raises :class:`HtmlError` where Telegram would refuse."""
     out: list[str] = []
+    styles: list[tuple[str, ...]] = []
     tags: list[str] = []
     stack: list[str] = []
     i = 0
@@ -121,7 +123,9 @@ def parse_html(markup: str) -> Parsed:
         start = markup.find("<", i)
         if start < 0:
             start = len(markup)
-        out.append(_decode_entities(markup[i:start], i))
+        text = _decode_entities(markup[i:start], i)
+        out.append(text)
+        styles.extend([tuple(stack)] * len(text))
         if start == len(markup):
             break
         m = _TAG.match(markup, start)
@@ -150,4 +154,4 @@ def parse_html(markup: str) -> Parsed:
         i = m.end()
     if stack:
         raise HtmlError(f'Can\'t find end tag corresponding to start tag "{stack[-1]}"')
-    return Parsed("".join(out), tuple(tags))
+    return Parsed("".join(out), tuple(tags), tuple(styles))

@@ -1,25 +1,31 @@
-"""The composition root of the Telegram bot: one place builds the Application.
+"""The composition root of the Telegram bot: one place builds and runs the Application.
 
 :func:`build_application` wires, in order: token redaction in logs (before
 anything can log a Bot API URL), the :class:`~bot.runtime.Runtime` with its one
 corpus thread, PTB's builder (base URLs, defaults, rate limiter, concurrent
 updates, typed context, lifecycle hooks), then the handlers.
-:func:`run_telegram` runs it with long polling until Ctrl-C or SIGTERM.
 
-Lifecycle: ``post_init`` opens the database and loads the index on the corpus
-thread, then registers the command menus (default scope for everyone, chat
-scope with the admin commands for each admin); ``post_shutdown`` closes the
-database and stops the thread.
+:func:`running` is the lifecycle, in ``Application.run_polling``'s order:
+initialise (``getMe``), ``post_init`` (open the database and load the index on
+the corpus thread, then register the command menus: default scope for everyone,
+chat scope with the admin commands for each admin), start long polling, start
+handling; on exit stop polling, stop handling, shut down, ``post_shutdown``
+(close the database, stop the thread). It runs in the caller's event loop, so
+the end-to-end tests and the load benchmark run exactly this code.
+:func:`run_telegram` runs it until SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions
@@ -47,6 +53,7 @@ __all__ = [
     "file_url",
     "open_corpus",
     "run_telegram",
+    "running",
     "telegram_rate_limiter",
 ]
 
@@ -54,6 +61,9 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES: Sequence[str] = ("message", "callback_query", "inline_query")
 """The update kinds the handlers use; Telegram sends no others."""
+
+LONG_POLL = timedelta(seconds=10)
+"""How long one getUpdates waits for an update before asking again."""
 
 RETRIES_AFTER_429 = 3
 """How often one request is retried after Telegram answers 429 (waiting its ``retry_after``)."""
@@ -171,8 +181,53 @@ def _commands(commands: Sequence[tuple[str, str]]) -> list[BotCommand]:
     return [BotCommand(name, description) for name, description in commands]
 
 
+@asynccontextmanager
+async def running(application: TechBriefApplication) -> AsyncIterator[TechBriefApplication]:
+    """The application answering updates (long polling) until the block ends.
+
+    Start-up failures propagate: ``InvalidToken``, ``NetworkError`` when the Bot
+    API cannot be reached, a storage error from opening the database.
+    """
+    updater = application.updater
+    if updater is None:
+        raise TypeError("the application has no updater to poll with")
+
+    def polling_failed(error: TelegramError) -> None:
+        # Route polling errors to the error handler, as run_polling does.
+        application.create_task(application.process_error(update=None, error=error))
+
+    try:
+        async with application:  # initialize() ... shutdown()
+            if application.post_init is not None:
+                await application.post_init(application)
+            await updater.start_polling(
+                timeout=LONG_POLL, allowed_updates=ALLOWED_UPDATES, error_callback=polling_failed
+            )
+            await application.start()
+            try:
+                yield application
+            finally:
+                await updater.stop()
+                await application.stop()
+    finally:
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)
+
+
+async def _serve_until_signalled(application: TechBriefApplication) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError):  # no signal handlers there: Ctrl-C still works
+            loop.add_signal_handler(signum, stop.set)
+    async with running(application):
+        log.info("polling for updates as @%s; Ctrl-C or SIGTERM stops", application.bot.username)
+        await stop.wait()
+    log.info("stopped")
+
+
 def run_telegram(settings: Settings) -> int:
-    """Run the bot with long polling until interrupted. Returns an exit status.
+    """Run the bot with long polling until SIGINT or SIGTERM. Returns an exit status.
 
     A token Telegram rejects, or a Bot API server that cannot be reached at
     start, is one line on stderr and status 2.
@@ -184,7 +239,7 @@ def run_telegram(settings: Settings) -> int:
     application = build_application(settings)
     where = settings.api_url or "api.telegram.org"
     try:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=3)
+        asyncio.run(_serve_until_signalled(application))
     except InvalidToken:
         print("techbrief: TELEGRAM_BOT_TOKEN: the Bot API rejected the token", file=sys.stderr)
         return 2

@@ -103,11 +103,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         settings = _with_db(settings, args.db)
     command = args.command or "run"
     if command == "run" and settings.token:
-        # Not built yet (issue: Telegram bot); say so rather than pretend.
-        raise ConfigError(
-            "TELEGRAM_BOT_TOKEN: the Telegram adapter is not in this build yet; "
-            "unset it to use the console chat"
-        )
+        # Imported here: the console chat and the other commands need no Telegram stack.
+        from bot.app import run_telegram
+
+        return run_telegram(settings)
     corpus = Corpus.open(settings.db_path, datetime.now(UTC))
     try:
         service = TechBrief(corpus)

@@ -390,6 +390,8 @@ class BotApiServer:
         limit = max(1, min(100, int(params.get("limit") or 100)))
         deadline = time.monotonic() + max(0.0, float(params.get("timeout") or 0))
         with self.lock:
+            # Recorded on arrival: a long poll may wait a while.
+            self.calls.append(Call("getUpdates", params, 200, time.monotonic()))
             while self._updates and offset and self._updates[0]["update_id"] < offset:
                 self._updates.popleft()  # confirmed by the offset: gone for good
             while not self._updates and not self._closing:
@@ -398,7 +400,6 @@ class BotApiServer:
                     break
                 self.lock.wait(remaining)
             batch = list(itertools.islice(self._updates, limit))
-            self.calls.append(Call("getUpdates", params, 200, time.monotonic()))
         return 200, {"ok": True, "result": batch}
 
     def _writable_chat(self, params: dict[str, Any]) -> _Chat:

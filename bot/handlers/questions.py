@@ -15,14 +15,23 @@ __all__ = ["on_ask_command", "on_group_text", "on_private_text"]
 
 ASK_USAGE = "Usage: /ask <question>, e.g. /ask what did BYD unveil?"
 
+TYPING_AFTER = 0.2
+"""Seconds an answer may take before the chat shows "typing…".
+
+Telegram recommends the chat action only when a reply takes noticeable time;
+most answers take milliseconds, and every action is one more request counted
+against the bot's 30 messages per second.
+"""
+
 
 async def answer(message: Message, context: BriefContext, question: str) -> None:
-    """Show "typing…", answer on the corpus thread, reply with the card (or why not)."""
+    """Answer on the corpus thread ("typing…" if that is slow), reply with the card or why not."""
     runtime = context.runtime
-    _, result = await asyncio.gather(
-        show_typing(context.bot, message.chat_id),
-        runtime.run(runtime.service.ask, question),
-    )
+    work = asyncio.ensure_future(runtime.run(runtime.service.ask, question))
+    done, _ = await asyncio.wait({work}, timeout=TYPING_AFTER)
+    if not done:
+        await show_typing(context.bot, message.chat_id)
+    result = await work
     if isinstance(result, Refusal):
         reply = text_reply(result.message)
     else:

@@ -646,6 +646,9 @@ class _HttpServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as httpx expects
+    # Headers and body are two writes: with Nagle's algorithm on, the client's delayed
+    # ACK would hold every response back by ~40 ms.
+    disable_nagle_algorithm = True
     server: _HttpServer
 
     def log_message(self, format: str, *args: Any) -> None:

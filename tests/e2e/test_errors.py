@@ -88,6 +88,7 @@ async def test_an_unexpected_failure_apologises_and_tells_the_admin_once(
     application = build_application(settings, clock=lambda: now[0])
     async with running(application):
         bot = Harness(api, application)
+        await bot.new_messages(ADMIN, 0)  # the bot's answer to "hi", before any fault
         for expected_notices in (1, 1, 2):
             if expected_notices == 2:
                 now[0] += timedelta(minutes=11)
@@ -123,6 +124,7 @@ async def test_the_token_never_reaches_the_logs(
         settings = settings_for(api, db_path, admins=frozenset({ADMIN}))
         async with running(build_application(settings)) as application:
             bot = Harness(api, application)
+            await bot.new_messages(ADMIN, 0)
             [card] = await bot.say(READER, "DeepSeek AI model")
             await bot.press(card, card.button("More")["callback_data"])
             api.fail_next("sendMessage", retry_after=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import time
 from pathlib import Path
 
 from bot.app import build_application
@@ -36,9 +37,20 @@ async def test_a_card_with_more_hits_has_more_and_source(bot: Harness) -> None:
     assert all(len(b["callback_data"].encode()) <= 64 for b in card.buttons)
 
 
-async def test_typing_is_shown_while_answering(bot: Harness) -> None:
+async def test_typing_is_shown_while_a_slow_answer_is_prepared(bot: Harness) -> None:
+    # The corpus thread is busy (a long search, a big ingestion): the question waits.
+    bot.app.runtime.executor.submit(time.sleep, 0.6)
+    [card] = await bot.say(READER, ROBOTAXI)
+    assert bot.api.chat_actions == [(READER, "typing")]
+    [typing] = bot.api.calls_of("sendChatAction")
+    [sent] = bot.api.calls_of("sendMessage")
+    assert typing.at < sent.at
+    assert "Pony.ai" in card.text
+
+
+async def test_a_quick_answer_needs_no_typing_indicator(bot: Harness) -> None:
     await bot.say(READER, ROBOTAXI)
-    assert (READER, "typing") in bot.api.chat_actions
+    assert bot.api.chat_actions == []
 
 
 async def test_more_pages_to_the_end_then_the_stale_button_is_answered_politely(

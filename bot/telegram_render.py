@@ -130,7 +130,7 @@ def visible_text(markup: str) -> str:
 
 def utf16_length(text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units (an emoji outside the BMP is 2)."""
-    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def split_html(markup: str, limit: int = MAX_MESSAGE_UNITS) -> list[str]:
@@ -146,6 +146,9 @@ def split_html(markup: str, limit: int = MAX_MESSAGE_UNITS) -> list[str]:
     """
     if limit < 2:
         raise ValueError("limit must allow at least one character")
+    if utf16_length(markup) <= limit and _text_at_both_ends(markup):
+        # Short, and starts and ends with visible text (not whitespace, not a tag).
+        return [markup]
     runs = _segments(markup)
     text = "".join(t for t, _ in runs)
     if text.strip() and utf16_length(text) <= limit and text == text.strip():
@@ -163,6 +166,11 @@ def split_html(markup: str, limit: int = MAX_MESSAGE_UNITS) -> list[str]:
         chunks.append(_serialise(runs, start, stop))
         start = _skip_space(text, cut)
     return chunks
+
+
+def _text_at_both_ends(markup: str) -> bool:
+    first, last = markup[:1], markup[-1:]
+    return bool(first.strip() and last.strip()) and first != "<" and last not in ">;"
 
 
 def _skip_space(text: str, i: int) -> int:
@@ -344,6 +352,8 @@ _CARD_CUTS = (1500, 600, 200)
 def card_html(page: AnswerPage, limit: int = MAX_MESSAGE_UNITS) -> str:
     """The answer card as one message of at most ``limit`` visible units."""
     card = render.answer_card(page, render.HTML)
+    if utf16_length(card) <= limit:
+        return card  # the markup itself fits, so its visible text does
     for chars in _CARD_CUTS:
         if utf16_length(visible_text(card).strip()) <= limit:
             return card

@@ -100,9 +100,6 @@ class Harness:
         message = self.api.private_message(user_id, text, **kwargs)
         return await self.replies(user_id, message["message_id"])
 
-    async def say_in_group(self, chat_id: int, user_id: int, text: str, **kwargs: Any) -> dict:
-        return self.api.group_message(chat_id, user_id, text, **kwargs)
-
     async def replies(self, chat_id: int, message_id: int, within: float = 10) -> list[Sent]:
         """The messages the bot sent in answer to ``message_id`` (the first quotes it)."""
         first = await wait_for(

@@ -1,7 +1,7 @@
 """Helpers to run the real Application against the Bot API test server.
 
 The application runs with :func:`bot.app.running`, the production lifecycle,
-inside the test's (or the load benchmark's) event loop.
+inside the test's event loop.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -47,7 +46,3 @@ async def wait_for(probe: Callable[[], T | None], within: float = 10.0, what: st
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {within} s waiting for {what or probe}")
         await asyncio.sleep(0.005)
-
-
-def with_db(settings: Settings, db_path: Path) -> Settings:
-    return replace(settings, db_path=db_path)

@@ -134,9 +134,8 @@ INPUTS = CURATED + generated(260)
 
 
 async def test_hostile_inputs_get_valid_replies_and_no_errors(
-    api: BotApiServer, db_path: Path, errors: Errors
+    api: BotApiServer, db_path: Path, errors: Errors, unlimited: AIORateLimiter
 ) -> None:
-    unlimited = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=3)
     settings = settings_for(api, db_path)
     async with running(build_application(settings, rate_limiter=unlimited)) as application:
         bot = Harness(api, application)

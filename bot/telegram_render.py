@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot import render
-from bot.service import AnswerPage, Refusal
+from bot.service import AnswerPage
 from retrieval.answer import Answer, Candidate, Highlighted, Hit
 
 __all__ = [
@@ -334,10 +334,6 @@ def answer_reply(page: AnswerPage, qid: str) -> Reply:
         buttons.append(Button("More", encode_callback(NextHit(qid, page.index + 1))))
     buttons.append(Button("Source", encode_callback(ShowSource(hit.candidate.passage_id))))
     return Reply((card_html(page),), (tuple(buttons),))
-
-
-def refusal_reply(refusal: Refusal) -> Reply:
-    return text_reply(refusal.message)
 
 
 def source_reply(candidate: Candidate) -> Reply:

@@ -29,8 +29,8 @@ __all__ = [
     "Sentence",
     "derive_title",
     "is_heading",
-    "split_passages",
     "sentence_spans",
+    "split_passages",
     "split_sentences",
 ]
 

@@ -65,6 +65,9 @@ ALLOWED_UPDATES: Sequence[str] = ("message", "callback_query", "inline_query")
 LONG_POLL = timedelta(seconds=10)
 """How long one getUpdates waits for an update before asking again."""
 
+BOT_API_CONNECTIONS = 8
+"""HTTP connections to the Bot API for requests other than getUpdates."""
+
 RETRIES_AFTER_429 = 3
 """How often one request is retried after Telegram answers 429 (waiting its ``retry_after``)."""
 
@@ -128,6 +131,9 @@ def build_application(
             )
         )
         .rate_limiter(rate_limiter or telegram_rate_limiter())
+        # A few keep-alive connections serve many answers a second; PTB's default
+        # pool of 256 makes httpcore probe every idle connection on each request.
+        .connection_pool_size(BOT_API_CONNECTIONS)
         # Updates are handled concurrently; the corpus thread serialises the search.
         .concurrent_updates(True)
         .post_init(_post_init)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ import sqlite_utils
 
 from retrieval.analyze import ANALYZER_VERSION, Analyzer
 from retrieval.answer import Answer, Candidate, compose, term_weight
-from retrieval.index import BM25Index, IndexCorrupt
+from retrieval.index import BM25Index, IndexCorrupt, SearchHit
 from retrieval.passages import Passage, derive_title, sentence_spans, split_passages
 from storage import articles, seed, sources
 from storage.articles import NewArticle, NewPassage, StoredPassage
@@ -169,16 +169,24 @@ class Corpus:
         """Rank passages for ``question`` and compose the answer (up to ``k`` hits)."""
         # Over-fetch: near-duplicates collapse and weak passages drop out.
         ranked = self.index.search(self.analyzer.terms(question), k=max(3 * k, 30))
-        stored = articles.get_passages(self.db, [hit.key for hit in ranked])
-        candidates = [_candidate(stored[hit.key], hit.score) for hit in ranked if hit.key in stored]
         n = len(self.index)
         return compose(
             question,
-            candidates,
+            self._candidates(ranked, batch=k + 2),
             self.analyzer,
             lambda term: term_weight(self.index.document_frequency(term), n),
             limit=k,
         )
+
+    def _candidates(self, ranked: Sequence[SearchHit], batch: int) -> Iterator[Candidate]:
+        """Ranked hits as candidates, read from SQLite a batch at a time: composition
+        stops once it has its hits, and the rest are never read."""
+        for i in range(0, len(ranked), batch):
+            chunk = ranked[i : i + batch]
+            stored = articles.get_passages(self.db, [hit.key for hit in chunk])
+            for hit in chunk:
+                if hit.key in stored:
+                    yield _candidate(stored[hit.key], hit.score)
 
     def passage(self, passage_id: int) -> StoredPassage | None:
         return articles.get_passages(self.db, [passage_id]).get(passage_id)

@@ -14,7 +14,7 @@ question set in ``tests/questions.py`` (see the README).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from retrieval.analyze import Analyzer, TokenSpan
@@ -119,7 +119,7 @@ def question_words(
 
 def compose(
     question: str,
-    candidates: Sequence[Candidate],
+    candidates: Iterable[Candidate],
     analyzer: Analyzer,
     weigh: Callable[[str], float],
     *,
@@ -128,6 +128,8 @@ def compose(
 ) -> Answer:
     """Turn ranked candidates (best first) into an answer.
 
+    ``candidates`` is consumed lazily: iteration stops once ``limit`` hits are found.
+
     ``weigh(term)`` gives a term's weight (see :func:`term_weight`).
     """
     words = question_words(question, analyzer, weigh)
@@ -135,17 +137,17 @@ def compose(
     hits: list[Hit] = []
     weak: list[Hit] = []
     kept_shingles: list[frozenset[tuple[str, ...]]] = []
-    for candidate in candidates:
-        if len(hits) >= limit:
-            break
-        spans = list(analyzer.spans(candidate.text))
+    for candidate in candidates if limit > 0 else ():
+        spans = analyzer.spans(candidate.text)
         shingles = _shingles([t for span in spans for t in span.terms])
-        if any(_jaccard(shingles, other) >= DUPLICATE_JACCARD for other in kept_shingles):
+        if any(_near_duplicate(shingles, other) for other in kept_shingles):
             continue
         kept_shingles.append(shingles)
         hit = _hit(candidate, spans, words, total, analyzer)
         if hit.support >= min_support and hit.support > 0:
             hits.append(hit)
+            if len(hits) >= limit:
+                break  # the next candidates are never read
         elif len(weak) < limit:
             weak.append(hit)
     return Answer(question, words, tuple(hits), tuple(weak))
@@ -165,7 +167,7 @@ def _hit(
         for span in passage_spans
         if terms.intersection(span.terms)
     ]
-    heading_spans = list(analyzer.spans(candidate.heading)) if candidate.heading else []
+    heading_spans = analyzer.spans(candidate.heading) if candidate.heading else []
     covered_words = {i for _, covers in matched for i in covers}
     covered_words.update(
         i for span in heading_spans for i, w in enumerate(words) if w.terms.intersection(span.terms)
@@ -216,10 +218,15 @@ def _marked(spans: Sequence[TokenSpan], terms: set[str]) -> tuple[tuple[int, int
 def _shingles(terms: Sequence[str]) -> frozenset[tuple[str, ...]]:
     if len(terms) < 3:
         return frozenset({tuple(terms)})
-    return frozenset(tuple(terms[i : i + 3]) for i in range(len(terms) - 2))
+    return frozenset(zip(terms, terms[1:], terms[2:], strict=False))
 
 
-def _jaccard(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> float:
+def _near_duplicate(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> bool:
+    """Whether the Jaccard similarity of ``a`` and ``b`` reaches :data:`DUPLICATE_JACCARD`."""
     if not a or not b:
-        return 0.0
-    return len(a & b) / len(a | b)
+        return False
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    if len(small) < DUPLICATE_JACCARD * len(large):
+        return False  # Jaccard <= |small| / |large|: no need to intersect
+    common = len(small & large)
+    return common >= DUPLICATE_JACCARD * (len(a) + len(b) - common)

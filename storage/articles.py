@@ -172,9 +172,25 @@ def _spans(raw: str | None) -> Spans | None:
         return None  # unreadable: treated as not yet computed
 
 
-def _stored(row: dict[str, Any]) -> StoredPassage:
-    row["sentences"] = _spans(row["sentences"])
-    return StoredPassage(**row)
+def _stored(row: tuple[Any, ...]) -> StoredPassage:
+    """A row of :data:`_PASSAGE_SELECT` (plain tuple: its columns are StoredPassage's fields)."""
+    (id_, article_id, source_id, position, heading, text, added_at) = row[:7]
+    (title, publisher, published, published_note, url, sentences) = row[7:]
+    return StoredPassage(
+        id_,
+        article_id,
+        source_id,
+        position,
+        heading,
+        text,
+        added_at,
+        title,
+        publisher,
+        published,
+        published_note,
+        url,
+        _spans(sentences),
+    )
 
 
 def get_passages(db: sqlite_utils.Database, ids: Sequence[int]) -> dict[int, StoredPassage]:
@@ -184,14 +200,14 @@ def get_passages(db: sqlite_utils.Database, ids: Sequence[int]) -> dict[int, Sto
     for i in range(0, len(unique), 500):
         chunk = unique[i : i + 500]
         marks = ", ".join("?" * len(chunk))
-        for row in db.query(f"{_PASSAGE_SELECT} WHERE p.id IN ({marks})", chunk):
-            out[int(row["id"])] = _stored(row)
+        for row in db.execute(f"{_PASSAGE_SELECT} WHERE p.id IN ({marks})", chunk):
+            out[row[0]] = _stored(row)
     return out
 
 
 def iter_passages(db: sqlite_utils.Database, after_id: int = 0) -> Iterator[StoredPassage]:
     """Every passage with an id above ``after_id``, in id order."""
-    for row in db.query(f"{_PASSAGE_SELECT} WHERE p.id > ? ORDER BY p.id", [after_id]):
+    for row in db.execute(f"{_PASSAGE_SELECT} WHERE p.id > ? ORDER BY p.id", [after_id]):
         yield _stored(row)
 
 
@@ -214,7 +230,7 @@ def source_passages(db: sqlite_utils.Database, source_id: int) -> list[StoredPas
     """Every passage of a source's articles, in id order."""
     return [
         _stored(row)
-        for row in db.query(f"{_PASSAGE_SELECT} WHERE a.source_id = ? ORDER BY p.id", [source_id])
+        for row in db.execute(f"{_PASSAGE_SELECT} WHERE a.source_id = ? ORDER BY p.id", [source_id])
     ]
 
 
@@ -222,7 +238,7 @@ def passages_without_sentences(db: sqlite_utils.Database, limit: int) -> list[St
     """Passages stored before sentence boundaries were recorded (at most ``limit``)."""
     return [
         _stored(row)
-        for row in db.query(
+        for row in db.execute(
             f"{_PASSAGE_SELECT} WHERE p.sentences IS NULL ORDER BY p.id LIMIT ?",
             [limit],
         )

@@ -1,7 +1,19 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from retrieval.analyze import Analyzer
-from retrieval.answer import Candidate, compose, term_weight
+from retrieval.answer import (
+    DUPLICATE_JACCARD,
+    Candidate,
+    _near_duplicate,
+    _shingles,
+    compose,
+    term_weight,
+)
 
 A = Analyzer()
 N = 25  # the size of the seed corpus the threshold was calibrated on
@@ -82,3 +94,29 @@ def test_repeated_question_words_count_once() -> None:
     once = compose("BYD robotaxi", [cand(1, PASSAGE)], A, weigh).hits[0].support
     twice = compose("BYD BYD robotaxi byd", [cand(1, PASSAGE)], A, weigh).hits[0].support
     assert once == twice
+
+
+def test_candidates_are_read_only_until_the_hits_are_found() -> None:
+    texts = [f"BYD unveiled model number {i} in city {i}." for i in range(20)]
+    pulled: list[int] = []
+
+    def ranked() -> Iterator[Candidate]:
+        for i, t in enumerate(texts):
+            pulled.append(i)
+            yield cand(i, t)
+
+    answer = compose("BYD unveil model", ranked(), A, weigh, limit=3)
+    assert len(answer.hits) == 3
+    assert pulled == [0, 1, 2]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from("abcdef"), max_size=12),
+    st.lists(st.sampled_from("abcdef"), max_size=12),
+)
+def test_near_duplicate_is_trigram_jaccard_at_the_threshold(a: list[str], b: list[str]) -> None:
+    sa, sb = _shingles(a), _shingles(b)
+    union = sa | sb
+    exact = bool(sa) and bool(sb) and len(sa & sb) / len(union) >= DUPLICATE_JACCARD
+    assert _near_duplicate(sa, sb) == exact

@@ -158,6 +158,13 @@ _PASSAGE_SELECT = """
     FROM passages p JOIN articles a ON a.id = p.article_id
 """
 
+# The rows of _PASSAGE_SELECT as one JSON array of arrays (see get_passages).
+_PACKED_SELECT = (
+    "SELECT json_group_array(json_array(id, article_id, source_id, position, heading, text,"  # noqa: S608 - constants only
+    " added_at, title, publisher, published, published_note, url, sentences))"
+    f" FROM ({_PASSAGE_SELECT} {{where}})"
+)
+
 
 def _spans_json(spans: Spans | None) -> str | None:
     return None if spans is None else json.dumps([list(span) for span in spans])
@@ -194,14 +201,22 @@ def _stored(row: tuple[Any, ...]) -> StoredPassage:
 
 
 def get_passages(db: sqlite_utils.Database, ids: Sequence[int]) -> dict[int, StoredPassage]:
-    """Passages by id (missing ids are simply absent from the result)."""
+    """Passages by id (missing ids are simply absent from the result).
+
+    The rows come back packed in one JSON array, one SQLite step per 500 ids:
+    Python's sqlite3 releases the interpreter lock around every step, and under
+    load (the Telegram bot's event loop busy in the other thread) taking it back
+    once per row cost more than the query. Answers read passages this way.
+    """
     out: dict[int, StoredPassage] = {}
     unique = sorted(set(ids))
     for i in range(0, len(unique), 500):
         chunk = unique[i : i + 500]
         marks = ", ".join("?" * len(chunk))
-        for row in db.execute(f"{_PASSAGE_SELECT} WHERE p.id IN ({marks})", chunk):
-            out[row[0]] = _stored(row)
+        where = f"WHERE p.id IN ({marks})"  # "?" placeholders only
+        (packed,) = db.execute(_PACKED_SELECT.format(where=where), chunk).fetchone()
+        for row in json.loads(packed):
+            out[row[0]] = _stored(tuple(row))
     return out
 
 

@@ -159,3 +159,36 @@ def test_seed_articles_ship_with_metadata() -> None:
     assert not webpro.body.rstrip().endswith("iEntry Publication")
     assert cnbc.published == "2025-04"
     assert "approximate" in (cnbc.published_note or "")
+
+
+def test_passages_read_by_id_equal_passages_read_in_order(db: sqlite_utils.Database) -> None:
+    """get_passages (rows packed as JSON) and iter_passages (plain rows) agree on every field."""
+    texts = [
+        'Quotes " and \\ backslashes, tabs\tand\nnewlines',
+        "中文 text, emoji 🚗, RTL \u202e and zero-width \u200b characters",
+        "A plain passage about $690,000 robotaxis and 80% cost cuts.",
+    ]
+    with db.atomic():
+        source_id = sources.add_source(db, kind="text", title="pasted", now=NOW)
+    _, ids = articles.add_article(
+        db,
+        source_id=source_id,
+        article=NewArticle(
+            title='Title with "quotes"', body="\n\n".join(texts), url="https://x.example/a?b=1&c=2"
+        ),
+        passages=[
+            NewPassage(texts[0], heading="Heading ä", sentences=((0, 10), (11, 20))),
+            NewPassage(texts[1]),
+            NewPassage(texts[2], sentences=()),
+        ],
+        now=NOW,
+    )
+    in_order = {p.id: p for p in articles.iter_passages(db)}
+    by_id = articles.get_passages(db, [*reversed(ids), 999_999])
+    assert set(by_id) == set(ids)
+    assert by_id == in_order
+    assert by_id[ids[0]].sentences == ((0, 10), (11, 20))
+    assert by_id[ids[1]].heading is None
+    assert by_id[ids[1]].sentences is None
+    assert by_id[ids[2]].text == texts[2]
+    assert by_id[ids[0]].publisher is None

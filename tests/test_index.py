@@ -311,3 +311,21 @@ def test_non_string_tokens_are_refused_without_damage() -> None:
     assert index.document_frequency("fresh") == 0
     index.add([2], [["fresh"]])
     assert index.document_frequency("fresh") == 1
+
+
+def test_long_scans_that_release_the_interpreter_lock_are_exact() -> None:
+    """A query term with over 200,000 postings in one segment takes the kernel's
+    GIL-free path; its top 10 must equal the exhaustive scores."""
+    n = 210_000
+    rng = np.random.default_rng(11)
+    extra = rng.integers(0, 5_000, size=n)
+    docs = [["common", f"t{int(x)}"] + ["common"] * int(x % 3) for x in extra]
+    index = BM25Index()
+    index.add(list(range(n)), docs)
+    assert index.segment_count == 1
+    for query in (["common"], ["common", "t7", "t4999"], ["t7", "common", "common"]):
+        scores = index.scores(query)
+        expected = sorted(scores, key=lambda key: (-scores[key], key))[:10]
+        hits = index.search(query, k=10)
+        assert [h.key for h in hits] == expected
+        assert [h.score for h in hits] == [scores[key] for key in expected]

@@ -7,7 +7,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -158,11 +158,12 @@ _PASSAGE_SELECT = """
     FROM passages p JOIN articles a ON a.id = p.article_id
 """
 
-# The rows of _PASSAGE_SELECT as one JSON array of arrays (see get_passages).
+# The rows of _PASSAGE_SELECT, whose columns are named as StoredPassage's fields,
+# as one JSON array of arrays (see get_passages).
 _PACKED_SELECT = (
-    "SELECT json_group_array(json_array(id, article_id, source_id, position, heading, text,"  # noqa: S608 - constants only
-    " added_at, title, publisher, published, published_note, url, sentences))"
-    f" FROM ({_PASSAGE_SELECT} {{where}})"
+    "SELECT json_group_array(json_array("  # noqa: S608 - constants only
+    + ", ".join(f.name for f in fields(StoredPassage))
+    + f")) FROM ({_PASSAGE_SELECT} {{where}})"
 )
 
 

@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot import render
-from bot.bench import ENGINES, SLOW_LIMIT, format_table, parse_engines, parse_sizes, run_bench
 from bot.config import ConfigError, Settings, load_settings
 from bot.console import console_lines, run_console, terminal_lines
-from bot.corpus import Corpus
-from bot.service import AnswerPage, Refusal, TechBrief, clean_text
+from bot.core import render
+from bot.core.corpus import Corpus
+from bot.core.service import AnswerPage, Refusal, TechBrief, clean_text
 from retrieval.answer import Hit
+from retrieval.bench import ENGINES, SLOW_LIMIT, format_table, parse_engines, parse_sizes, run_bench
 from retrieval.evaluate import EvaluationError, evaluate_beir
 from storage.errors import StorageError
 
@@ -104,7 +104,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     command = args.command or "run"
     if command == "run" and settings.token:
         # Imported here: the console chat and the other commands need no Telegram stack.
-        from bot.app import run_telegram
+        from bot.telegram.app import run_telegram
 
         return run_telegram(settings)
     corpus = Corpus.open(settings.db_path, datetime.now(UTC))

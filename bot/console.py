@@ -6,8 +6,8 @@ import logging
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO, TextIO
 
-from bot import render
-from bot.service import AnswerPage, Conversation, Refusal, TechBrief
+from bot.core import render, texts
+from bot.core.service import AnswerPage, Conversation, Refusal, TechBrief
 
 __all__ = ["CONSOLE_COMMANDS", "ConsoleChat", "console_lines", "run_console", "terminal_lines"]
 
@@ -56,14 +56,14 @@ class ConsoleChat:
             return self._show(self._conversation.more())
         if command == "/ask":
             if not rest.strip():
-                return "Usage: /ask <question>, e.g. /ask what did BYD unveil?"
+                return texts.ASK_USAGE
             return self._show(self._conversation.ask(rest))
         if command == "/sources":
             return render.sources_list(self._service.sources(), self._m)
         if command == "/stats":
             return render.stats_card(self._service.stats(), self._m)
         if command.startswith("/") and len(command) > 1 and command[1:].isalnum():
-            return f"Unknown command {command}. Type /help for what I understand."
+            return texts.unknown_command(command)
         return self._show(self._conversation.ask(text))
 
     def _show(self, result: AnswerPage | Refusal) -> str:
@@ -93,7 +93,7 @@ def run_console(
         except Exception:
             # Keep the chat alive and the traceback out of the user's way.
             log.exception("console reply failed")
-            reply = "Sorry, something went wrong with that one. Please try again."
+            reply = texts.APOLOGY
         if reply is None:
             break
         if reply:

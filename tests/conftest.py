@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from bot.corpus import Corpus
-from bot.service import TechBrief
+from bot.core.corpus import Corpus
+from bot.core.service import TechBrief
 
 # Timing varies on shared CI machines; correctness, not speed, is tested here.
 settings.register_profile("techbrief", deadline=None, print_blob=True)

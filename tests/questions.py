@@ -186,7 +186,7 @@ UNANSWERABLE: tuple[str, ...] = (
 def main() -> None:  # pragma: no cover - a report for the README, not a test
     import datetime
 
-    from bot.corpus import Corpus
+    from bot.core.corpus import Corpus
     from retrieval import answer as answer_module
 
     corpus = Corpus.open(":memory:", datetime.datetime.now(datetime.UTC))

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.corpus import Corpus
+from bot.core.corpus import Corpus
 from storage.articles import NewArticle
 from storage.errors import DuplicateArticle
 from storage.sources import add_source

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.corpus import Corpus
+from bot.core.corpus import Corpus
 from storage import articles
 from tests.conftest import NOW
 
@@ -35,7 +35,7 @@ def run_and_kill(script: str, db: Path) -> None:
             f"""
         import os, signal
         from datetime import UTC, datetime
-        from bot.corpus import Corpus
+        from bot.core.corpus import Corpus
         from storage import articles, sources
         from storage.articles import NewArticle, NewPassage
         from retrieval.passages import split_passages

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
 from retrieval.index import BM25Index, IndexCorrupt, IndexError_
+from retrieval.synthetic import Zipf
 
 VOCAB = [f"t{i}" for i in range(12)]
 # Small vocabularies make terms frequent, so negative idf (the epsilon floor) is common.
@@ -230,21 +231,17 @@ def test_search_is_exact_through_adds_removes_reopens(
 
 
 def test_large_random_corpus_top_10_matches_rank_bm25() -> None:
+    zipf = Zipf([f"w{i}" for i in range(2000)], seed=11)
+    (passages,) = zipf.passages(6000, lengths=(20, 59))
+    docs = dict(enumerate(passages))
     rng = np.random.default_rng(11)
-    vocab = [f"w{i}" for i in range(2000)]
-    weights = 1 / np.arange(1, 2001)
-    weights /= weights.sum()
-    docs = {
-        key: list(rng.choice(vocab, size=int(rng.integers(20, 60)), p=weights))
-        for key in range(6000)
-    }
     index = BM25Index()
     keys = sorted(docs)
     for start in range(0, 6000, 700):
         index.add(keys[start : start + 700], [docs[k] for k in keys[start : start + 700]])
     assert index.segment_count > 1
     for _ in range(40):
-        query = list(rng.choice(vocab, size=int(rng.integers(2, 7)), p=weights))
+        query = zipf.sample(rng, int(rng.integers(2, 7)))
         assert_same_top(index, docs, query, 10)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.corpus import Corpus
+from bot.core.corpus import Corpus
 from tests.questions import ANSWERABLE, UNANSWERABLE, Question
 
 # Misses we know of, each a vocabulary gap BM25 cannot bridge (see README).

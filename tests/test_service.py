@@ -8,9 +8,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import render
 from bot.console import ConsoleChat, console_lines, run_console
-from bot.service import MAX_QUESTION_CHARS, AnswerPage, Conversation, Refusal, TechBrief, clean_text
+from bot.core import render
+from bot.core.service import (
+    MAX_QUESTION_CHARS,
+    AnswerPage,
+    Conversation,
+    Refusal,
+    TechBrief,
+    clean_text,
+)
 
 BAD_INPUTS = {
     "empty": "",

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from telegram.ext import AIORateLimiter
 
-from bot.app import build_application
-from bot.corpus import Corpus
-from bot.runtime import TechBriefApplication
+from bot.core.corpus import Corpus
+from bot.telegram.app import build_application
+from bot.telegram.runtime import TechBriefApplication
 from storage import sources
 from storage.articles import NewArticle
 from tests.conftest import NOW

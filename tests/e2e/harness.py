@@ -1,6 +1,6 @@
 """Helpers to run the real Application against the Bot API test server.
 
-The application runs with :func:`bot.app.running`, the production lifecycle,
+The application runs with :func:`bot.telegram.app.running`, the production lifecycle,
 inside the test's event loop.
 """
 
@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.app import running
 from bot.config import Settings
+from bot.telegram.app import running
 from tests.e2e.botapi import BotApiServer
 
 __all__ = ["running", "settings_for", "wait_for"]

@@ -5,8 +5,8 @@
 
 N simulated users each ask a question in their private chat, wait for the
 answer card, and ask the next one (a closed loop), for ``--seconds`` per N.
-The bot is the real Application (:func:`bot.app.build_application`, run by
-:func:`bot.app.running`) in this process, polling the Bot API test server over
+The bot is the real Application (:func:`bot.telegram.app.build_application`, run by
+:func:`bot.telegram.app.running`) in this process, polling the Bot API test server over
 HTTP on 127.0.0.1; the server and the simulated users run in a child process,
 so that they do not compete with the bot for this process's interpreter lock.
 Latency is measured by the server: question injected -> answer card received.
@@ -18,7 +18,7 @@ times that ceiling, 300 answers/s). 429 retries stay on.
 The corpus is synthetic and deterministic: articles whose paragraphs mix
 sentences of the two seed articles with sentences of a Zipf-distributed
 made-up vocabulary (fixed seed, no downloads), stored through the normal
-:class:`~bot.corpus.Corpus` API into ``--db`` (built once, reused after).
+:class:`~bot.core.corpus.Corpus` API into ``--db`` (built once, reused after).
 Questions: the question set of ``tests/questions.py`` and made-up questions
 of 3-5 words of the synthetic vocabulary.
 
@@ -41,7 +41,7 @@ import random
 import shutil
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
@@ -49,15 +49,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import platformdirs
 from telegram.ext import AIORateLimiter
 
-from bot.app import build_application, running
 from bot.config import Settings
-from bot.corpus import Corpus
-from bot.service import Refusal, TechBrief
+from bot.core.corpus import Corpus
+from bot.core.service import Refusal, TechBrief
+from bot.telegram.app import build_application, running
 from retrieval.answer import Answer
 from retrieval.passages import split_sentences
+from retrieval.synthetic import Zipf, pronounceable_words
 from storage import seed, sources
 from storage.articles import NewArticle
 from tests.e2e.botapi import TEST_TOKEN, BotApiServer
@@ -77,14 +79,9 @@ class Synthetic:
 
     def __init__(self, seed_value: int = SEED) -> None:
         self.rng = random.Random(seed_value)
-        syllables = [c + v for c in "bdfghjklmnprstvwz" for v in ("a", "e", "i", "o", "u", "ai")]
-        words: set[str] = set()
-        while len(words) < VOCABULARY:
-            words.add("".join(self.rng.choices(syllables, k=self.rng.randint(2, 4))))
-        self.words = sorted(words)
-        self.rng.shuffle(self.words)
-        self.weights = [1.0 / rank for rank in range(1, VOCABULARY + 1)]
-        self.cumulative = list(_accumulate(self.weights))
+        self.words = pronounceable_words(VOCABULARY, seed_value)
+        self.zipf = Zipf(self.words, seed=seed_value)
+        self.draws = np.random.default_rng(seed_value)
         self.seed_sentences = [
             s.text
             for item in seed.read_seed_articles()
@@ -93,7 +90,7 @@ class Synthetic:
         ]
 
     def _words(self, n: int) -> list[str]:
-        return self.rng.choices(self.words, cum_weights=self.cumulative, k=n)
+        return self.zipf.sample(self.draws, n)
 
     def sentence(self) -> str:
         if self.rng.random() < 0.25:
@@ -117,13 +114,6 @@ class Synthetic:
         """A made-up question of 3-5 words from the middle of the vocabulary."""
         picks = [self.words[self.rng.randint(100, 10_000)] for _ in range(self.rng.randint(3, 5))]
         return "What about " + " ".join(picks) + "?"
-
-
-def _accumulate(values: Sequence[float]) -> Iterator[float]:
-    total = 0.0
-    for v in values:
-        total += v
-        yield total
 
 
 def build_corpus(path: Path, passages: int) -> None:

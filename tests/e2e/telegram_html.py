@@ -1,6 +1,6 @@
 """Telegram's HTML parse mode, checked the way the Bot API checks it.
 
-An implementation independent of :mod:`bot.telegram_render` (a strict
+An implementation independent of :mod:`bot.telegram.split` (a strict
 character-level parser, not the renderer's tag regex), so the test server is
 an oracle for what the bot sends: only Telegram's tags and attributes, tags
 properly nested and closed, only the entities Telegram knows (``&lt;``,

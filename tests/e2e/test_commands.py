@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.app import build_application
+from bot.telegram.app import build_application
 from tests.e2e.botapi import BotApiServer
 from tests.e2e.conftest import ADMIN, READER, Harness
 from tests.e2e.harness import running, settings_for

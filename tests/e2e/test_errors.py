@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_application
-from bot.handlers.errors import APOLOGY
-from bot.redaction import MASK
+from bot.core.texts import APOLOGY
+from bot.telegram.app import build_application
+from bot.telegram.redaction import MASK
 from tests.e2e.botapi import TEST_TOKEN, BotApiServer, Sent
 from tests.e2e.conftest import ADMIN, READER, Errors, Harness
 from tests.e2e.harness import running, settings_for, wait_for

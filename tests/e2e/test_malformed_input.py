@@ -12,7 +12,7 @@ from pathlib import Path
 
 from telegram.ext import AIORateLimiter
 
-from bot.app import build_application
+from bot.telegram.app import build_application
 from tests.e2e.botapi import BotApiServer
 from tests.e2e.conftest import Errors, Harness
 from tests.e2e.harness import running, settings_for, wait_for

@@ -6,7 +6,7 @@ import html
 import time
 from pathlib import Path
 
-from bot.app import build_application
+from bot.telegram.app import build_application
 from tests.e2e.botapi import BotApiServer
 from tests.e2e.conftest import READER, XIAOMI, XIAOMI_URL, Errors, Harness
 from tests.e2e.harness import running, settings_for, wait_for

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
+
+from retrieval.synthetic import Zipf
 
 __all__ = ["ENGINES", "corpus_batches", "main", "queries", "run_bench"]
 
@@ -47,41 +48,17 @@ ENGINES = ("techbrief", "rank_bm25", "bm25s")
 SLOW_LIMIT = 100_000
 
 
-def _words() -> np.ndarray:
-    return np.array([f"w{i}" for i in range(VOCABULARY)], dtype=object)
-
-
-def _cdf() -> npt.NDArray[np.float64]:
-    weights = 1.0 / np.arange(1, VOCABULARY + 1)
-    cdf: npt.NDArray[np.float64] = np.cumsum(weights)
-    cdf /= cdf[-1]
-    return cdf
+def _zipf() -> Zipf:
+    return Zipf([f"w{i}" for i in range(VOCABULARY)], seed=SEED)
 
 
 def corpus_batches(n: int, *, stream: int = 0, batch: int = BATCH) -> Iterator[list[list[str]]]:
     """The first ``n`` passages of token stream ``stream``, in batches (deterministic)."""
-    words, cdf = _words(), _cdf()
-    for number, start in enumerate(range(0, n, batch)):
-        size = min(batch, n - start)
-        rng = np.random.default_rng([SEED, stream, number])
-        lengths = rng.integers(40, 81, size=size)
-        ids = np.searchsorted(cdf, rng.random(int(lengths.sum())), side="right")
-        tokens = words[np.minimum(ids, VOCABULARY - 1)]
-        bounds = np.concatenate(([0], np.cumsum(lengths)))
-        yield [tokens[bounds[i] : bounds[i + 1]].tolist() for i in range(size)]
+    return _zipf().passages(n, stream=stream, batch=batch)
 
 
 def queries() -> list[list[str]]:
-    rng = np.random.default_rng([SEED, 99])
-    bands = [(0, 100), (100, 10_000), (10_000, VOCABULARY)]
-    out: list[list[str]] = []
-    for _ in range(QUERIES):
-        terms = []
-        for _ in range(int(rng.integers(3, 7))):
-            lo, hi = bands[int(rng.choice(3, p=[0.3, 0.4, 0.3]))]
-            terms.append(f"w{int(rng.integers(lo, hi))}")
-        out.append(terms)
-    return out
+    return _zipf().queries(QUERIES)
 
 
 # -- engines: each builds, searches, adds, saves and opens in its own way --------
@@ -261,7 +238,7 @@ class BenchRow:
 def _run_child(args: Sequence[str], timeout: float) -> tuple[dict[str, Any] | None, float, str]:
     started = time.perf_counter()
     proc = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
-        [sys.executable, "-m", "bot.bench", *args],
+        [sys.executable, "-m", "retrieval.bench", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -425,7 +402,7 @@ def parse_engines(raw: str) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Child-process entry: ``worker ENGINE N DIR`` or ``cold ENGINE DIR``."""
-    parser = argparse.ArgumentParser(prog="python -m bot.bench")
+    parser = argparse.ArgumentParser(prog="python -m retrieval.bench")
     sub = parser.add_subparsers(dest="role", required=True)
     worker = sub.add_parser("worker")
     worker.add_argument("engine", choices=ENGINES)

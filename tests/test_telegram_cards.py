@@ -12,23 +12,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.service import AnswerPage, TechBrief
-from bot.telegram_render import (
+from bot.core.service import AnswerPage, TechBrief
+from bot.telegram.callbacks import (
     MAX_CALLBACK_BYTES,
-    MAX_MESSAGE_UNITS,
     Button,
     NextHit,
     ShowSource,
-    answer_reply,
-    card_html,
     encode_callback,
-    inline_articles,
     parse_callback,
     question_id,
-    split_html,
-    utf16_length,
-    visible_text,
 )
+from bot.telegram.cards import answer_reply, card_html, inline_articles
+from bot.telegram.split import MAX_MESSAGE_UNITS, split_html, utf16_length, visible_text
 from retrieval.answer import Answer, Candidate, Highlighted, Hit
 from tests.e2e.telegram_html import parse_html, utf16_units
 

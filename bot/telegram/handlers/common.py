@@ -15,7 +15,8 @@ from telegram import (
 from telegram.constants import ChatAction, ChatType, MessageEntityType
 from telegram.error import TelegramError
 
-from bot.telegram_render import Keyboard, Reply
+from bot.telegram.callbacks import Keyboard
+from bot.telegram.cards import Reply
 
 __all__ = [
     "addresses_bot",

@@ -15,14 +15,13 @@ import logging
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
-from bot.redaction import redact
-from bot.runtime import BriefContext
+from bot.core import texts
+from bot.telegram.redaction import redact
+from bot.telegram.runtime import BriefContext
 
-__all__ = ["APOLOGY", "on_error"]
+__all__ = ["on_error"]
 
 log = logging.getLogger(__name__)
-
-APOLOGY = "Sorry, something went wrong with that one. Please try again."
 
 
 async def on_error(update: object, context: BriefContext) -> None:
@@ -69,8 +68,8 @@ async def _notify_admins(context: BriefContext, text: str) -> None:
 async def _apologise(update: Update, context: BriefContext) -> None:
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(APOLOGY)
+            await update.callback_query.answer(texts.APOLOGY)
         elif update.effective_message is not None and update.inline_query is None:
-            await update.effective_message.reply_text(html.escape(APOLOGY, quote=False))
+            await update.effective_message.reply_text(html.escape(texts.APOLOGY, quote=False))
     except TelegramError as exc:
         log.warning("could not apologise for update %s: %s", update.update_id, exc.message)

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.corpus import CorpusStats
-from bot.service import AnswerPage
+from bot.core import texts
+from bot.core.corpus import CorpusStats
+from bot.core.service import AnswerPage
 from retrieval.answer import Candidate, Highlighted
 from retrieval.topics import TOPICS, Topic
 from storage.sources import Source
@@ -194,7 +195,7 @@ def help_card(topics: Sequence[Topic], m: Markup, *, commands: Sequence[tuple[st
 
 def sources_list(sources: Sequence[Source], m: Markup) -> str:
     if not sources:
-        return m.text("No sources yet.")
+        return m.text(texts.NO_SOURCES)
     lines = [m.bold("Sources")]
     for s in sources:
         where = f" {m.text(s.url)}" if s.url else ""

@@ -1,8 +1,8 @@
 """The conversation core: what techbrief says, independent of Telegram or the terminal.
 
 Both transports call :class:`TechBrief` (one per process, confined to one
-thread together with its :class:`~bot.corpus.Corpus`) and render what it
-returns with :mod:`bot.render`. :class:`Conversation` adds the per-chat state
+thread together with its :class:`~bot.core.corpus.Corpus`) and render what it
+returns with :mod:`bot.core.render`. :class:`Conversation` adds the per-chat state
 a text transport needs ("more" pages through the last answer).
 """
 
@@ -13,7 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.corpus import Corpus, CorpusStats
+from bot.core import texts
+from bot.core.corpus import Corpus, CorpusStats, candidate
 from retrieval.answer import Answer, Candidate, Hit
 from retrieval.topics import TOPICS, Topic
 from storage.sources import Source
@@ -86,17 +87,11 @@ class TechBrief:
         question = clean_text(raw_question)
         example = TOPICS[1].example
         if not question:
-            return Refusal(f"Ask me a question about Chinese tech, for example: {example}")
+            return Refusal(texts.empty_question(example))
         if len(question) > MAX_QUESTION_CHARS:
-            return Refusal(
-                f"That question is {len(question):,} characters long. "
-                f"Please ask in under {MAX_QUESTION_CHARS:,} characters."
-            )
+            return Refusal(texts.question_too_long(len(question), MAX_QUESTION_CHARS))
         if not self.corpus.analyzer.terms(question):
-            return Refusal(
-                "I need a few meaningful words to search for; that message has only "
-                f"common words, symbols or emoji. Try: {example}"
-            )
+            return Refusal(texts.stopwords_only(example))
         return self.corpus.answer(question, k=k)
 
     def page(self, raw_question: str, index: int) -> AnswerPage | Refusal:
@@ -109,7 +104,7 @@ class TechBrief:
         if isinstance(result, Refusal):
             return result
         if not 0 <= index < len(result.hits):
-            return Refusal("No more results for that question.")
+            return Refusal(texts.NO_MORE_RESULTS)
         return AnswerPage(result, index)
 
     def source(self, passage_id: int) -> Candidate | None:
@@ -117,18 +112,7 @@ class TechBrief:
         stored = self.corpus.passage(passage_id)
         if stored is None:
             return None
-        return Candidate(
-            passage_id=stored.id,
-            score=0.0,
-            text=stored.text,
-            heading=stored.heading,
-            title=stored.title,
-            publisher=stored.publisher,
-            published=stored.published,
-            url=stored.url,
-            article_id=stored.article_id,
-            published_note=stored.published_note,
-        )
+        return candidate(stored)
 
     def sources(self) -> list[Source]:
         return self.corpus.sources()
@@ -153,14 +137,9 @@ class Conversation:
 
     def more(self) -> AnswerPage | Refusal:
         if self._last is None:
-            return Refusal('Ask a question first; then "more" shows the next result.')
+            return Refusal(texts.ask_first())
         if not self._last.has_more:
             shown = len(self._last.answer.hits)
-            noun = "result" if shown == 1 else "results"
-            return Refusal(
-                f"No more results for that question (all {shown} {noun} shown)."
-                if shown
-                else "There were no results for that question."
-            )
+            return Refusal(texts.all_results_shown(shown) if shown else texts.NO_RESULTS)
         self._last = AnswerPage(self._last.answer, self._last.index + 1)
         return self._last

@@ -6,14 +6,15 @@ import asyncio
 
 from telegram import Message, Update
 
-from bot.handlers.common import addresses_bot, question_text, send_reply, show_typing
-from bot.runtime import BriefContext
-from bot.service import AnswerPage, Refusal
-from bot.telegram_render import answer_reply, question_id, text_reply
+from bot.core import texts
+from bot.core.service import AnswerPage, Refusal
+from bot.telegram.callbacks import question_id
+from bot.telegram.cards import answer_reply, text_reply
+from bot.telegram.handlers.common import addresses_bot, question_text, send_reply, show_typing
+from bot.telegram.runtime import BriefContext
 
 __all__ = ["on_ask_command", "on_group_text", "on_private_text"]
 
-ASK_USAGE = "Usage: /ask <question>, e.g. /ask what did BYD unveil?"
 
 TYPING_AFTER = 0.2
 """Seconds an answer may take before the chat shows "typing…".
@@ -55,7 +56,9 @@ async def on_ask_command(update: Update, context: BriefContext) -> None:
         return
     question = question_text(message, context.bot.username)
     if not question:
-        await send_reply(context.bot, message.chat_id, text_reply(ASK_USAGE), message.message_id)
+        await send_reply(
+            context.bot, message.chat_id, text_reply(texts.ASK_USAGE), message.message_id
+        )
         return
     await answer(message, context, question)
 

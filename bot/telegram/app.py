@@ -1,7 +1,7 @@
 """The composition root of the Telegram bot: one place builds and runs the Application.
 
 :func:`build_application` wires, in order: token redaction in logs (before
-anything can log a Bot API URL), the :class:`~bot.runtime.Runtime` with its one
+anything can log a Bot API URL), the :class:`~bot.telegram.runtime.Runtime` with its one
 corpus thread, PTB's builder (base URLs, defaults, rate limiter, concurrent
 updates, typed context, lifecycle hooks), then the handlers.
 
@@ -41,11 +41,11 @@ from telegram.ext import (
 )
 
 from bot.config import ConfigError, Settings
-from bot.corpus import Corpus
-from bot.handlers import ADMIN_COMMANDS, PUBLIC_COMMANDS, register
-from bot.redaction import install_redaction, redact
-from bot.runtime import BriefContext, Runtime, TechBriefApplication
-from bot.service import TechBrief
+from bot.core.corpus import Corpus
+from bot.core.service import TechBrief
+from bot.telegram.handlers import ADMIN_COMMANDS, PUBLIC_COMMANDS, register
+from bot.telegram.redaction import install_redaction, redact
+from bot.telegram.runtime import BriefContext, Runtime, TechBriefApplication
 
 __all__ = [
     "ALLOWED_UPDATES",
@@ -113,7 +113,7 @@ def build_application(
         os.environ["PTB_TIMEDELTA"] = "1"
     runtime = Runtime(
         settings=settings,
-        # One thread owns the SQLite connection and the index (see bot.runtime).
+        # One thread owns the SQLite connection and the index (see bot.telegram.runtime).
         executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="techbrief-corpus"),
         clock=clock,
     )

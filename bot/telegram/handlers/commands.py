@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import render
-from bot.handlers.common import is_private, leading_command, send_reply
-from bot.runtime import BriefContext
-from bot.telegram_render import html_reply, text_reply
+from bot.core import render, texts
+from bot.telegram.cards import html_reply, text_reply
+from bot.telegram.handlers.common import is_private, leading_command, send_reply
+from bot.telegram.runtime import BriefContext
 from retrieval.topics import TOPICS, Topic
 
 __all__ = [
     "ADMIN_COMMANDS",
+    "ADMIN_ONLY_COMMANDS",
     "PUBLIC_COMMANDS",
+    "on_admins_only",
     "on_help",
     "on_sources",
     "on_start",
@@ -33,7 +35,10 @@ ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
 )
 """The command menu in each admin's private chat (chat scope)."""
 
-ADMINS_ONLY = "Admins only."
+ADMIN_ONLY_COMMANDS: tuple[str, ...] = tuple(
+    name for name, _ in ADMIN_COMMANDS if name not in dict(PUBLIC_COMMANDS)
+)
+"""Commands only admins may run: their handlers carry the admin filter."""
 
 
 def _help(topics: tuple[Topic, ...], username: str) -> str:
@@ -70,31 +75,33 @@ async def on_help(update: Update, context: BriefContext) -> None:
 
 
 async def on_sources(update: Update, context: BriefContext) -> None:
-    """Admins: the stored sources with their ``#id``."""
-    message, user = update.effective_message, update.effective_user
+    """Admins (the handler's filter): the stored sources with their ``#id``."""
+    message = update.effective_message
     if message is None:
         return
     runtime = context.runtime
-    if user is None or user.id not in runtime.settings.admins:
-        reply = text_reply(ADMINS_ONLY)
-    else:
-        sources = await runtime.run(runtime.service.sources)
-        reply = html_reply(render.sources_list(sources, render.HTML))
+    sources = await runtime.run(runtime.service.sources)
+    reply = html_reply(render.sources_list(sources, render.HTML))
     await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
 
 
 async def on_stats(update: Update, context: BriefContext) -> None:
-    """Admins: how many sources, articles, passages and terms are stored."""
-    message, user = update.effective_message, update.effective_user
+    """Admins (the handler's filter): how many sources, articles, passages and terms."""
+    message = update.effective_message
     if message is None:
         return
     runtime = context.runtime
-    if user is None or user.id not in runtime.settings.admins:
-        reply = text_reply(ADMINS_ONLY)
-    else:
-        stats = await runtime.run(runtime.service.stats)
-        reply = html_reply(render.stats_card(stats, render.HTML))
+    stats = await runtime.run(runtime.service.stats)
+    reply = html_reply(render.stats_card(stats, render.HTML))
     await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
+
+
+async def on_admins_only(update: Update, context: BriefContext) -> None:
+    """An admin command from someone who is not an admin: refuse, do nothing."""
+    message = update.effective_message
+    if message is not None:
+        reply = text_reply(texts.ADMINS_ONLY)
+        await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
 
 
 async def on_unknown_command(update: Update, context: BriefContext) -> None:
@@ -103,5 +110,5 @@ async def on_unknown_command(update: Update, context: BriefContext) -> None:
     if message is None or not is_private(message):
         return
     command = leading_command(message) or "/"
-    reply = text_reply(f"Unknown command {command}. Type /help for what I understand.")
+    reply = text_reply(texts.unknown_command(command))
     await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)

@@ -2,11 +2,11 @@
 
 :class:`Runtime` holds the settings, the corpus worker thread, the service and
 the small in-memory state of the adapter. The composition root
-(:mod:`bot.app`) builds one per :class:`TechBriefApplication`; handlers get it
+(:mod:`bot.telegram.app`) builds one per :class:`TechBriefApplication`; handlers get it
 as ``context.runtime`` from :class:`BriefContext` — no string keys in
 ``bot_data``, no module globals.
 
-Threads: the :class:`~bot.corpus.Corpus` (SQLite connection and index) is used
+Threads: the :class:`~bot.core.corpus.Corpus` (SQLite connection and index) is used
 only from the one thread of :attr:`Runtime.executor`; handlers hand work to it
 with :meth:`Runtime.run` and the event loop never blocks on scoring or SQLite.
 Everything else here is touched only from the event loop.
@@ -26,7 +26,7 @@ from typing import Any, ParamSpec, TypeVar
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
-from bot.service import TechBrief
+from bot.core.service import TechBrief
 
 __all__ = [
     "AdminNotices",
@@ -41,7 +41,7 @@ T = TypeVar("T")
 
 
 class RecentQuestions:
-    """The questions behind recent answer cards, by :func:`~bot.telegram_render.question_id`.
+    """The questions behind recent answer cards, by :func:`~bot.telegram.callbacks.question_id`.
 
     "More" buttons carry only a question's id; this bounded map turns it back
     into the question. Forgetting is safe: a card whose question is gone falls
@@ -130,7 +130,7 @@ class TechBriefApplication(
         JobQueue[BriefContext],
     ]
 ):
-    """PTB's Application carrying techbrief's :class:`Runtime` (built by :mod:`bot.app`)."""
+    """PTB's Application carrying techbrief's :class:`Runtime` (built by ``bot.telegram.app``)."""
 
     __slots__ = ("runtime",)
 

@@ -29,16 +29,13 @@ Persistence. With a directory, every change is committed there:
 ``manifest.json``, replaced atomically last, which is the commit point. A
 crash leaves the previous generation intact; files no manifest names are
 swept on open. The index is a cache of the database: the caller reconciles
-it on start (see ``bot.corpus``).
+it on start (see ``bot.core.corpus``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import math
-import os
-import shutil
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -49,125 +46,27 @@ import numpy as np
 import numpy.typing as npt
 
 from retrieval import _kernel
+from retrieval.index import store
+from retrieval.index.errors import IndexCorrupt, IndexError_
+from retrieval.index.segments import (
+    FloatArray,
+    IntArray,
+    Segment,
+    U32Array,
+    build_segment,
+    merge,
+    merge_tail,
+)
 
-__all__ = ["FORMAT_VERSION", "BM25Index", "IndexCorrupt", "IndexError_", "SearchHit"]
+__all__ = ["BM25Index", "SearchHit"]
 
-FORMAT_VERSION = 1
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
-U32Array = npt.NDArray[np.uint32]
 _Array = TypeVar("_Array", bound=npt.NDArray[Any])
-
-# Log-structured merging: a segment's level is log10 of its size in units of
-# _LEVEL_BASE postings; _MERGE_FACTOR segments of one level at the tail merge
-# into one of the next. Each posting is copied O(log N) times, a query sees
-# at most ~9 segments per level, and a merge's working set stays a fraction of
-# the index (the 1M-passage build peaks far below holding everything twice).
-_LEVEL_BASE = 1 << 16
-_MERGE_FACTOR = 10
-_SEGMENT_ARRAYS = ("keys", "lengths", "term_ids", "starts", "docs", "tfs", "max_tf", "min_len")
-
-
-class IndexError_(ValueError):
-    """The index was asked to do something inconsistent (e.g. non-increasing keys)."""
-
-
-class IndexCorrupt(IndexError_):
-    """The files on disk are not a readable index; rebuild it from the database."""
 
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
     key: int
     score: float
-
-
-@dataclass(frozen=True, slots=True)
-class _Segment:
-    """Immutable postings of documents ``first_doc .. first_doc + len(keys) - 1``.
-
-    ``term_ids`` are the sorted distinct term ids present; the postings of
-    ``term_ids[i]`` are ``docs[starts[i]:starts[i + 1]]`` (ascending global
-    document numbers) with frequencies ``tfs[...]``; ``max_tf[i]`` and
-    ``min_len[i]`` bound that term's score in this segment.
-    """
-
-    first_doc: int
-    keys: IntArray
-    lengths: U32Array
-    term_ids: U32Array
-    starts: IntArray
-    docs: U32Array
-    tfs: npt.NDArray[np.unsignedinteger[Any]]
-    max_tf: npt.NDArray[np.unsignedinteger[Any]]
-    min_len: U32Array
-    name: str | None = None  # its directory, once written
-
-    @property
-    def n_docs(self) -> int:
-        return int(self.keys.shape[0])
-
-    @property
-    def n_postings(self) -> int:
-        return int(self.docs.shape[0])
-
-    def postings(self, term_id: int) -> tuple[U32Array, npt.NDArray[np.unsignedinteger[Any]]]:
-        i = int(np.searchsorted(self.term_ids, term_id))
-        if i >= self.term_ids.shape[0] or int(self.term_ids[i]) != term_id:
-            return self.docs[:0], self.tfs[:0]
-        lo, hi = int(self.starts[i]), int(self.starts[i + 1])
-        return self.docs[lo:hi], self.tfs[lo:hi]
-
-    def posting_term_ids(self) -> U32Array:
-        """The term id of every posting, aligned with ``docs``."""
-        return np.repeat(self.term_ids, np.diff(self.starts))
-
-
-def _tf_dtype(max_tf: int) -> type[np.unsignedinteger[Any]]:
-    return np.uint16 if max_tf <= np.iinfo(np.uint16).max else np.uint32
-
-
-def _level(postings: int) -> int:
-    return 0 if postings < _LEVEL_BASE else int(math.log10(postings / _LEVEL_BASE)) + 1
-
-
-def _segment(
-    first_doc: int,
-    keys: IntArray,
-    lengths: U32Array,
-    term_ids: U32Array,
-    docs: U32Array,
-    tfs: npt.NDArray[np.integer[Any]],
-    doc_lengths: U32Array,
-) -> _Segment:
-    """A segment from postings sorted by (term id, doc); ``doc_lengths`` by global doc."""
-    n = term_ids.shape[0]
-    if n:
-        firsts = np.flatnonzero(np.r_[True, term_ids[1:] != term_ids[:-1]])
-        starts = np.append(firsts, n).astype(np.int64)
-        unique_terms = term_ids[firsts]
-        dtype = _tf_dtype(int(tfs.max()))
-        tfs = tfs.astype(dtype, copy=False)
-        max_tf = np.maximum.reduceat(tfs, firsts).astype(dtype)
-        min_len = np.minimum.reduceat(doc_lengths[docs], firsts).astype(np.uint32)
-    else:
-        starts = np.zeros(1, dtype=np.int64)
-        unique_terms = term_ids
-        tfs = tfs.astype(np.uint16)
-        max_tf = np.zeros(0, dtype=np.uint16)
-        min_len = np.zeros(0, dtype=np.uint32)
-    return _Segment(
-        first_doc=first_doc,
-        keys=keys,
-        lengths=lengths,
-        term_ids=np.ascontiguousarray(unique_terms, dtype=np.uint32),
-        starts=starts,
-        docs=np.ascontiguousarray(docs, dtype=np.uint32),
-        tfs=np.ascontiguousarray(tfs),
-        max_tf=np.ascontiguousarray(max_tf),
-        min_len=np.ascontiguousarray(min_len),
-    )
 
 
 class BM25Index:
@@ -200,7 +99,7 @@ class BM25Index:
         self._n_docs = 0  # document numbers handed out, dead ones included
         self._n_alive = 0
         self._total_length = 0  # of live documents
-        self._segments: list[_Segment] = []
+        self._segments: list[Segment] = []
         self._dead_postings: list[bool] = []  # per segment: may hold dead documents' postings
         self._stats_cache: tuple[float, float, FloatArray] | None = None
         self._bulk = 0
@@ -210,7 +109,7 @@ class BM25Index:
         self._vocab_persisted = 0
         self._vocab_bytes = 0
         if self._directory is not None:
-            if (self._directory / "manifest.json").exists():
+            if (self._directory / store.MANIFEST).exists():
                 raise IndexError_(f"{self._directory} holds an index already: use BM25Index.open")
             self._directory.mkdir(parents=True, exist_ok=True)
             self._commit()
@@ -225,9 +124,7 @@ class BM25Index:
         """
         directory = Path(directory)
         try:
-            manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-            if manifest.get("format") != FORMAT_VERSION:
-                raise IndexCorrupt(f"index format {manifest.get('format')!r} is not supported")
+            manifest = store.read_manifest(directory)
             index = cls.__new__(cls)
             index._load(directory, manifest)
         except IndexCorrupt:
@@ -248,32 +145,22 @@ class BM25Index:
         self._generation = int(manifest["generation"])
         self._next_segment = int(manifest["next_segment"])
         self._vocab_bytes = int(manifest["vocab_bytes"])
-        raw = (directory / "vocab.txt").read_bytes()[: self._vocab_bytes]
-        self._terms = raw.decode("utf-8").split("\n")[:-1] if raw else []
+        self._terms = store.read_vocabulary(directory, self._vocab_bytes)
         if len(self._terms) != int(manifest["vocab_size"]):
             raise IndexCorrupt("vocabulary size does not match the manifest")
         self._vocab = {term: i for i, term in enumerate(self._terms)}
         self._vocab_persisted = len(self._terms)
-        self._df = np.array(np.load(directory / f"df-{self._generation}.npy"), dtype=np.int64)
+        self._df = store.read_document_frequencies(directory, self._generation)
         if self._df.shape[0] != len(self._terms):
             raise IndexCorrupt("document frequencies do not match the vocabulary")
         for name in manifest["segments"]:
-            arrays = {
-                a: np.load(directory / name / f"{a}.npy", mmap_mode="r") for a in _SEGMENT_ARRAYS
-            }
-            segment = _Segment(first_doc=self._n_docs, name=name, **arrays)
-            if (
-                segment.starts.shape[0] != segment.term_ids.shape[0] + 1
-                or int(segment.starts[-1]) != segment.n_postings
-            ):
-                raise IndexCorrupt(f"segment {name} is damaged")
+            segment = store.load_segment(directory, str(name), self._n_docs)
             self._segments.append(segment)
             self._n_docs += segment.n_docs
         self._keys = np.concatenate([s.keys for s in self._segments] or [self._keys])
         self._lengths = np.concatenate([s.lengths for s in self._segments] or [self._lengths])
         self._alive = np.ones(self._n_docs, dtype=np.uint8)
-        dead_file = directory / f"dead-{self._generation}.npy"
-        dead = np.load(dead_file) if dead_file.exists() else np.zeros(0, dtype=np.int64)
+        dead = store.read_dead(directory, self._generation)
         self._alive[dead] = 0
         self._dead_postings = [
             bool(dead.shape[0])
@@ -363,7 +250,7 @@ class BM25Index:
         seg_docs = (combined % n + first).astype(np.uint32)
         self._df += np.bincount(seg_terms, minlength=self._df.shape[0])
         self._segments.append(
-            _segment(
+            build_segment(
                 first,
                 key_array,
                 lengths.astype(np.uint32),
@@ -440,7 +327,7 @@ class BM25Index:
     def compact(self) -> None:
         """Merge every segment into one, dropping dead postings, and commit."""
         if len(self._segments) > 1 or any(self._dead_postings):
-            self._segments = [self._merge(self._segments)]
+            self._segments = [merge(self._segments, self._alive, self._df.shape[0])]
             self._dead_postings = [False]
         self._commit()
 
@@ -560,72 +447,7 @@ class BM25Index:
             self._df = _resized(self._df, max(n_terms, 2 * self._df.shape[0], 1024))
 
     def _merge_small_segments(self) -> None:
-        segments = self._segments
-        while len(segments) >= _MERGE_FACTOR:
-            level = _level(segments[-1].n_postings)
-            run = 0
-            while run < len(segments) and _level(segments[-1 - run].n_postings) <= level:
-                run += 1
-            if run < _MERGE_FACTOR:
-                return
-            segments[-run:] = [self._merge(segments[-run:])]
-            self._dead_postings[-run:] = [False]
-
-    def _merge(self, segments: Sequence[_Segment]) -> _Segment:
-        """One segment holding the live postings of ``segments`` (consecutive, in order).
-
-        A linear scatter: each input's postings go straight to their place in the
-        output, which is ordered by term and, within a term, by document. The
-        inputs' score bounds carry over (still bounds after dropping postings).
-        """
-        alive = self._alive
-        vocab_size = self._df.shape[0]
-        counts = np.zeros(vocab_size, dtype=np.int64)
-        max_tf_all = np.zeros(vocab_size, dtype=np.uint32)
-        min_len_all = np.full(vocab_size, np.iinfo(np.uint32).max, dtype=np.uint32)
-        parts: list[tuple[_Segment, npt.NDArray[np.bool_] | None, IntArray]] = []
-        for segment in segments:
-            if segment.n_postings == 0:
-                continue
-            keep: npt.NDArray[np.bool_] | None = None
-            if not np.all(alive[segment.first_doc : segment.first_doc + segment.n_docs]):
-                keep = alive[segment.docs].astype(bool)
-                kept = np.add.reduceat(keep.astype(np.int64), segment.starts[:-1])
-            else:
-                kept = np.diff(segment.starts)
-            counts[segment.term_ids] += kept
-            np.maximum.at(max_tf_all, segment.term_ids, segment.max_tf)
-            np.minimum.at(min_len_all, segment.term_ids, segment.min_len)
-            parts.append((segment, keep, kept))
-        bounds = np.zeros(vocab_size + 1, dtype=np.int64)
-        np.cumsum(counts, out=bounds[1:])
-        total = int(bounds[-1])
-        present = np.flatnonzero(counts)
-        dtype = _tf_dtype(int(max_tf_all.max()) if vocab_size else 0)
-        out_docs = np.empty(total, dtype=np.uint32)
-        out_tfs = np.empty(total, dtype=dtype)
-        cursor = bounds[:-1].copy()
-        for segment, keep, kept in parts:
-            docs = segment.docs if keep is None else segment.docs[keep]
-            tfs = segment.tfs if keep is None else segment.tfs[keep]
-            group = np.repeat(np.arange(kept.shape[0]), kept)
-            offset = np.arange(group.shape[0]) - (np.cumsum(kept) - kept)[group]
-            positions = cursor[segment.term_ids][group] + offset
-            out_docs[positions] = docs
-            out_tfs[positions] = tfs
-            cursor[segment.term_ids] += kept
-            del group, offset, positions
-        return _Segment(
-            first_doc=segments[0].first_doc,
-            keys=np.concatenate([np.asarray(s.keys) for s in segments]),
-            lengths=np.concatenate([np.asarray(s.lengths) for s in segments]),
-            term_ids=present.astype(np.uint32),
-            starts=np.append(bounds[present], total),
-            docs=out_docs,
-            tfs=out_tfs,
-            max_tf=max_tf_all[present].astype(dtype),
-            min_len=min_len_all[present],
-        )
+        merge_tail(self._segments, self._dead_postings, self._alive, self._df.shape[0])
 
     # -- persistence --------------------------------------------------------------
 
@@ -638,63 +460,50 @@ class BM25Index:
             if segment.name is None:
                 name = f"seg-{self._next_segment}"
                 self._next_segment += 1
-                folder = directory / name
-                folder.mkdir(exist_ok=True)
-                for array in _SEGMENT_ARRAYS:
-                    np.save(folder / f"{array}.npy", getattr(segment, array))
+                store.write_segment(directory, name, segment)
                 self._segments[i] = replace(segment, name=name)
-        if len(self._terms) > self._vocab_persisted:
-            added = "".join(f"{t}\n" for t in self._terms[self._vocab_persisted :]).encode()
-            with open(directory / "vocab.txt", "ab") as vocab:
-                vocab.truncate(self._vocab_bytes)  # drop a torn append from a crash
-                vocab.seek(self._vocab_bytes)
-                vocab.write(added)
-            self._vocab_bytes += len(added)
-            self._vocab_persisted = len(self._terms)
-        elif not (directory / "vocab.txt").exists():
-            (directory / "vocab.txt").write_bytes(b"")
+        self._vocab_bytes = store.append_vocabulary(
+            directory, self._terms[self._vocab_persisted :], self._vocab_bytes
+        )
+        self._vocab_persisted = len(self._terms)
         generation = self._generation + 1
-        np.save(directory / f"df-{generation}.npy", self._df[: len(self._terms)].astype(np.int32))
-        dead = np.flatnonzero(self._alive[: self._n_docs] == 0)
-        if dead.shape[0]:
-            np.save(directory / f"dead-{generation}.npy", dead.astype(np.int64))
-        manifest = {
-            "format": FORMAT_VERSION,
-            "k1": self.k1,
-            "b": self.b,
-            "epsilon": self.epsilon,
-            "meta": self.meta,
-            "generation": generation,
-            "next_segment": self._next_segment,
-            "segments": [s.name for s in self._segments],
-            "vocab_size": len(self._terms),
-            "vocab_bytes": self._vocab_bytes,
-            "live_docs": self._n_alive,
-        }
-        temporary = directory / "manifest.json.tmp"
-        temporary.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        os.replace(temporary, directory / "manifest.json")
+        store.write_generation(
+            directory,
+            generation,
+            self._df[: len(self._terms)],
+            np.flatnonzero(self._alive[: self._n_docs] == 0),
+        )
+        store.write_manifest(
+            directory,
+            {
+                "format": store.FORMAT_VERSION,
+                "k1": self.k1,
+                "b": self.b,
+                "epsilon": self.epsilon,
+                "meta": self.meta,
+                "generation": generation,
+                "next_segment": self._next_segment,
+                "segments": [s.name for s in self._segments],
+                "vocab_size": len(self._terms),
+                "vocab_bytes": self._vocab_bytes,
+                "live_docs": self._n_alive,
+            },
+        )
         self._generation = generation
         self._sweep()
 
     def _sweep(self) -> None:
-        """Delete files of older generations and segments no manifest names."""
-        directory = self._directory
-        if directory is None:
-            return
-        keep = {s.name for s in self._segments} | {
-            "manifest.json",
-            "vocab.txt",
-            f"df-{self._generation}.npy",
-            f"dead-{self._generation}.npy",
-        }
-        for entry in directory.iterdir():
-            if entry.name in keep:
-                continue
-            if entry.is_dir() and entry.name.startswith("seg-"):
-                shutil.rmtree(entry, ignore_errors=True)
-            elif entry.name.startswith(("df-", "dead-", "manifest.json.tmp")):
-                entry.unlink(missing_ok=True)
+        if self._directory is not None:
+            store.sweep(
+                self._directory,
+                {s.name for s in self._segments if s.name is not None}
+                | {
+                    store.MANIFEST,
+                    store.VOCABULARY,
+                    f"df-{self._generation}.npy",
+                    f"dead-{self._generation}.npy",
+                },
+            )
 
 
 def _resized(array: _Array, capacity: int) -> _Array:

@@ -10,23 +10,14 @@ from __future__ import annotations
 from telegram import CallbackQuery, MaybeInaccessibleMessage, Message, Update
 from telegram.error import BadRequest
 
-from bot.handlers.common import keyboard_markup, question_text, send_reply
-from bot.runtime import BriefContext
-from bot.service import Refusal
-from bot.telegram_render import (
-    NextHit,
-    ShowSource,
-    answer_reply,
-    parse_callback,
-    question_id,
-    source_reply,
-)
+from bot.core import texts
+from bot.core.service import Refusal
+from bot.telegram.callbacks import NextHit, ShowSource, parse_callback, question_id
+from bot.telegram.cards import answer_reply, source_reply
+from bot.telegram.handlers.common import keyboard_markup, question_text, send_reply
+from bot.telegram.runtime import BriefContext
 
 __all__ = ["on_button"]
-
-UNKNOWN_BUTTON = "This button is not one of mine, or it is too old. Please ask again."
-EXPIRED = "This answer has expired. Please ask the question again."
-SOURCE_GONE = "That passage is no longer stored."
 
 
 async def on_button(update: Update, context: BriefContext) -> None:
@@ -37,7 +28,7 @@ async def on_button(update: Update, context: BriefContext) -> None:
     card = query.message
     if action is None or card is None:
         # Inline-mode cards carry only link buttons, so a press without a message is not ours.
-        await query.answer(UNKNOWN_BUTTON)
+        await query.answer(texts.FOREIGN_BUTTON)
     elif isinstance(action, ShowSource):
         await show_source(query, card, action, context)
     else:
@@ -51,7 +42,7 @@ async def show_source(
     runtime = context.runtime
     candidate = await runtime.run(runtime.service.source, action.passage_id)
     if candidate is None:
-        await query.answer(SOURCE_GONE)
+        await query.answer(texts.SOURCE_GONE)
         return
     await query.answer()
     await send_reply(context.bot, card.chat.id, source_reply(candidate), card.message_id)
@@ -64,14 +55,14 @@ async def show_next(
     runtime = context.runtime
     question = runtime.questions.get(action.question_id) or _asked_in(card, context)
     if question is None:
-        await query.answer(EXPIRED)
+        await query.answer(texts.EXPIRED_ANSWER)
         return
     page = await runtime.run(runtime.service.page, question, action.index)
     if isinstance(page, Refusal):
         await query.answer(page.message)
         return
     if question_id(page.answer.question) != action.question_id:
-        await query.answer(EXPIRED)  # the question message was edited since
+        await query.answer(texts.EXPIRED_ANSWER)  # the question message was edited since
         return
     runtime.questions.remember(action.question_id, page.answer.question)
     reply = answer_reply(page, action.question_id)

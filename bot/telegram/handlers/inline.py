@@ -20,9 +20,9 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
-from bot.runtime import BriefContext
-from bot.service import Refusal, clean_text
-from bot.telegram_render import INLINE_RESULTS, InlineArticle, inline_articles
+from bot.core.service import Refusal, clean_text
+from bot.telegram.cards import INLINE_RESULTS, InlineArticle, inline_articles
+from bot.telegram.runtime import BriefContext
 
 __all__ = ["INLINE_CACHE_SECONDS", "on_inline_query"]
 

@@ -9,20 +9,22 @@ from __future__ import annotations
 from telegram.ext import CallbackQueryHandler, CommandHandler, InlineQueryHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot.handlers.buttons import on_button
-from bot.handlers.commands import (
+from bot.telegram.handlers.buttons import on_button
+from bot.telegram.handlers.commands import (
     ADMIN_COMMANDS,
+    ADMIN_ONLY_COMMANDS,
     PUBLIC_COMMANDS,
+    on_admins_only,
     on_help,
     on_sources,
     on_start,
     on_stats,
     on_unknown_command,
 )
-from bot.handlers.errors import on_error
-from bot.handlers.inline import on_inline_query
-from bot.handlers.questions import on_ask_command, on_group_text, on_private_text
-from bot.runtime import TechBriefApplication
+from bot.telegram.handlers.errors import on_error
+from bot.telegram.handlers.inline import on_inline_query
+from bot.telegram.handlers.questions import on_ask_command, on_group_text, on_private_text
+from bot.telegram.runtime import TechBriefApplication
 
 __all__ = ["ADMIN_COMMANDS", "PUBLIC_COMMANDS", "register"]
 
@@ -37,8 +39,11 @@ def register(application: TechBriefApplication) -> None:
     application.add_handler(CommandHandler("start", on_start, filters=new))
     application.add_handler(CommandHandler("help", on_help, filters=new))
     application.add_handler(CommandHandler("ask", on_ask_command, filters=new))
-    application.add_handler(CommandHandler("sources", on_sources, filters=new))
-    application.add_handler(CommandHandler("stats", on_stats, filters=new))
+    # Admin paths carry the admin filter; anyone else gets one refusal.
+    admin = f.User(user_id=application.runtime.settings.admins)
+    application.add_handler(CommandHandler("sources", on_sources, filters=new & admin))
+    application.add_handler(CommandHandler("stats", on_stats, filters=new & admin))
+    application.add_handler(CommandHandler(ADMIN_ONLY_COMMANDS, on_admins_only, filters=new))
     application.add_handler(MessageHandler(new & f.COMMAND, on_unknown_command))
     application.add_handler(
         MessageHandler(new & own & f.ChatType.PRIVATE & f.TEXT & ~f.COMMAND, on_private_text)

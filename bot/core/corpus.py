@@ -35,7 +35,7 @@ from storage.articles import NewArticle, NewPassage, StoredPassage
 from storage.db import open_database
 from storage.errors import DuplicateArticle
 
-__all__ = ["AddedArticle", "Corpus", "CorpusStats"]
+__all__ = ["AddedArticle", "Corpus", "CorpusStats", "candidate"]
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ class Corpus:
             stored = articles.get_passages(self.db, [hit.key for hit in chunk])
             for hit in chunk:
                 if hit.key in stored:
-                    yield _candidate(stored[hit.key], hit.score)
+                    yield candidate(stored[hit.key], hit.score)
 
     def passage(self, passage_id: int) -> StoredPassage | None:
         return articles.get_passages(self.db, [passage_id]).get(passage_id)
@@ -261,7 +261,8 @@ def _fresh_index(directory: Path | None) -> BM25Index:
     return BM25Index(directory=directory, meta={"analyzer": ANALYZER_VERSION})
 
 
-def _candidate(stored: StoredPassage, score: float) -> Candidate:
+def candidate(stored: StoredPassage, score: float = 0.0) -> Candidate:
+    """A stored passage as an answer candidate (with ``score`` from the index)."""
     return Candidate(
         passage_id=stored.id,
         score=score,

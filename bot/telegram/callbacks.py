@@ -1,0 +1,102 @@
+"""Inline keyboards and callback data: what a button carries, encoded and read back.
+
+``callback_data`` is at most :data:`MAX_CALLBACK_BYTES` bytes (:class:`Button`
+refuses more), and :func:`parse_callback` reads back only what
+:func:`encode_callback` wrote — anything else, forged or stale, is ``None``.
+
+Callback data is stateless: "Source" carries the passage id (``s:<id>``),
+"More" carries a 12-character hash of the question and the hit to show
+(``m:<qid>:<n>``); the question itself is looked up by its hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "MAX_CALLBACK_BYTES",
+    "Button",
+    "Keyboard",
+    "NextHit",
+    "ShowSource",
+    "encode_callback",
+    "parse_callback",
+    "question_id",
+]
+
+MAX_CALLBACK_BYTES = 64
+"""Telegram's limit on ``callback_data``, in bytes (UTF-8)."""
+
+# -- keyboards and callback data -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline keyboard button: a callback (at most 64 bytes of data) or a link."""
+
+    label: str
+    callback_data: str | None = None
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.callback_data is None) == (self.url is None):
+            raise ValueError("a button has either callback data or a URL")
+        if self.callback_data is not None and not (
+            1 <= len(self.callback_data.encode("utf-8")) <= MAX_CALLBACK_BYTES
+        ):
+            raise ValueError(f"callback_data must be 1..{MAX_CALLBACK_BYTES} bytes")
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NextHit:
+    """ "More": show hit ``index`` of the question whose id is ``question_id``."""
+
+    question_id: str
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShowSource:
+    """ "Source": show the full passage ``passage_id`` and its link."""
+
+    passage_id: int
+
+
+_QUESTION_ID = re.compile(r"[A-Za-z0-9_-]{12}")
+_NEXT_HIT = re.compile(r"m:([A-Za-z0-9_-]{12}):(0|[1-9][0-9]{0,2})")
+_SHOW_SOURCE = re.compile(r"s:([1-9][0-9]{0,17})")
+
+
+def question_id(question: str) -> str:
+    """A 12-character id for a (cleaned) question: the same text always gets the same id."""
+    digest = hashlib.blake2b(question.encode("utf-8", "surrogatepass"), digest_size=9).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")
+
+
+def encode_callback(action: NextHit | ShowSource) -> str:
+    if isinstance(action, ShowSource):
+        data = f"s:{action.passage_id}"
+    else:
+        if not _QUESTION_ID.fullmatch(action.question_id) or not 0 <= action.index <= 999:
+            raise ValueError(f"cannot encode {action!r}")
+        data = f"m:{action.question_id}:{action.index}"
+    if len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
+        raise ValueError(f"callback data for {action!r} would exceed {MAX_CALLBACK_BYTES} bytes")
+    return data
+
+
+def parse_callback(data: str | None) -> NextHit | ShowSource | None:
+    """What a button press asks for, or ``None`` for data this bot did not write."""
+    if not data or len(data) > MAX_CALLBACK_BYTES:
+        return None
+    if match := _NEXT_HIT.fullmatch(data):
+        return NextHit(match.group(1), int(match.group(2)))
+    if match := _SHOW_SOURCE.fullmatch(data):
+        return ShowSource(int(match.group(1)))
+    return None

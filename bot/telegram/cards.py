@@ -1,0 +1,167 @@
+"""Replies as plain data: answer cards that fit one message, source cards, inline results.
+
+An answer card is one message, so that "More" can edit it in place:
+:func:`card_html` shortens the passage of a card that would not fit. Pure:
+no ``telegram`` import, so the rules every reply obeys are tested without a network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from bot.core import render
+from bot.core.service import AnswerPage
+from bot.telegram.callbacks import (
+    Button,
+    Keyboard,
+    NextHit,
+    ShowSource,
+    encode_callback,
+    question_id,
+)
+from bot.telegram.split import MAX_MESSAGE_UNITS, split_html, utf16_length, visible_text
+from retrieval.answer import Answer, Candidate, Highlighted, Hit
+
+__all__ = [
+    "INLINE_RESULTS",
+    "InlineArticle",
+    "Reply",
+    "answer_reply",
+    "card_html",
+    "html_reply",
+    "inline_articles",
+    "source_reply",
+    "text_reply",
+]
+
+INLINE_RESULTS = 10
+"""At most this many results answer an inline query."""
+
+_INLINE_TITLE_CHARS = 100
+_INLINE_DESCRIPTION_CHARS = 200
+
+# -- replies ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Messages to send in order (HTML); ``keyboard`` goes under the last one."""
+
+    chunks: tuple[str, ...]
+    keyboard: Keyboard = ()
+
+
+def html_reply(markup: str) -> Reply:
+    """Any HTML (help, lists, source cards), split to fit."""
+    return Reply(tuple(split_html(markup)))
+
+
+def text_reply(text: str) -> Reply:
+    """Plain text (refusals, apologies), escaped and split to fit."""
+    return html_reply(render.HTML.text(text))
+
+
+def answer_reply(page: AnswerPage, qid: str) -> Reply:
+    """The answer card with "More" (while hits remain) and "Source"; the abstention without."""
+    hit = page.hit
+    if hit is None:
+        return html_reply(render.abstention(render.HTML))
+    buttons = []
+    if page.has_more:
+        buttons.append(Button("More", encode_callback(NextHit(qid, page.index + 1))))
+    buttons.append(Button("Source", encode_callback(ShowSource(hit.candidate.passage_id))))
+    return Reply((card_html(page),), (tuple(buttons),))
+
+
+def source_reply(candidate: Candidate) -> Reply:
+    """The full passage, its source line and link (split when the passage is long)."""
+    return html_reply(render.source_card(candidate, render.HTML))
+
+
+# Progressively shorter cuts of sentence and passage for a card that does not fit.
+_CARD_CUTS = (1500, 600, 200)
+
+
+def card_html(page: AnswerPage, limit: int = MAX_MESSAGE_UNITS) -> str:
+    """The answer card as one message of at most ``limit`` visible units."""
+    card = render.answer_card(page, render.HTML)
+    if utf16_length(card) <= limit:
+        return card  # the markup itself fits, so its visible text does
+    for chars in _CARD_CUTS:
+        if utf16_length(visible_text(card).strip()) <= limit:
+            return card
+        card = render.answer_card(_shortened(page, chars), render.HTML)
+    if utf16_length(visible_text(card).strip()) <= limit:
+        return card
+    return split_html(card, limit)[0]
+
+
+def _shortened(page: AnswerPage, chars: int) -> AnswerPage:
+    hit = page.hit
+    assert hit is not None
+    short = Hit(
+        candidate=replace(hit.candidate, title=_cut(hit.candidate.title, chars)),
+        sentence=_cut_highlighted(hit.sentence, chars),
+        passage=_cut_highlighted(hit.passage, chars),
+        heading=_cut_highlighted(hit.heading, chars) if hit.heading else None,
+        support=hit.support,
+    )
+    hits = list(page.answer.hits)
+    hits[page.index] = short
+    return AnswerPage(replace(page.answer, hits=tuple(hits)), page.index)
+
+
+def _cut(text: str, chars: int) -> str:
+    """``text`` cut to about ``chars`` characters at a space, with an ellipsis."""
+    if len(text) <= chars:
+        return text
+    cut = text.rfind(" ", int(chars * 0.8), chars)
+    return text[: cut if cut > 0 else chars].rstrip() + "…"
+
+
+def _cut_highlighted(h: Highlighted, chars: int) -> Highlighted:
+    text = _cut(h.text, chars)
+    if text == h.text:
+        return h
+    kept = len(text) - 1
+    return Highlighted(text, tuple((s, min(e, kept)) for s, e in h.spans if s < kept))
+
+
+def _linkable(url: str | None) -> bool:
+    """Whether Telegram accepts ``url`` on a link button: absolute http(s), no spaces."""
+    if not url or len(url) > 2048 or any(c.isspace() or ord(c) < 0x20 for c in url):
+        return False
+    scheme, sep, rest = url.partition("://")
+    return bool(sep) and scheme.lower() in ("http", "https") and bool(rest.split("/", 1)[0])
+
+
+# -- inline mode ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InlineArticle:
+    """One inline result: a title and description to pick from, the card it posts."""
+
+    result_id: str
+    title: str
+    description: str
+    message_html: str
+    source_url: str | None
+
+
+def inline_articles(answer: Answer, limit: int = INLINE_RESULTS) -> list[InlineArticle]:
+    """One result per hit (at most ``limit``); an abstention has none."""
+    qid = question_id(answer.question)
+    articles = []
+    for index, hit in enumerate(answer.hits[:limit]):
+        page = AnswerPage(answer, index)
+        articles.append(
+            InlineArticle(
+                result_id=f"{qid}:{index}",
+                title=_cut(hit.candidate.title, _INLINE_TITLE_CHARS) or "Untitled article",
+                description=_cut(hit.sentence.text, _INLINE_DESCRIPTION_CHARS),
+                message_html=card_html(page),
+                source_url=hit.candidate.url if _linkable(hit.candidate.url) else None,
+            )
+        )
+    return articles

@@ -1,31 +1,52 @@
-"""The ``techbrief`` command: a thin adapter that turns library errors into one-line messages."""
+"""The ``techbrief`` command: a thin adapter that turns library errors into one-line messages.
+
+Only ``argparse`` is imported up front, so ``techbrief --help`` answers at
+once; each command imports what it needs when it runs.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
-import time
-from collections.abc import Sequence
-from dataclasses import replace
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.console import console_lines, run_console, terminal_lines
-from bot.core import render
-from bot.core.corpus import Corpus
-from bot.core.service import AnswerPage, Refusal, TechBrief, clean_text
-from retrieval.answer import Hit
-from retrieval.bench import ENGINES, SLOW_LIMIT, format_table, parse_engines, parse_sizes, run_bench
-from retrieval.evaluate import EvaluationError, evaluate_beir
-from storage.errors import StorageError
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.core.service import TechBrief
+    from retrieval.answer import Hit
 
 __all__ = ["main"]
 
 log = logging.getLogger("techbrief")
+
+_EXIT_BROKEN_PIPE = 141  # what a shell reports for a program stopped by SIGPIPE (128 + 13)
+
+
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and examples printed as written."""
+
+
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    summary: str,
+    example: str,
+    details: str = "",
+) -> argparse.ArgumentParser:
+    """A subcommand with a one-line summary, optional details and an example."""
+    description = f"{summary}\n\n{details}".rstrip() if details else summary
+    return commands.add_parser(
+        name,
+        help=summary[:1].lower() + summary[1:].rstrip("."),
+        description=description,
+        epilog=f"example:\n  {example}",
+        formatter_class=_Help,
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,40 +55,90 @@ def _parser() -> argparse.ArgumentParser:
         description="Answers questions about Chinese tech from stored news articles. "
         "Without a command: the Telegram bot when TELEGRAM_BOT_TOKEN is set, "
         "else the console chat.",
+        epilog='example:\n  techbrief ask "What did BYD unveil?"',
+        formatter_class=_Help,
     )
     parser.add_argument("--db", type=Path, help="database file (default: $TECHBRIEF_DB)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (Telegram if a token is set, else console)")
-    commands.add_parser("chat", help="chat in the terminal (reads stdin when not a terminal)")
-    ask = commands.add_parser("ask", help="answer one question")
+    _command(
+        commands,
+        "run",
+        "Run the bot: Telegram when TELEGRAM_BOT_TOKEN is set, else the console chat.",
+        "TELEGRAM_BOT_TOKEN=123456789:AA... techbrief run",
+    )
+    _command(
+        commands,
+        "chat",
+        "Chat in the terminal, with the same commands as in Telegram.",
+        "echo 'What did BYD unveil?' | techbrief chat",
+        "Reads standard input line by line when it is not a terminal.",
+    )
+    ask = _command(
+        commands,
+        "ask",
+        "Answer one question from the stored articles.",
+        'techbrief ask --json -k 3 "Which robotaxi firms filed for Hong Kong IPOs?"',
+        "Prints the answer card and further results; exits 1 when the question cannot be\n"
+        "searched (empty, too long, only common words). --json prints question,\n"
+        "abstained, sentence and hits[] (passage_id, text, score, title, publisher, url,\n"
+        "published, heading, sentence, support).",
+    )
     ask.add_argument("question", nargs="+", help="the question")
     ask.add_argument("--json", action="store_true", help="machine-readable output")
-    ask.add_argument("-k", type=_positive, default=5, metavar="N", help="results to list (5)")
-    evaluate = commands.add_parser("eval", help="retrieval quality on a BEIR directory")
+    ask.add_argument("-k", type=_results, default=5, metavar="N", help="results to list (1-50, 5)")
+    evaluate = _command(
+        commands,
+        "eval",
+        "Retrieval quality on a BEIR-format directory: nDCG@10, Recall@100, MRR@10, time.",
+        "techbrief eval ../shared/benchmarks/scifact",
+        "The directory holds corpus.jsonl (_id, title, text), queries.jsonl (_id, text)\n"
+        "and qrels/test.tsv (query-id, corpus-id, score; a header line). Documents are\n"
+        "indexed in memory; the database is not touched.",
+    )
     evaluate.add_argument("corpus_dir", type=Path, metavar="CORPUS_DIR")
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
-    commands.add_parser("sources", help="list the sources of the stored articles")
-    bench = commands.add_parser(
-        "bench", help="retrieval benchmark: techbrief's index beside reference engines"
+    _command(
+        commands,
+        "sources",
+        "List the sources of the stored articles, with the #id remove-source takes.",
+        "techbrief sources",
+    )
+    _command(
+        commands,
+        "stats",
+        "Show how much is stored: sources, articles, passages, indexed terms.",
+        "techbrief stats",
+    )
+    bench = _command(
+        commands,
+        "bench",
+        "Retrieval benchmark: techbrief's index beside reference BM25 engines.",
+        "techbrief bench --passages 10k,100k --engines techbrief,bm25s",
+        "Builds a deterministic synthetic corpus (no downloads) and measures, per engine\n"
+        "and size, each in its own process: build time, peak memory, query p50/p95, adding\n"
+        "1,000 passages and cold start. Reference engines come with the 'bench' extra.",
     )
     bench.add_argument(
         "--passages", default="10k,100k,1m", metavar="N[,N...]", help="sizes (10k,100k,1m)"
     )
     bench.add_argument(
-        "--engines", default=",".join(ENGINES), metavar="E[,E...]", help=f"from {ENGINES}"
+        "--engines",
+        default=None,
+        metavar="E[,E...]",
+        help="engines, comma-separated (default: all: techbrief, rank_bm25, bm25s, tantivy)",
     )
     bench.add_argument(
         "--slow-limit",
         type=int,
-        default=SLOW_LIMIT,
+        default=None,
         metavar="N",
-        help=f"skip rank_bm25 above N passages ({SLOW_LIMIT:,})",
+        help="skip rank_bm25 above N passages (100,000)",
     )
     bench.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
-def _positive(raw: str) -> int:
+def _results(raw: str) -> int:
     try:
         value = int(raw)
     except ValueError:
@@ -86,45 +157,69 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _dispatch(args)
-    except (ConfigError, StorageError, EvaluationError) as exc:
-        print(f"techbrief: {exc}", file=sys.stderr)
-        return 2
+    except BrokenPipeError:
+        # The reader went away (`techbrief ask ... | head -1`): stop quietly, as
+        # Unix tools do, and keep Python from complaining when it flushes stdout.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return _EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         return 130
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "eval":
-        return _eval(args.corpus_dir, as_json=args.json)
-    if args.command == "bench":
-        return _bench(args)
+    from bot.config import ConfigError
+    from retrieval.evaluate import EvaluationError
+    from storage.errors import StorageError
+
+    try:
+        if args.command == "eval":
+            return _eval(args.corpus_dir, as_json=args.json)
+        if args.command == "bench":
+            return _bench(args)
+        return _with_settings(args)
+    except (ConfigError, StorageError, EvaluationError) as exc:
+        print(f"techbrief: {exc}", file=sys.stderr)
+        return 2
+
+
+def _with_settings(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from bot.config import load_settings
+
     settings = load_settings()
     if args.db is not None:
-        settings = _with_db(settings, args.db)
+        settings = replace(settings, db_path=args.db)
     command = args.command or "run"
     if command == "run" and settings.token:
         # Imported here: the console chat and the other commands need no Telegram stack.
         from bot.telegram.app import run_telegram
 
         return run_telegram(settings)
-    corpus = Corpus.open(settings.db_path, datetime.now(UTC))
+    return _with_service(settings, _SERVICE_COMMANDS.get(command, _chat), args)
+
+
+def _with_service(
+    settings: Settings,
+    command: Callable[[TechBrief, argparse.Namespace], int],
+    args: argparse.Namespace,
+) -> int:
+    from datetime import UTC, datetime
+
+    from bot.core.corpus import Corpus
+    from bot.core.service import TechBrief
+
+    corpus = Corpus.open(settings.db_path, datetime.now(UTC), index_path=settings.index_path)
     try:
-        service = TechBrief(corpus)
-        if command == "ask":
-            return _ask(service, " ".join(args.question), k=args.k, as_json=args.json)
-        if command == "sources":
-            print(render.sources_list(service.sources(), render.console_markup(ansi=False)))
-            return 0
-        return _chat(service)
+        return command(TechBrief(corpus), args)
     finally:
         corpus.close()
 
 
-def _with_db(settings: Settings, db: Path) -> Settings:
-    return replace(settings, db_path=db)
+def _chat(service: TechBrief, args: argparse.Namespace) -> int:
+    from bot.console import console_lines, run_console, terminal_lines
 
-
-def _chat(service: TechBrief) -> int:
     if sys.stdin.isatty():
         return run_console(
             service, terminal_lines(), sys.stdout, ansi=sys.stdout.isatty(), greeting=True
@@ -132,10 +227,18 @@ def _chat(service: TechBrief) -> int:
     return run_console(service, console_lines(sys.stdin.buffer), sys.stdout)
 
 
-def _ask(service: TechBrief, question: str, *, k: int, as_json: bool) -> int:
+def _ask(service: TechBrief, args: argparse.Namespace) -> int:
+    from bot.console import loading_notice
+    from bot.core import render
+    from bot.core.service import AnswerPage, Refusal, clean_text
+
+    question, k = " ".join(args.question), args.k
+    notice = loading_notice(service, question)
+    if notice:
+        print(notice, file=sys.stderr, flush=True)
     result = service.ask(question, k=k)
     if isinstance(result, Refusal):
-        if as_json:
+        if args.json:
             _print_json(
                 {
                     "question": clean_text(question),
@@ -148,7 +251,7 @@ def _ask(service: TechBrief, question: str, *, k: int, as_json: bool) -> int:
         else:
             print(result.message)
         return 1
-    if as_json:
+    if args.json:
         hits = result.hits or result.weak
         _print_json(
             {
@@ -184,7 +287,35 @@ def _hit_json(hit: Hit) -> dict[str, Any]:
     }
 
 
+def _sources(service: TechBrief, args: argparse.Namespace) -> int:
+    from bot.core import render
+
+    print(render.sources_list(service.sources(), render.console_markup(ansi=False)))
+    return 0
+
+
+def _stats(service: TechBrief, args: argparse.Namespace) -> int:
+    from bot.core import render
+
+    print(render.stats_card(service.stats(), render.console_markup(ansi=False)))
+    return 0
+
+
+_SERVICE_COMMANDS: dict[str, Callable[[TechBrief, argparse.Namespace], int]] = {
+    "chat": _chat,
+    "run": _chat,
+    "ask": _ask,
+    "sources": _sources,
+    "stats": _stats,
+}
+"""Commands that work on the stored corpus, by name (``run`` without a token is the chat)."""
+
+
 def _eval(directory: Path, *, as_json: bool) -> int:
+    import time
+
+    from retrieval.evaluate import evaluate_beir
+
     started = time.perf_counter()
     result = evaluate_beir(directory)
     seconds = time.perf_counter() - started
@@ -208,16 +339,25 @@ def _eval(directory: Path, *, as_json: bool) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    from retrieval.bench import (
+        ENGINES,
+        SLOW_LIMIT,
+        format_table,
+        parse_engines,
+        parse_sizes,
+        run_bench,
+    )
+
     try:
         sizes = parse_sizes(args.passages)
-        engines = parse_engines(args.engines)
+        engines = parse_engines(args.engines or ",".join(ENGINES))
     except ValueError as exc:
         print(f"techbrief bench: {exc}", file=sys.stderr)
         return 2
     report = run_bench(
         sizes,
         engines,
-        slow_limit=args.slow_limit,
+        slow_limit=SLOW_LIMIT if args.slow_limit is None else args.slow_limit,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     if args.json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,9 @@ import platformdirs
 from dotenv import dotenv_values
 
 __all__ = ["ConfigError", "Settings", "load_settings"]
+
+
+_USER_ID = re.compile(r"[0-9]{1,20}")
 
 
 class ConfigError(ValueError):
@@ -74,8 +78,11 @@ def _admins(raw: str) -> frozenset[int]:
     for part in raw.replace(" ", "").split(","):
         if not part:
             continue
-        if not part.lstrip("-").isdigit():
-            raise ConfigError(f"TECHBRIEF_ADMINS: {part!r} is not a numeric Telegram user id")
+        # ASCII digits only: str.isdigit() also accepts "²" and Arabic-Indic digits.
+        if not _USER_ID.fullmatch(part) or int(part) == 0:
+            raise ConfigError(
+                f"TECHBRIEF_ADMINS: {part!r} is not a Telegram user id (a positive number)"
+            )
         admins.add(int(part))
     return frozenset(admins)
 

@@ -9,7 +9,14 @@ from typing import BinaryIO, TextIO
 from bot.core import render, texts
 from bot.core.service import AnswerPage, Conversation, Refusal, TechBrief
 
-__all__ = ["CONSOLE_COMMANDS", "ConsoleChat", "console_lines", "run_console", "terminal_lines"]
+__all__ = [
+    "CONSOLE_COMMANDS",
+    "ConsoleChat",
+    "console_lines",
+    "loading_notice",
+    "run_console",
+    "terminal_lines",
+]
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +30,14 @@ CONSOLE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("/quit", "leave (or Ctrl-D)"),
 )
 
-_QUIT = {"/quit", "/exit", "quit", "exit"}
+_QUIT = {"/quit", "/exit"}
+_QUIT_WORDS = {"quit", "exit"}  # without a slash only when alone: "quit smoking?" is a question
 _MORE = {"more", "/more", "next", "/next"}
+
+
+def loading_notice(service: TechBrief, question: str) -> str | None:
+    """A line to show before a question that must first load the Chinese segmenter."""
+    return texts.LOADING_SEGMENTER if service.corpus.analyzer.needs_segmenter(question) else None
 
 
 def console_lines(stream: BinaryIO) -> Iterator[str]:
@@ -48,7 +61,7 @@ class ConsoleChat:
         command = command.lower().split("@", 1)[0]
         if not text:
             return ""
-        if command in _QUIT and not rest:
+        if command in _QUIT or (command in _QUIT_WORDS and not rest):
             return None
         if command in ("/help", "/start"):
             return render.help_card(self._service.topics, self._m, commands=CONSOLE_COMMANDS)
@@ -88,6 +101,10 @@ def run_console(
     if greeting:
         out.write('techbrief: ask about Chinese tech; "/help" for commands, "/quit" to leave.\n')
     for line in lines:
+        notice = loading_notice(service, line)
+        if notice:
+            out.write(notice + "\n")
+            out.flush()
         try:
             reply = chat.reply(line)
         except Exception:

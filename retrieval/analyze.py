@@ -50,6 +50,7 @@ _TOKEN_RE = re.compile(
     """,
     re.VERBOSE,
 )
+_HAN_RUN = re.compile(f"[{_HAN}]")
 _CONNECTOR_RE = re.compile(r"[-/.]")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -115,6 +116,14 @@ class Analyzer:
             if terms:
                 out.append(TokenSpan(start, match.end(), terms))
         return out
+
+    def needs_segmenter(self, text: str) -> bool:
+        """Whether analysing ``text`` would first load the Chinese segmenter (~1-4 s)."""
+        return self._jieba is None and _HAN_RUN.search(text) is not None
+
+    def load_segmenter(self) -> None:
+        """Load the Chinese segmenter now (a server does it at start, off the request path)."""
+        self._jieba_tokenizer()
 
     # -- internals --------------------------------------------------------------
 

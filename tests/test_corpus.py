@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from bot.core.corpus import Corpus
+from retrieval.analyze import ANALYZER_VERSION
 from storage.articles import NewArticle
 from storage.errors import DuplicateArticle
 from storage.sources import add_source
@@ -86,3 +88,46 @@ def test_the_same_story_from_two_outlets_is_one_hit(corpus: Corpus) -> None:
 def test_untitled_articles_get_a_title_from_their_first_sentence(corpus: Corpus) -> None:
     added = corpus.add_article(_source(corpus), NewArticle(title="  ", body=STORY), NOW)
     assert added.title.startswith("Xiaomi delivered its ten thousandth SU7")
+
+
+def _index_manifest(tmp_path: Path) -> Path:
+    return tmp_path / "t.db.index" / "manifest.json"
+
+
+def test_an_unreadable_index_is_rebuilt_from_the_database(tmp_path: Path) -> None:
+    Corpus.open(tmp_path / "t.db", NOW).close()
+    _index_manifest(tmp_path).write_text("{not json")
+    reopened = Corpus.open(tmp_path / "t.db", NOW)
+    try:
+        assert len(reopened.index) == 25
+        assert not reopened.answer("What did BYD unveil?").abstained
+    finally:
+        reopened.close()
+    assert json.loads(_index_manifest(tmp_path).read_text())["live_docs"] == 25
+
+
+def test_an_index_from_another_analyzer_version_is_rebuilt(tmp_path: Path) -> None:
+    Corpus.open(tmp_path / "t.db", NOW).close()
+    manifest = json.loads(_index_manifest(tmp_path).read_text())
+    manifest["meta"]["analyzer"] = "0-older"
+    _index_manifest(tmp_path).write_text(json.dumps(manifest))
+    reopened = Corpus.open(tmp_path / "t.db", NOW)
+    try:
+        assert reopened.index.meta["analyzer"] == ANALYZER_VERSION
+        assert len(reopened.index) == 25
+        assert not reopened.answer("What did BYD unveil?").abstained
+    finally:
+        reopened.close()
+
+
+def test_passages_missing_below_the_index_s_largest_key_force_a_rebuild(tmp_path: Path) -> None:
+    corpus = Corpus.open(tmp_path / "t.db", NOW)
+    first_id = int(corpus.index.keys()[0])
+    corpus.index.remove([first_id])  # the index lost an old passage the database still has
+    corpus.close()
+    reopened = Corpus.open(tmp_path / "t.db", NOW)
+    try:
+        assert first_id in reopened.index
+        assert len(reopened.index) == 25
+    finally:
+        reopened.close()

@@ -230,6 +230,7 @@ def test_search_is_exact_through_adds_removes_reopens(
             ]
 
 
+@pytest.mark.slow
 def test_large_random_corpus_top_10_matches_rank_bm25() -> None:
     zipf = Zipf([f"w{i}" for i in range(2000)], seed=11)
     (passages,) = zipf.passages(6000, lengths=(20, 59))

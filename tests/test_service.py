@@ -110,4 +110,18 @@ def test_console_reads_invalid_utf8_and_keeps_going(service: TechBrief) -> None:
 def test_any_text_gets_a_reply(service: TechBrief, text: str) -> None:
     chat = ConsoleChat(service, render.console_markup(ansi=False))
     reply = chat.reply(text)
-    assert reply is None or isinstance(reply, str)
+    command = text.strip().split(" ", 1)[0].lower()
+    if not text.strip():
+        assert reply == ""
+    elif command in ("/quit", "/exit") or text.strip().lower() in ("quit", "exit"):
+        assert reply is None
+    else:
+        # Every other text gets a non-empty answer, refusal or help: never silence.
+        assert reply is not None
+        assert reply.strip()
+
+
+def test_quit_with_words_after_it_still_quits(service: TechBrief) -> None:
+    chat = ConsoleChat(service, render.console_markup(ansi=False))
+    assert chat.reply("/quit now") is None
+    assert chat.reply("quit smoking in China?") is not None  # a question, not a command

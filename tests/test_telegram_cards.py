@@ -88,6 +88,7 @@ def _check_chunks(markup: str, chunks: list[str], limit: int) -> None:
     assert original.text[position:].strip() == ""
 
 
+@pytest.mark.slow
 @settings(max_examples=400)
 @given(markup=_markup(), limit=st.integers(2, 300))
 def test_split_html_chunks_are_valid_small_and_lose_nothing(markup: str, limit: int) -> None:

@@ -13,6 +13,7 @@ __all__ = [
     "ASK_USAGE",
     "EXPIRED_ANSWER",
     "FOREIGN_BUTTON",
+    "LOADING_SEGMENTER",
     "NO_MORE_RESULTS",
     "NO_RESULTS",
     "NO_SOURCES",
@@ -34,6 +35,7 @@ SOURCE_GONE = "That passage is no longer stored."
 NO_MORE_RESULTS = "No more results for that question."
 NO_RESULTS = "There were no results for that question."
 NO_SOURCES = "No sources yet."
+LOADING_SEGMENTER = "(Loading the Chinese word segmenter for the first Chinese question…)"
 
 
 def unknown_command(command: str) -> str:

@@ -22,6 +22,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
@@ -158,6 +159,11 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     runtime = _runtime(application)
     corpus = await runtime.run(open_corpus, runtime.settings, runtime.clock())
     runtime.opened = TechBrief(corpus)
+    # The Chinese segmenter takes seconds to load: now, beside serving, not on
+    # the first Chinese question.
+    threading.Thread(
+        target=corpus.analyzer.load_segmenter, name="techbrief-segmenter", daemon=True
+    ).start()
     stats = await runtime.run(corpus.stats)
     log.info(
         "corpus open: %s passages from %s articles (%s)",

@@ -8,16 +8,22 @@ a text transport needs ("more" pages through the last answer).
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.core import texts
 from bot.core.corpus import Corpus, CorpusStats, candidate
 from retrieval.answer import Answer, Candidate, Hit
 from retrieval.topics import TOPICS, Topic
 from storage.sources import Source
+
+if TYPE_CHECKING:
+    from bot.core.digests import Digests
 
 __all__ = [
     "MAX_QUESTION_CHARS",
@@ -75,8 +81,17 @@ def clean_text(raw: str) -> str:
 class TechBrief:
     """Questions, help and corpus facts, for any transport."""
 
-    def __init__(self, corpus: Corpus) -> None:
+    def __init__(self, corpus: Corpus, timezone: ZoneInfo | None = None) -> None:
         self.corpus = corpus
+        self.timezone = timezone or ZoneInfo("UTC")  # default for digests (TECHBRIEF_TZ)
+
+    @functools.cached_property
+    def digests(self) -> Digests:
+        """Subscriptions and digests (``bot.core.digests``), on the same corpus."""
+        # Imported here: bot.core.digests builds on this module (Refusal, clean_text).
+        from bot.core.digests import Digests
+
+        return Digests(self.corpus, self.timezone)
 
     @property
     def topics(self) -> tuple[Topic, ...]:

@@ -45,6 +45,7 @@ from bot.config import ConfigError, Settings
 from bot.core.corpus import Corpus
 from bot.core.service import TechBrief
 from bot.telegram.handlers import ADMIN_COMMANDS, PUBLIC_COMMANDS, register
+from bot.telegram.jobs.digests import DigestJob, schedule_digests
 from bot.telegram.redaction import install_redaction, redact
 from bot.telegram.runtime import BriefContext, Runtime, TechBriefApplication
 
@@ -98,11 +99,13 @@ def build_application(
     *,
     rate_limiter: BaseRateLimiter[Any] | None = None,
     clock: Callable[[], datetime] = _utcnow,
+    digests: DigestJob | None = None,
 ) -> TechBriefApplication:
     """The bot, ready to run; nothing is opened or sent until it is initialised.
 
     ``rate_limiter`` defaults to :func:`telegram_rate_limiter`; a load test of
-    the bot itself passes one without Telegram's limits.
+    the bot itself passes one without Telegram's limits. ``digests`` sets the
+    digest tick (its interval, pacing and sleep; tests tick faster).
     """
     if not settings.token:
         raise ConfigError("TELEGRAM_BOT_TOKEN: not set")
@@ -146,6 +149,8 @@ def build_application(
     if not isinstance(application, TechBriefApplication):
         raise TypeError("ApplicationBuilder did not build a TechBriefApplication")
     register(application)
+    # Jobs after handlers; the JobQueue starts with the application, after post_init.
+    schedule_digests(application, digests)
     return application
 
 
@@ -158,7 +163,7 @@ def _runtime(application: Application[Any, Any, Any, Any, Any, Any]) -> Runtime:
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     runtime = _runtime(application)
     corpus = await runtime.run(open_corpus, runtime.settings, runtime.clock())
-    runtime.opened = TechBrief(corpus)
+    runtime.opened = TechBrief(corpus, runtime.settings.timezone)
     # The Chinese segmenter takes seconds to load: now, beside serving, not on
     # the first Chinese question.
     threading.Thread(

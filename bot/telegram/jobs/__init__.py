@@ -1,0 +1,1 @@
+"""Jobs the Telegram bot runs on its JobQueue: the digest tick (``digests``)."""

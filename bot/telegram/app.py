@@ -45,7 +45,7 @@ from bot.config import ConfigError, Settings
 from bot.core.corpus import Corpus
 from bot.core.service import TechBrief
 from bot.telegram.handlers import ADMIN_COMMANDS, PUBLIC_COMMANDS, register
-from bot.telegram.jobs.digests import DigestJob, schedule_digests
+from bot.telegram.jobs.digests import DigestJob, schedule_digests, stop_digests
 from bot.telegram.redaction import install_redaction, redact
 from bot.telegram.runtime import BriefContext, Runtime, TechBriefApplication
 
@@ -224,6 +224,8 @@ async def running(application: TechBriefApplication) -> AsyncIterator[TechBriefA
             try:
                 yield application
             finally:
+                # A digest fan-out under way records what it sent before the bot stops.
+                await stop_digests(application)
                 await updater.stop()
                 await application.stop()
     finally:

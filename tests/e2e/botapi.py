@@ -570,7 +570,7 @@ class BotApiServer:
             "from": self.bot_user,
             "text": text,
         }
-        if markup:
+        if markup and "inline_keyboard" in markup:  # Telegram echoes only inline keyboards
             message["reply_markup"] = markup
         if reply_to is not None:
             message["reply_to_message"] = _shallow(chat.messages[reply_to])

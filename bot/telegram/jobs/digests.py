@@ -31,6 +31,7 @@ logged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -54,6 +55,7 @@ __all__ = [
     "digest_job",
     "schedule_digests",
     "send_retry",
+    "stop_digests",
 ]
 
 log = logging.getLogger(__name__)
@@ -120,10 +122,11 @@ class DigestJob:
     last: TickReport | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _stop: bool = False
+    _closed: bool = False
 
     async def tick(self, application: TechBriefApplication) -> TickReport | None:
         """Send what is due now; ``None`` when the previous tick is still sending."""
-        if self._lock.locked():
+        if self._lock.locked() or self._closed:
             return None
         async with self._lock:
             started = time.monotonic()
@@ -134,6 +137,14 @@ class DigestJob:
         if report.due:
             log.info("digest tick: %s", report)
         return report
+
+    async def close(self) -> None:
+        """Stop: no new ticks; a fan-out under way finishes the sends in flight, records
+        them, and leaves the rest for the next start."""
+        self._closed = True
+        self._stop = True
+        async with self._lock:
+            pass
 
     async def _tick(self, application: TechBriefApplication) -> TickReport:
         runtime = application.runtime
@@ -152,7 +163,7 @@ class DigestJob:
         queue: asyncio.Queue[list[DueDigest]] = asyncio.Queue()
         for items in by_chat.values():
             queue.put_nowait(items)
-        self._stop = False
+        self._stop = self._closed
         workers = [
             asyncio.create_task(self._worker(application.bot, runtime, queue, report))
             for _ in range(min(self.workers, len(by_chat)))
@@ -263,7 +274,16 @@ def schedule_digests(application: TechBriefApplication, job: DigestJob | None = 
     queue = application.job_queue
     if queue is None:
         raise TypeError("the application has no JobQueue (install the job-queue extra)")
-    queue.run_repeating(_tick, interval=job.interval, first=1.0, name=JOB_NAME, data=job)
+    queue.run_repeating(
+        _tick,
+        interval=job.interval,
+        first=1.0,
+        name=JOB_NAME,
+        data=job,
+        # A fan-out may outlast an interval: the next run returns at once (DigestJob's
+        # lock) instead of APScheduler skipping it with a warning per interval.
+        job_kwargs={"max_instances": 2, "coalesce": True},
+    )
     return job
 
 
@@ -275,3 +295,9 @@ def digest_job(application: TechBriefApplication) -> DigestJob:
         if isinstance(job.data, DigestJob):
             return job.data
     raise LookupError("no digest job scheduled")
+
+
+async def stop_digests(application: TechBriefApplication) -> None:
+    """Let a fan-out under way record what it sent and stop (before the bot shuts down)."""
+    with contextlib.suppress(LookupError):
+        await digest_job(application).close()

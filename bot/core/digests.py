@@ -54,6 +54,8 @@ __all__ = [
     "SubscriptionStats",
     "TimezoneSet",
     "TopicChoice",
+    "builtin_choice",
+    "topic_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -125,13 +127,13 @@ class SubscriptionStats:
 def topic_of(subscription: Subscription) -> TopicChoice:
     builtin = find_topic(subscription.topic)
     if builtin is not None:
-        return _builtin(builtin)
+        return builtin_choice(builtin)
     return TopicChoice(
         subscription.topic, subscription.topic_key, subscription.topic, subscription.topic
     )
 
 
-def _builtin(topic: Topic) -> TopicChoice:
+def builtin_choice(topic: Topic) -> TopicChoice:
     return TopicChoice(topic.name, topic.name, topic.label, topic.query)
 
 
@@ -170,7 +172,7 @@ class Digests:
             return Refusal(texts.topic_too_long(len(text), MAX_TOPIC_CHARS))
         builtin = find_topic(text)
         if builtin is not None:
-            return _builtin(builtin)
+            return builtin_choice(builtin)
         if not self.corpus.analyzer.terms(text):
             return Refusal(texts.topic_without_words(TOPICS[1].name))
         return TopicChoice(text, text.casefold(), text, text)
@@ -295,10 +297,16 @@ class Digests:
         subscribed = next((s for s in mine if s.topic_key == topic.key), None)
         if subscribed is not None:
             return [self._view(subscribed, preview=True)]
-        since = now - PREVIEW_WINDOW
+        view = self.preview_topic(raw, now - PREVIEW_WINDOW, self.zone_of(chat_id))
+        return view if isinstance(view, Refusal) else [view]
+
+    def preview_topic(self, raw: str, since: datetime, zone: ZoneInfo) -> DigestView | Refusal:
+        """A topic's digest of the passages stored since ``since`` (no subscription needed)."""
+        topic = self.choose_topic(raw)
+        if isinstance(topic, Refusal):
+            return topic
         after = subscriptions.passage_id_before(self.corpus.db, since)
-        digest = self.compose(topic, after)
-        return [DigestView(topic, digest, since, self.zone_of(chat_id), preview=True)]
+        return DigestView(topic, self.compose(topic, after), since, zone, preview=True)
 
     # -- the scheduler --------------------------------------------------------------
 

@@ -335,7 +335,9 @@ async def on_subscription_button(update: Update, context: BriefContext) -> None:
         await context.bot.send_message(
             card.chat.id,
             render.HTML.text(texts.type_time_prompt(found.topic)),
-            reply_markup=ForceReply(selective=card.chat.type != ChatType.PRIVATE),
+            # Not selective: the prompt neither mentions nor replies to the presser, so a
+            # selective one would show nobody the reply box; only admins' replies count.
+            reply_markup=ForceReply(selective=False),
         )
 
 

@@ -75,6 +75,8 @@ def _passage_sentences(db: sqlite_utils.Database) -> None:
 def _subscriptions(db: sqlite_utils.Database) -> None:
     # Digests (see storage.subscriptions and storage.deliveries). A watermark is a
     # passage id: ids grow monotonically, so "added after" is "id above".
+    # next_due_at (UTC) is never later than the subscription's next digest: the
+    # tick reads only rows at or past it (an index range), then decides in Python.
     _run(
         db,
         """
@@ -95,9 +97,11 @@ def _subscriptions(db: sqlite_utils.Database) -> None:
             paused_at TEXT,
             watermark INTEGER NOT NULL,
             watermark_at TEXT NOT NULL,
+            next_due_at TEXT NOT NULL,
             UNIQUE (chat_id, topic_key)
         );
-        CREATE INDEX subscriptions_active ON subscriptions(active, chat_id);
+        CREATE INDEX subscriptions_chat ON subscriptions(chat_id);
+        CREATE INDEX subscriptions_due ON subscriptions(active, next_due_at);
         CREATE TABLE deliveries (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             subscription_id INTEGER REFERENCES subscriptions(id) ON DELETE SET NULL,

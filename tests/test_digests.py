@@ -437,3 +437,69 @@ def test_run_console_prints_due_digests_before_the_next_reply(brief: TechBrief) 
 def test_topic_choice_of_free_text_keeps_its_case(brief: TechBrief) -> None:
     choice = brief.digests.choose_topic("Xiaomi SU7")
     assert choice == TopicChoice("Xiaomi SU7", "xiaomi su7", "Xiaomi SU7", "Xiaomi SU7")
+
+
+def test_the_tick_reads_only_subscriptions_whose_time_has_come(brief: TechBrief) -> None:
+    """``next_due_at`` bounds when each digest can be due; SQLite reads only rows past it."""
+    digests, db = brief.digests, brief.corpus.db
+
+    def next_due(chat: int) -> str:
+        [s] = subscriptions.list_subscriptions(db, chat)
+        return s.next_due_at
+
+    digests.subscribe(1, "ev 08:00", T0)  # 07:00 UTC: today at 08:00
+    digests.set_timezone(2, "Asia/Shanghai", T0)
+    digests.subscribe(2, "ev 08:00", T0)  # 15:00 in Shanghai: tomorrow 08:00 there
+    assert next_due(1) == "2026-11-23T08:00:00+00:00"
+    assert next_due(2) == "2026-11-24T00:00:00+00:00"
+    assert subscriptions.list_due(db, datetime(2026, 11, 23, 7, 59, tzinfo=UTC)) == []
+    [due] = digests.due(datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+    assert due.subscription.chat_id == 1
+    assert digests.record(due, "empty", T0)
+    assert next_due(1) == "2026-11-24T08:00:00+00:00"  # tomorrow's
+    # A new time, or a new zone, moves it.
+    digests.subscribe(1, "ev 06:30", T0)
+    assert next_due(1) == "2026-11-24T06:30:00+00:00"  # today's digest went out already
+    digests.set_timezone(1, "America/New_York", T0)
+    # It is still the 23rd in New York, and the 23rd was delivered: tomorrow 06:30 there.
+    assert next_due(1) == "2026-11-24T11:30:00+00:00"
+    # A day missed while the bot was down: still a candidate; tidied to its next time.
+    digests.subscribe(3, "ev 08:00", T0)
+    late = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+    assert [s.chat_id for s in subscriptions.list_due(db, late)] == [1, 2, 3]
+    # Shanghai's 08:00 has passed (14:00 there); 08:00 UTC and 06:30 in New York have not.
+    assert [d.subscription.chat_id for d in digests.due(late, tidy=True)] == [2]
+    assert (next_due(1), next_due(3)) == ("2026-11-25T11:30:00+00:00", "2026-11-25T08:00:00+00:00")
+    assert [s.chat_id for s in subscriptions.list_due(db, late)] == [2]
+
+
+@given(
+    start=st.datetimes(
+        min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)
+    ),
+    local_time=st.sampled_from(["00:00", "01:30", "02:30", "08:00", "23:45"]),
+    zone=st.sampled_from(["Europe/Berlin", "America/New_York", "Asia/Shanghai", "UTC"]),
+)
+@settings(max_examples=25)
+def test_next_due_at_is_never_after_the_digest_is_due(
+    tmp_path_factory: pytest.TempPathFactory, start: datetime, local_time: str, zone: str
+) -> None:
+    """Ticking every 15 minutes (on the quarter hour, like the times) for three days: each
+    day's digest is found by the SQLite range at the tick where it is due, once a day."""
+    start = start.replace(minute=start.minute // 15 * 15, second=0, microsecond=0)
+    corpus = Corpus.open(tmp_path_factory.mktemp("due") / "t.db", NOW)
+    try:
+        digests = TechBrief(corpus).digests
+        digests.set_timezone(5, zone, start)
+        digests.subscribe(5, f"ev {local_time}", start)
+        days = []
+        now = start
+        while now < start + timedelta(days=3):
+            now += timedelta(minutes=15)
+            for due in digests.due(now, tidy=True):
+                days.append(due.local_date)
+                digests.record(due, "empty", now)
+        assert len(days) == len(set(days)) >= 2
+        assert days == sorted(days)
+    finally:
+        corpus.close()

@@ -75,8 +75,6 @@ def _passage_sentences(db: sqlite_utils.Database) -> None:
 def _subscriptions(db: sqlite_utils.Database) -> None:
     # Digests (see storage.subscriptions and storage.deliveries). A watermark is a
     # passage id: ids grow monotonically, so "added after" is "id above".
-    # next_due_at (UTC) is never later than the subscription's next digest: the
-    # tick reads only rows at or past it (an index range), then decides in Python.
     _run(
         db,
         """
@@ -97,11 +95,9 @@ def _subscriptions(db: sqlite_utils.Database) -> None:
             paused_at TEXT,
             watermark INTEGER NOT NULL,
             watermark_at TEXT NOT NULL,
-            next_due_at TEXT NOT NULL,
             UNIQUE (chat_id, topic_key)
         );
-        CREATE INDEX subscriptions_chat ON subscriptions(chat_id);
-        CREATE INDEX subscriptions_due ON subscriptions(active, next_due_at);
+        CREATE INDEX subscriptions_active ON subscriptions(active, chat_id);
         CREATE TABLE deliveries (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             subscription_id INTEGER REFERENCES subscriptions(id) ON DELETE SET NULL,
@@ -116,6 +112,21 @@ def _subscriptions(db: sqlite_utils.Database) -> None:
             UNIQUE (subscription_id, local_date)
         );
         CREATE INDEX deliveries_delivered_at ON deliveries(delivered_at);
+        """,
+    )
+
+
+@MIGRATIONS(name="0005_subscription_next_due")
+def _subscription_next_due(db: sqlite_utils.Database) -> None:
+    # next_due_at (UTC) is never later than the subscription's next digest: the tick
+    # reads only the rows at or past it (an index range), then the schedule decides.
+    # Existing rows start at the epoch: due candidates at once, tidied by the first tick.
+    _run(
+        db,
+        """
+        ALTER TABLE subscriptions ADD COLUMN next_due_at TEXT NOT NULL
+            DEFAULT '1970-01-01T00:00:00+00:00';
+        CREATE INDEX subscriptions_due ON subscriptions(active, next_due_at)
         """,
     )
 

@@ -503,3 +503,36 @@ def test_next_due_at_is_never_after_the_digest_is_due(
         assert days == sorted(days)
     finally:
         corpus.close()
+
+
+def test_subscriptions_made_before_next_due_at_existed_are_found_and_tidied(
+    tmp_path: Path,
+) -> None:
+    """A database at migration 0004 (subscriptions without ``next_due_at``) upgrades: its
+    subscriptions start as candidates and the first tick gives them their times."""
+    import sqlite3
+
+    import sqlite_utils
+
+    from storage.db import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(sqlite3.connect(path))
+    MIGRATIONS.apply(old, stop_before="0005_subscription_next_due")
+    old.execute(
+        "INSERT INTO subscriptions (chat_id, topic, topic_key, local_time, timezone, created_at,"
+        " active, watermark, watermark_at) VALUES (8, 'ev', 'ev', '08:00', 'UTC', ?, 1, 0, ?)",
+        [(T0 - timedelta(days=1)).isoformat()] * 2,
+    )
+    old.conn.commit()
+    old.close()
+    corpus = Corpus.open(path, NOW)
+    try:
+        digests = TechBrief(corpus).digests
+        assert digests.due(T0, tidy=True) == []  # 07:00: not yet
+        [s] = subscriptions.list_subscriptions(corpus.db, 8)
+        assert s.next_due_at == "2026-11-23T08:00:00+00:00"
+        [due] = digests.due(datetime(2026, 11, 23, 8, 0, 1, tzinfo=UTC))
+        assert due.subscription.chat_id == 8
+    finally:
+        corpus.close()

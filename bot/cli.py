@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="retrieval quality on a BEIR directory")
     evaluate.add_argument("corpus_dir", type=Path, metavar="CORPUS_DIR")
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
+    _eval_qa_parser(commands)
     commands.add_parser("sources", help="list the sources of the stored articles")
     bench = commands.add_parser(
         "bench", help="retrieval benchmark: techbrief's index beside reference engines"
@@ -94,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "eval-qa":
+        return _eval_qa(args)
     if args.command == "eval":
         return _eval(args.corpus_dir, as_json=args.json)
     if args.command == "bench":
@@ -204,6 +207,43 @@ def _eval(directory: Path, *, as_json: bool) -> int:
         print(f"  Recall@100  {result.recall_at_100:.4f}")
         print(f"  MRR@10      {result.mrr_at_10:.4f}")
         print(f"  time        {seconds:.1f} s (index and search)")
+    return 0
+
+
+def _eval_qa_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "eval-qa", help="answer quality on a question set (tests/qa/questions.jsonl)"
+    )
+    parser.add_argument("file", type=Path, metavar="FILE", help="questions, JSON Lines")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--list", action="store_true", help="list every question and outcome")
+    parser.add_argument(
+        "--distractors",
+        type=Path,
+        metavar="PATH",
+        help="grow the corpus with passages cut from a BEIR corpus.jsonl (or its directory)",
+    )
+    parser.add_argument(
+        "--limit", type=int, default=5_000, metavar="N", help="distractor passages (5,000)"
+    )
+
+
+def _eval_qa(args: argparse.Namespace) -> int:
+    # A fresh in-memory corpus of the seed articles: the user's database is not touched.
+    from bot.core.quality import run_eval_qa
+    from retrieval.evaluate_qa import format_report
+
+    started = time.perf_counter()
+    report, passages = run_eval_qa(
+        args.file, datetime.now(UTC), distractors=args.distractors, limit=args.limit
+    )
+    seconds = time.perf_counter() - started
+    if args.json:
+        payload = report.to_json(questions=args.list)
+        _print_json({"passages": passages, "seconds": round(seconds, 3), **payload})
+    else:
+        print(f"{args.file}: corpus of {passages:,} passages, {seconds:.1f} s")
+        print(format_report(report, questions=args.list))
     return 0
 
 

@@ -97,6 +97,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("corpus_dir", type=Path, metavar="CORPUS_DIR")
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
+    eval_qa = _command(
+        commands,
+        "eval-qa",
+        "Answer quality on a question set, per split, over a fresh seed corpus.",
+        "techbrief eval-qa tests/qa/questions.jsonl --distractors ../shared/benchmarks/scifact",
+        "Reports, for the dev and held-out splits: right passage first, best sentence\n"
+        "holds the answer, wrongly refused, near-topic and off-topic questions answered.\n"
+        "The question file is JSON Lines (see the README, Answer quality). The user's\n"
+        "database is not touched.",
+    )
+    eval_qa.add_argument("file", type=Path, metavar="FILE", help="questions, JSON Lines")
+    eval_qa.add_argument("--json", action="store_true", help="machine-readable output")
+    eval_qa.add_argument("--list", action="store_true", help="list every question and outcome")
+    eval_qa.add_argument(
+        "--distractors",
+        type=Path,
+        metavar="PATH",
+        help="grow the corpus with passages cut from a BEIR corpus.jsonl (or its directory)",
+    )
+    eval_qa.add_argument(
+        "--limit", type=int, default=5_000, metavar="N", help="distractor passages (5,000)"
+    )
     _command(
         commands,
         "sources",
@@ -173,6 +195,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     from storage.errors import StorageError
 
     try:
+        if args.command == "eval-qa":
+            return _eval_qa(args)
         if args.command == "eval":
             return _eval(args.corpus_dir, as_json=args.json)
         if args.command == "bench":
@@ -335,6 +359,28 @@ def _eval(directory: Path, *, as_json: bool) -> int:
         print(f"  Recall@100  {result.recall_at_100:.4f}")
         print(f"  MRR@10      {result.mrr_at_10:.4f}")
         print(f"  time        {seconds:.1f} s (index and search)")
+    return 0
+
+
+def _eval_qa(args: argparse.Namespace) -> int:
+    import time
+    from datetime import UTC, datetime
+
+    # A fresh in-memory corpus of the seed articles: the user's database is not touched.
+    from bot.core.quality import run_eval_qa
+    from retrieval.evaluate_qa import format_report
+
+    started = time.perf_counter()
+    report, passages = run_eval_qa(
+        args.file, datetime.now(UTC), distractors=args.distractors, limit=args.limit
+    )
+    seconds = time.perf_counter() - started
+    if args.json:
+        payload = report.to_json(questions=args.list)
+        _print_json({"passages": passages, "seconds": round(seconds, 3), **payload})
+    else:
+        print(f"{args.file}: corpus of {passages:,} passages, {seconds:.1f} s")
+        print(format_report(report, questions=args.list))
     return 0
 
 

@@ -45,7 +45,15 @@ def integrity_problems(db: sqlite_utils.Database, *, quick: bool = False) -> lis
         rows = [str(row[0]) for row in db.execute(f"PRAGMA {pragma}(100)").fetchall()]
     except sqlite3.DatabaseError as exc:
         return [str(exc)]
-    return [] if rows == ["ok"] else rows
+    if rows == ["ok"]:
+        return []
+    # A row may hold several lines, the first naming the schema ("*** in database main ***").
+    return [
+        line.strip()
+        for row in rows
+        for line in row.splitlines()
+        if line.strip() and not line.startswith("***")
+    ]
 
 
 @dataclass(frozen=True, slots=True)

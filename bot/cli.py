@@ -157,6 +157,31 @@ def _parser() -> argparse.ArgumentParser:
         help="skip rank_bm25 above N passages (100,000)",
     )
     bench.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor = _command(
+        commands,
+        "doctor",
+        "Check that the bot can run: configuration, database, index, token, webhook.",
+        "techbrief doctor --quick",
+        "One line per check and a summary; exits 1 when any check fails. Read-only:\n"
+        "it repairs nothing, so it can run beside the bot (the container's health check\n"
+        "runs --quick). The token is checked with getMe, the webhook with getWebhookInfo.",
+    )
+    doctor.add_argument(
+        "--quick",
+        action="store_true",
+        help="SQLite's quick_check instead of the full integrity_check",
+    )
+    backup = _command(
+        commands,
+        "backup",
+        "Copy the database to PATH while the bot runs (SQLite's online backup).",
+        "techbrief backup /var/backups/techbrief/",
+        "PATH is a file, or a directory to put techbrief-<UTC time>.db in. The copy is a\n"
+        "consistent snapshot, checked before it replaces PATH. The search index is not\n"
+        "copied: techbrief rebuilds it from the database when it opens the copy.\n"
+        "To restore: stop the bot, copy the backup over TECHBRIEF_DB, start it.",
+    )
+    backup.add_argument("path", type=Path, metavar="PATH", help="backup file or directory")
     return parser
 
 
@@ -201,13 +226,15 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _eval(args.corpus_dir, as_json=args.json)
         if args.command == "bench":
             return _bench(args)
+        if args.command == "doctor":
+            return _doctor(args)
         return _with_settings(args)
     except (ConfigError, StorageError, EvaluationError) as exc:
         print(f"techbrief: {exc}", file=sys.stderr)
         return 2
 
 
-def _with_settings(args: argparse.Namespace) -> int:
+def _settings(args: argparse.Namespace) -> Settings:
     from dataclasses import replace
 
     from bot.config import load_settings
@@ -215,7 +242,14 @@ def _with_settings(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.db is not None:
         settings = replace(settings, db_path=args.db)
+    return settings
+
+
+def _with_settings(args: argparse.Namespace) -> int:
+    settings = _settings(args)
     command = args.command or "run"
+    if command in _OPERATOR_COMMANDS:
+        return _OPERATOR_COMMANDS[command](settings, args)
     if command == "run" and settings.token:
         # Imported here: the console chat and the other commands need no Telegram stack.
         from bot.telegram.app import run_telegram
@@ -333,6 +367,32 @@ _SERVICE_COMMANDS: dict[str, Callable[[TechBrief, argparse.Namespace], int]] = {
     "stats": _stats,
 }
 """Commands that work on the stored corpus, by name (``run`` without a token is the chat)."""
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from storage.backup import backup_database
+
+    done = backup_database(settings.db_path, args.path, datetime.now(UTC))
+    print(
+        f"backup: {done.path} ({done.bytes / 1e6:.1f} MB), a consistent copy of {settings.db_path}"
+    )
+    print("The search index is not in the backup: techbrief rebuilds it from the database.")
+    return 0
+
+
+_OPERATOR_COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "backup": _backup,
+}
+"""Commands on the database file, not the corpus (the corpus is not opened for them)."""
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from bot.doctor import run_doctor
+
+    # The doctor reads the configuration itself: a bad variable is its first failed check.
+    return run_doctor(lambda: _settings(args), quick=args.quick, out=sys.stdout)
 
 
 def _eval(directory: Path, *, as_json: bool) -> int:

@@ -16,11 +16,20 @@ and inline queries answered once; at most 50 inline results with unique ids;
 chats must exist. Long polling blocks ``getUpdates`` until an update arrives
 or its ``timeout`` runs out; ``offset`` confirms (drops) earlier updates.
 
+Webhooks as Telegram runs them: ``setWebhook`` makes the server POST each update,
+in order, to the URL with the ``X-Telegram-Bot-Api-Secret-Token`` header, drop it
+on a 2xx answer and otherwise record the error (``getWebhookInfo``) and retry;
+``getUpdates`` answers 409 Conflict while a webhook is set; ``deleteWebhook``
+goes back to polling. Unlike Telegram (https on ports 443, 80, 88, 8443) it
+accepts http, and only to loopback addresses. :meth:`BotApiServer.post_to_webhook`
+posts an update the way a stranger could, with any secret or none.
+
 State lives behind one lock; request handler threads and test code share it.
 """
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import json
 import re
@@ -31,11 +40,11 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from tests.e2e.telegram_html import HtmlError, parse_html, utf16_units
 
-__all__ = ["TEST_TOKEN", "BotApiServer", "Sent"]
+__all__ = ["SECRET_HEADER", "TEST_TOKEN", "BotApiServer", "Sent"]
 
 TEST_TOKEN = "123456789:TEST-token-do-not-log-abcdefghijklmnopq"
 
@@ -67,6 +76,9 @@ _STRING_FIELDS = frozenset(
 _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
 _MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{5,32}\b")
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 class ApiError(Exception):
@@ -150,6 +162,10 @@ class BotApiServer:
         self.calls: list[Call] = []
         self.chat_actions: list[tuple[int, str]] = []
         self.errors: list[tuple[str, str]] = []  # (method, description) of every 4xx answered
+        self.webhook: dict[str, Any] | None = None  # setWebhook's parameters while one is set
+        self.webhook_deliveries: list[int] = []  # HTTP status of every delivery attempt
+        self._webhook_error: tuple[int, str] | None = None  # (unix time, message) of the last
+        self._delivery: threading.Thread | None = None
         self._closing = False
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -173,6 +189,8 @@ class BotApiServer:
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self._delivery is not None:
+            self._delivery.join(timeout=15)
 
     def __enter__(self) -> BotApiServer:
         return self.start()
@@ -252,6 +270,20 @@ class BotApiServer:
         """A user writes to the bot in their private chat (chat id = user id)."""
         chat = {"id": user_id, "type": "private", "first_name": "Reader"}
         return self._incoming(chat, self.user(user_id), text, reply_to=reply_to)
+
+    def private_message_update(self, user_id: int, text: str) -> dict[str, Any]:
+        """The update of a private message, not queued: for :meth:`post_to_webhook`."""
+        chat = {"id": user_id, "type": "private", "first_name": "Reader"}
+        message = self._incoming(chat, self.user(user_id), text, reply_to=None, queue=False)
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def post_to_webhook(self, update: dict[str, Any], secret_token: str | None) -> int:
+        """POST ``update`` to the webhook URL as anyone could; returns the HTTP status."""
+        with self.lock:
+            if self.webhook is None:
+                raise RuntimeError("no webhook is set")
+            url = self.webhook["url"]
+        return _post_json(url, update, secret_token)
 
     def group_message(
         self,
@@ -336,6 +368,7 @@ class BotApiServer:
         text: str,
         *,
         reply_to: int | None,
+        queue: bool = True,
     ) -> dict[str, Any]:
         with self.lock:
             chat = self._chat(chat_info)
@@ -352,7 +385,8 @@ class BotApiServer:
             if reply_to is not None:
                 message["reply_to_message"] = _shallow(chat.messages[reply_to])
             chat.messages[message["message_id"]] = message
-            self._push({"message": message})
+            if queue:
+                self._push({"message": message})
             return message
 
     def _push(self, update: dict[str, Any]) -> None:
@@ -390,6 +424,14 @@ class BotApiServer:
         limit = max(1, min(100, int(params.get("limit") or 100)))
         deadline = time.monotonic() + max(0.0, float(params.get("timeout") or 0))
         with self.lock:
+            if self.webhook is not None:
+                description = (
+                    "Conflict: can't use getUpdates method while webhook is active; "
+                    "use deleteWebhook to delete the webhook first"
+                )
+                self.calls.append(Call("getUpdates", params, 409, time.monotonic()))
+                self.errors.append(("getUpdates", description))
+                return 409, {"ok": False, "error_code": 409, "description": description}
             # Recorded on arrival: a long poll may wait a while.
             self.calls.append(Call("getUpdates", params, 200, time.monotonic()))
             while self._updates and offset and self._updates[0]["update_id"] < offset:
@@ -416,7 +458,70 @@ class BotApiServer:
     def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
         if params.get("drop_pending_updates"):
             self._updates.clear()
+        self.webhook = None
+        self._webhook_error = None
         return True
+
+    def _api_setWebhook(self, params: dict[str, Any]) -> bool:
+        url = str(params.get("url") or "")
+        if not url:  # an empty URL removes the webhook, as in Telegram
+            return self._api_deleteWebhook(params)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or parts.hostname not in _LOOPBACK:
+            raise _bad("bad webhook: this test server delivers only to http(s)://127.0.0.1")
+        secret = params.get("secret_token")
+        if secret is not None and not _SECRET_TOKEN.fullmatch(str(secret)):
+            raise _bad("bad webhook: secret token contains unallowed characters")
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        self.webhook = dict(params)
+        self._webhook_error = None
+        if self._delivery is None:
+            self._delivery = threading.Thread(target=self._deliver, daemon=True)
+            self._delivery.start()
+        self.lock.notify_all()
+        return True
+
+    def _api_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "url": self.webhook["url"] if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+        if self.webhook:
+            info["max_connections"] = int(self.webhook.get("max_connections") or 40)
+            if self.webhook.get("allowed_updates"):
+                info["allowed_updates"] = self.webhook["allowed_updates"]
+            if self._webhook_error:
+                info["last_error_date"], info["last_error_message"] = self._webhook_error
+        return info
+
+    def _deliver(self) -> None:
+        """POST queued updates to the webhook, oldest first, dropping each once answered 2xx."""
+        while True:
+            with self.lock:
+                while not self._closing and (self.webhook is None or not self._updates):
+                    self.lock.wait(0.5)
+                if self._closing:
+                    return
+                assert self.webhook is not None
+                update, url = self._updates[0], self.webhook["url"]
+                secret = self.webhook.get("secret_token")
+            try:
+                status = _post_json(url, update, secret)
+                ok = 200 <= status < 300
+                error = None if ok else f"Wrong response from the webhook: {status}"
+            except OSError as exc:
+                status, error = 0, f"Connection refused: {exc}"
+            with self.lock:
+                self.webhook_deliveries.append(status)
+                if error is None:
+                    if self._updates and self._updates[0] is update:
+                        self._updates.popleft()
+                    self.lock.notify_all()
+                    continue
+                self._webhook_error = (int(time.time()), error)
+                self.lock.wait(0.2)  # Telegram waits longer before retrying
 
     def _api_close(self, params: dict[str, Any]) -> bool:
         return True
@@ -614,6 +719,22 @@ def _check_markup(markup: object) -> dict[str, Any] | None:
             else:
                 raise _bad("BUTTON_TYPE_INVALID")
     return markup
+
+
+def _post_json(url: str, payload: dict[str, Any], secret_token: str | None) -> int:
+    """POST ``payload`` as JSON, as Telegram delivers an update; returns the HTTP status."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=10)
+    headers = {"Content-Type": "application/json"}
+    if secret_token is not None:
+        headers[SECRET_HEADER] = secret_token
+    try:
+        connection.request("POST", parts.path or "/", json.dumps(payload).encode(), headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
 
 
 def _decode_params(body: bytes, content_type: str) -> dict[str, Any]:

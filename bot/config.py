@@ -30,6 +30,7 @@ class Settings:
     db_path: Path
     timezone: ZoneInfo
     allow_private_urls: bool
+    feed_poll_minutes: int = 30
 
     @property
     def index_path(self) -> Path:
@@ -52,6 +53,9 @@ def load_settings(
         db_path=_db_path(values.get("TECHBRIEF_DB", "").strip()),
         timezone=_timezone(values.get("TECHBRIEF_TZ", "").strip() or "UTC"),
         allow_private_urls=_flag("TECHBRIEF_ALLOW_PRIVATE_URLS", values),
+        feed_poll_minutes=_minutes(
+            "TECHBRIEF_FEED_POLL_MINUTES", values.get("TECHBRIEF_FEED_POLL_MINUTES", ""), 30
+        ),
     )
 
 
@@ -101,6 +105,15 @@ def _timezone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"TECHBRIEF_TZ: unknown time zone {name!r} (use Area/City)") from None
+
+
+def _minutes(name: str, raw: str, default: int) -> int:
+    raw = raw.strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 1440:
+        raise ConfigError(f"{name}: {raw!r} is not a number of minutes from 1 to 1440")
+    return int(raw)
 
 
 def _flag(name: str, values: Mapping[str, str]) -> bool:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.core.ingest import Ingestion
     from bot.core.service import TechBrief
     from retrieval.answer import Hit
 
@@ -119,11 +120,41 @@ def _parser() -> argparse.ArgumentParser:
     eval_qa.add_argument(
         "--limit", type=int, default=5_000, metavar="N", help="distractor passages (5,000)"
     )
+    ingest = _command(
+        commands,
+        "ingest",
+        "Add an article page, an RSS/Atom feed or a local .txt/.md/.html file.",
+        "techbrief ingest https://example.com/china-tech/feed.xml --feed",
+        "A URL is fetched (http/https only, public addresses unless\n"
+        "TECHBRIEF_ALLOW_PRIVATE_URLS=1) and recognised as a feed or a page; a feed's\n"
+        "entries are added one by one (a progress bar on a terminal) and it is polled\n"
+        "from then on by the bot. A path is read as a document. Exits 1 when nothing\n"
+        "could be added.",
+    )
+    ingest.add_argument("target", metavar="URL|PATH", help="an http(s) URL or a file path")
+    ingest.add_argument("--feed", action="store_true", help="the URL must be a feed")
+    ingest.add_argument("--title", default="", help="title for a file (default: from the file)")
     _command(
         commands,
         "sources",
-        "List the sources of the stored articles, with the #id remove-source takes.",
+        "List the sources with their #id, kind, articles, last fetch and last error.",
         "techbrief sources",
+    )
+    remove = _command(
+        commands,
+        "remove-source",
+        "Remove a source with its articles and passages (its #id from techbrief sources).",
+        "techbrief remove-source 3",
+    )
+    remove.add_argument("source_id", type=_source_id, metavar="ID", help="the source's #id")
+    refresh = _command(
+        commands,
+        "refresh",
+        "Poll one feed now (re-enabling it if it was disabled), or every feed.",
+        "techbrief refresh 3",
+    )
+    refresh.add_argument(
+        "source_id", type=_source_id, nargs="?", metavar="ID", help="the feed's #id"
     )
     _command(
         commands,
@@ -183,6 +214,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("path", type=Path, metavar="PATH", help="backup file or directory")
     return parser
+
+
+def _source_id(raw: str) -> int:
+    value = raw.strip().lstrip("#")
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a source id (a number from /sources)")
+    return int(value)
 
 
 def _results(raw: str) -> int:
@@ -255,6 +293,7 @@ def _with_settings(args: argparse.Namespace) -> int:
         from bot.telegram.app import run_telegram
 
         return run_telegram(settings)
+    args.settings = settings
     return _with_service(settings, _SERVICE_COMMANDS.get(command, _chat), args)
 
 
@@ -275,14 +314,106 @@ def _with_service(
         corpus.close()
 
 
+def _ingestion(service: TechBrief, args: argparse.Namespace) -> Ingestion:
+    """Adding sources from the terminal: fetches and stores on this one thread."""
+    from bot.core.ingest import build_ingestion
+
+    return build_ingestion(args.settings, service.corpus, clock=service.clock)
+
+
 def _chat(service: TechBrief, args: argparse.Namespace) -> int:
     from bot.console import console_lines, run_console, terminal_lines
 
-    if sys.stdin.isatty():
+    ingestion = _ingestion(service, args)
+    try:
+        if sys.stdin.isatty():
+            return run_console(
+                service,
+                terminal_lines(),
+                sys.stdout,
+                ansi=sys.stdout.isatty(),
+                greeting=True,
+                ingestion=ingestion,
+            )
         return run_console(
-            service, terminal_lines(), sys.stdout, ansi=sys.stdout.isatty(), greeting=True
+            service, console_lines(sys.stdin.buffer), sys.stdout, ingestion=ingestion
         )
-    return run_console(service, console_lines(sys.stdin.buffer), sys.stdout)
+    finally:
+        ingestion.fetcher.close()
+
+
+class _ProgressBar:
+    """A tqdm bar on stderr for a feed's entries, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def start(self, total: int, label: str) -> None:
+        if not sys.stderr.isatty() or total < 2:
+            return
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total, desc=label[:40], unit="entry", file=sys.stderr)
+
+    def advance(self) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _ingest(service: TechBrief, args: argparse.Namespace) -> int:
+    from bot.core import render
+
+    target: str = args.target
+    ingestion = _ingestion(service, args)
+    try:
+        if "://" in target:
+            report = ingestion.add_url(
+                target, feed=True if args.feed else None, progress=_ProgressBar()
+            )
+        else:
+            path = Path(target)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                print(f"techbrief ingest: cannot read {target}: {exc.strerror}", file=sys.stderr)
+                return 1
+            report = ingestion.add_document(path.name, data, title=args.title)
+    finally:
+        ingestion.fetcher.close()
+    print(render.ingest_report(report, render.console_markup(ansi=False)))
+    return 0 if report.added or report.known or (report.existing and not report.error) else 1
+
+
+def _remove_source(service: TechBrief, args: argparse.Namespace) -> int:
+    from bot.core import texts
+
+    source = service.remove_source(args.source_id)
+    if source is None:
+        print(texts.no_such_source(args.source_id))
+        return 1
+    print(texts.removed_source(source.id, source.title, source.articles, source.passages))
+    return 0
+
+
+def _refresh(service: TechBrief, args: argparse.Namespace) -> int:
+    from bot.core import render
+
+    ingestion = _ingestion(service, args)
+    try:
+        reports = ingestion.refresh(args.source_id, progress=_ProgressBar())
+    finally:
+        ingestion.fetcher.close()
+    if isinstance(reports, str):
+        print(reports)
+        return 1
+    for report in reports:
+        print(render.ingest_report(report, render.console_markup(ansi=False)))
+    return 0 if all(r.error is None for r in reports) else 1
 
 
 def _ask(service: TechBrief, args: argparse.Namespace) -> int:
@@ -355,7 +486,7 @@ def _sources(service: TechBrief, args: argparse.Namespace) -> int:
 def _stats(service: TechBrief, args: argparse.Namespace) -> int:
     from bot.core import render
 
-    print(render.stats_card(service.stats(), render.console_markup(ansi=False)))
+    print(render.stats_report(service.stats_report(), render.console_markup(ansi=False)))
     return 0
 
 
@@ -365,6 +496,9 @@ _SERVICE_COMMANDS: dict[str, Callable[[TechBrief, argparse.Namespace], int]] = {
     "ask": _ask,
     "sources": _sources,
     "stats": _stats,
+    "ingest": _ingest,
+    "remove-source": _remove_source,
+    "refresh": _refresh,
 }
 """Commands that work on the stored corpus, by name (``run`` without a token is the chat)."""
 

@@ -408,7 +408,7 @@ class _Clock:
 
 def test_console_subscribes_and_shows_its_digest_once_when_due(brief: TechBrief) -> None:
     clock = _Clock(T0)
-    chat = ConsoleChat(brief, render.console_markup(False), clock)
+    chat = ConsoleChat(brief, render.console_markup(False), clock=clock)
     assert chat.reply("/subscribe ev 08:00").startswith("Subscribed to electric vehicles")
     assert chat.reply("/topics").startswith("**Topics**")
     _article(brief.corpus, "BYD's charger", EV_BODY, T0)

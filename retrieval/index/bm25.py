@@ -103,6 +103,7 @@ class BM25Index:
         self._dead_postings: list[bool] = []  # per segment: may hold dead documents' postings
         self._stats_cache: tuple[float, float, FloatArray] | None = None
         self._bulk = 0
+        self._read_only = False
         # Persistence state.
         self._generation = 0
         self._next_segment = 1
@@ -117,23 +118,25 @@ class BM25Index:
     # -- opening ----------------------------------------------------------------
 
     @classmethod
-    def open(cls, directory: Path | str) -> BM25Index:
+    def open(cls, directory: Path | str, *, read_only: bool = False) -> BM25Index:
         """Open the index persisted in ``directory`` (postings are memory-mapped).
 
+        ``read_only``: change no file (no sweep of older generations) and refuse
+        writes, so that another process may inspect an index while its owner runs.
         Raises :class:`IndexCorrupt` when the files cannot be read as an index.
         """
         directory = Path(directory)
         try:
             manifest = store.read_manifest(directory)
             index = cls.__new__(cls)
-            index._load(directory, manifest)
+            index._load(directory, manifest, read_only=read_only)
         except IndexCorrupt:
             raise
         except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             raise IndexCorrupt(f"cannot read the index in {directory}: {exc}") from exc
         return index
 
-    def _load(self, directory: Path, manifest: dict[str, Any]) -> None:
+    def _load(self, directory: Path, manifest: dict[str, Any], *, read_only: bool) -> None:
         BM25Index.__init__(
             self,
             float(manifest["k1"]),
@@ -171,7 +174,9 @@ class BM25Index:
         self._total_length = int(self._lengths[self._alive.astype(bool)].sum(dtype=np.int64))
         if self._n_alive != int(manifest["live_docs"]):
             raise IndexCorrupt("live document count does not match the manifest")
-        self._sweep()
+        self._read_only = read_only
+        if not read_only:
+            self._sweep()
 
     # -- size and membership ------------------------------------------------------
 
@@ -496,6 +501,8 @@ class BM25Index:
         directory = self._directory
         if directory is None:
             return
+        if self._read_only:
+            raise IndexError_(f"{directory} was opened read-only")
         for i, segment in enumerate(self._segments):
             if segment.name is None:
                 name = f"seg-{self._next_segment}"

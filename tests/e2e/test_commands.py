@@ -65,6 +65,7 @@ async def test_command_menus_default_for_all_and_admin_scope_for_admins(
     admin = [c["command"] for c in api.commands[f"chat:{ADMIN}"]]
     subscribing = ["subscribe", "subscriptions", "unsubscribe", "digest", "timezone", "topics"]
     assert default == ["ask", *subscribing, "help"]
-    assert admin == ["ask", *subscribing, "help", "sources", "stats"]
+    admin_only = ["addsource", "addtext", "sources", "removesource", "refresh", "stats"]
+    assert admin == ["ask", *subscribing, "help", *admin_only]
     # The admin who never started the bot: no menu, no crash.
     assert "chat:999" not in api.commands

@@ -1,1 +1,2 @@
-"""Jobs the Telegram bot runs on its JobQueue: the digest tick (``digests``)."""
+"""Repeating jobs on PTB's JobQueue, scheduled from the composition root (``bot.telegram.app``):
+the feed poll (``feeds``) and the digest tick (``digests``)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 __all__ = [
     "ADDSOURCE_USAGE",
     "ADDTEXT_CANCELLED",
-    "ADDTEXT_EXPECTS_TEXT",
     "ADDTEXT_START",
     "ADDTEXT_START_CONSOLE",
     "ADDTEXT_TIMEOUT",
@@ -20,26 +19,31 @@ __all__ = [
     "ASK_USAGE",
     "ENTRY_EMPTY",
     "EXPIRED_ANSWER",
+    "FEED_NOT_MODIFIED",
     "FOREIGN_BUTTON",
     "LOADING_SEGMENTER",
     "NO_FEEDS",
     "NO_MORE_RESULTS",
+    "NO_RECENT_ERRORS",
     "NO_RESULTS",
     "NO_SOURCES",
     "REFRESH_USAGE",
     "REMOVESOURCE_USAGE",
     "SOURCES_EXPIRED",
     "SOURCE_GONE",
-    "WORKING",
+    "added_source",
     "all_results_shown",
     "already_stored",
+    "and_more",
     "ask_first",
     "could_not_add",
     "document_not_text",
     "document_too_large",
     "document_wrong_type",
     "empty_question",
+    "feed_entries",
     "feed_failing",
+    "feed_heading",
     "no_such_source",
     "not_a_feed_source",
     "question_too_long",
@@ -119,11 +123,11 @@ ADDTEXT_START_CONSOLE = (
 )
 ADDTEXT_TITLE = "Now its title (one line), or /skip to take the first sentence. /cancel stops."
 ADDTEXT_CANCELLED = "Cancelled; nothing was added."
-ADDTEXT_EXPECTS_TEXT = "Send the article as text or as a .txt, .md or .html file, or /cancel."
 ADDTEXT_TIMEOUT = "Adding text timed out; nothing was added. Send /addtext to start again."
 NO_FEEDS = "No feeds to refresh."
-WORKING = "Working on it…"
 ENTRY_EMPTY = "the entry has no link and too little text"
+FEED_NOT_MODIFIED = "Nothing new since the last fetch."
+NO_RECENT_ERRORS = "No recent errors."
 SOURCES_EXPIRED = "This list has expired. Send /sources again."
 
 
@@ -236,3 +240,20 @@ def feed_failing(source_id: int, title: str, failures: int, reason: str, disable
         f"Feed #{source_id} ({title}) failed {failures} times in a row: {reason}. "
         "I keep trying less often; /sources shows its last error."
     )
+
+
+def added_source(source_id: int) -> str:
+    return f"Added source #{source_id}: "
+
+
+def feed_heading(source_id: int, title: str, *, refreshed: bool) -> str:
+    return f"{'Refreshed' if refreshed else 'Added'} feed #{source_id}: {title}"
+
+
+def feed_entries(total: int, added: int, passages: str, known: int, failed: int) -> str:
+    entries = f"{total:,} {'entry' if total == 1 else 'entries'}"
+    return f"{entries}: {added:,} added ({passages}), {known:,} already known, {failed:,} failed."
+
+
+def and_more(n: int, what: str = "") -> str:
+    return f"… and {n:,} more{' ' + what if what else ''}."

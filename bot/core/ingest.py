@@ -159,6 +159,8 @@ def reason(exc: errors.SourceError) -> str:
             return texts.reason_blocked(host, address)
         case errors.Timeout():
             return texts.reason_timeout()
+        case errors.BadCertificate():
+            return texts.reason_certificate()
         case errors.FetchFailed():
             return texts.reason_unreachable()
         case errors.HttpStatus(status=status):

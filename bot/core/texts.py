@@ -49,6 +49,7 @@ __all__ = [
     "question_too_long",
     "reason_bad_url",
     "reason_blocked",
+    "reason_certificate",
     "reason_document",
     "reason_http",
     "reason_no_text",
@@ -141,6 +142,10 @@ def reason_blocked(host: str, address: str) -> str:
 
 def reason_timeout() -> str:
     return "the site did not answer in time"
+
+
+def reason_certificate() -> str:
+    return "its TLS certificate is not valid for that address"
 
 
 def reason_unreachable() -> str:

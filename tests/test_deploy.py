@@ -163,6 +163,13 @@ def test_the_image_is_multi_stage_and_runs_unprivileged_with_data_on_a_volume() 
     assert health.endswith('CMD ["techbrief", "doctor", "--quick"]')
 
 
+def test_the_build_checks_the_installed_kernel_not_the_sources() -> None:
+    # From WORKDIR /src, `python -c "import retrieval._kernel"` would find the uncompiled
+    # sources first (cwd on sys.path) and fail the build; -P leaves the cwd out.
+    [check] = [i for i in _dockerfile() if i.startswith("RUN ") and "import retrieval" in i]
+    assert "/opt/techbrief/bin/python -P -c" in check
+
+
 def test_the_image_copies_every_package_the_distribution_ships() -> None:
     copied = {i.split()[1] for i in _dockerfile() if i.startswith("COPY ") and "--from" not in i}
     copied |= {

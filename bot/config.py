@@ -50,6 +50,7 @@ class Settings:
     allow_private_urls: bool
     webhook: Webhook | None = None  # None: long polling
     log_level: str = "INFO"
+    feed_poll_minutes: int = 30
 
     @property
     def index_path(self) -> Path:
@@ -75,6 +76,9 @@ def load_settings(
         allow_private_urls=_flag("TECHBRIEF_ALLOW_PRIVATE_URLS", values),
         webhook=_webhook(values, self_hosted_api=api_url is not None),
         log_level=_log_level(values.get("TECHBRIEF_LOG_LEVEL", "").strip() or "INFO"),
+        feed_poll_minutes=_minutes(
+            "TECHBRIEF_FEED_POLL_MINUTES", values.get("TECHBRIEF_FEED_POLL_MINUTES", ""), 30
+        ),
     )
 
 
@@ -124,6 +128,15 @@ def _timezone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"TECHBRIEF_TZ: unknown time zone {name!r} (use Area/City)") from None
+
+
+def _minutes(name: str, raw: str, default: int) -> int:
+    raw = raw.strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 1440:
+        raise ConfigError(f"{name}: {raw!r} is not a number of minutes from 1 to 1440")
+    return int(raw)
 
 
 def _flag(name: str, values: Mapping[str, str]) -> bool:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from bot.core import render, texts
 from bot.core.service import AnswerPage, Conversation, Refusal, TechBrief
+
+if TYPE_CHECKING:
+    from bot.core.ingest import Ingestion
 
 __all__ = [
     "CONSOLE_COMMANDS",
@@ -24,8 +27,12 @@ CONSOLE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("any text", "a question, e.g. what did BYD unveil?"),
     ("/ask <question>", "the same, explicitly"),
     ("more", "the next result for the last question"),
-    ("/sources", "the sources of the stored articles"),
-    ("/stats", "how much is stored"),
+    ("/sources", "the sources with their #id, last fetch and last error"),
+    ("/stats", "how much is stored, questions today, recent errors"),
+    ("/addsource <url>", "add an article page or an RSS/Atom feed"),
+    ("/addtext", "add pasted text as an article (ends with a line holding only '.')"),
+    ("/removesource <id>", "remove a source and its articles"),
+    ("/refresh [id]", "poll one feed now, or every feed"),
     ("/help", "this help"),
     ("/quit", "leave (or Ctrl-D)"),
 )
@@ -33,6 +40,7 @@ CONSOLE_COMMANDS: tuple[tuple[str, str], ...] = (
 _QUIT = {"/quit", "/exit"}
 _QUIT_WORDS = {"quit", "exit"}  # without a slash only when alone: "quit smoking?" is a question
 _MORE = {"more", "/more", "next", "/next"}
+_END_OF_TEXT = "."
 
 
 def loading_notice(service: TechBrief, question: str) -> str | None:
@@ -49,16 +57,24 @@ def console_lines(stream: BinaryIO) -> Iterator[str]:
 class ConsoleChat:
     """Turns one line of input into one reply (text), keeping the chat's state."""
 
-    def __init__(self, service: TechBrief, markup: render.Markup) -> None:
+    def __init__(
+        self, service: TechBrief, markup: render.Markup, ingestion: Ingestion | None = None
+    ) -> None:
         self._conversation = Conversation(service)
         self._service = service
         self._m = markup
+        self._ingestion = ingestion
+        # /addtext: the lines pasted so far, then (text complete) waiting for a title
+        self._draft: list[str] | None = None
+        self._draft_text: str | None = None
 
     def reply(self, line: str) -> str | None:
         """The reply to ``line``; ``None`` means the user asked to leave."""
         text = line.strip()
         command, _, rest = text.partition(" ")
         command = command.lower().split("@", 1)[0]
+        if self._draft is not None or self._draft_text is not None:
+            return self._add_text(line, command)
         if not text:
             return ""
         if command in _QUIT or (command in _QUIT_WORDS and not rest):
@@ -74,10 +90,62 @@ class ConsoleChat:
         if command == "/sources":
             return render.sources_list(self._service.sources(), self._m)
         if command == "/stats":
-            return render.stats_card(self._service.stats(), self._m)
+            return render.stats_report(self._service.stats_report(), self._m)
+        if command in ("/addsource", "/addtext", "/removesource", "/refresh"):
+            return self._admin(command, rest.strip())
         if command.startswith("/") and len(command) > 1 and command[1:].isalnum():
             return texts.unknown_command(command)
         return self._show(self._conversation.ask(text))
+
+    def _admin(self, command: str, argument: str) -> str:
+        """Admin commands: the terminal is the operator's, so they are allowed here."""
+        if command == "/removesource":
+            source_id = _source_id(argument)
+            if source_id is None:
+                return texts.REMOVESOURCE_USAGE
+            source = self._service.remove_source(source_id)
+            if source is None:
+                return texts.no_such_source(source_id)
+            return texts.removed_source(source.id, source.title, source.articles, source.passages)
+        if self._ingestion is None:
+            return texts.unknown_command(command)
+        if command == "/addsource":
+            if not argument:
+                return texts.ADDSOURCE_USAGE
+            return render.ingest_report(self._ingestion.add_url(argument), self._m)
+        if command == "/refresh":
+            wanted = _source_id(argument) if argument else None
+            if argument and wanted is None:
+                return texts.REFRESH_USAGE
+            reports = self._ingestion.refresh(wanted)
+            if isinstance(reports, str):
+                return reports
+            return "\n\n".join(render.ingest_report(r, self._m) for r in reports)
+        self._draft = []
+        return texts.ADDTEXT_START_CONSOLE
+
+    def _add_text(self, line: str, command: str) -> str:
+        """The /addtext conversation: text lines until ".", then a title (or /skip)."""
+        assert self._ingestion is not None
+        if command == "/cancel":
+            self._draft = self._draft_text = None
+            return texts.ADDTEXT_CANCELLED
+        if self._draft is not None:
+            if line.strip() != _END_OF_TEXT:
+                self._draft.append(line)
+                return ""
+            self._draft_text, self._draft = "\n".join(self._draft), None
+            return texts.ADDTEXT_TITLE
+        from bot.core.ingest import check_title
+
+        title = ""
+        if command != "/skip":
+            checked, problem = check_title(line)
+            if problem is not None:
+                return problem
+            title = checked or ""
+        body, self._draft_text = self._draft_text or "", None
+        return render.ingest_report(self._ingestion.add_text(body, title), self._m)
 
     def _show(self, result: AnswerPage | Refusal) -> str:
         if isinstance(result, Refusal):
@@ -88,6 +156,11 @@ class ConsoleChat:
         return card
 
 
+def _source_id(raw: str) -> int | None:
+    value = raw.strip().lstrip("#")
+    return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else None
+
+
 def run_console(
     service: TechBrief,
     lines: Iterable[str],
@@ -95,9 +168,10 @@ def run_console(
     *,
     ansi: bool = False,
     greeting: bool = False,
+    ingestion: Ingestion | None = None,
 ) -> int:
     """Answer ``lines`` until they end or the user quits. Returns an exit status."""
-    chat = ConsoleChat(service, render.console_markup(ansi))
+    chat = ConsoleChat(service, render.console_markup(ansi), ingestion)
     if greeting:
         out.write('techbrief: ask about Chinese tech; "/help" for commands, "/quit" to leave.\n')
     for line in lines:

@@ -71,6 +71,42 @@ def _passage_sentences(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE passages ADD COLUMN sentences TEXT")
 
 
+@MIGRATIONS(name="0003_source_feeds")
+def _source_feeds(db: sqlite_utils.Database) -> None:
+    # Every source remembers its last fetch and its last error (NULL once a fetch
+    # succeeds); a feed also keeps what conditional GET and backoff need. Failed
+    # fetches are logged (pruned to the latest few hundred) for /stats, and
+    # questions are counted per UTC day.
+    _run(
+        db,
+        """
+        ALTER TABLE sources ADD COLUMN last_fetch TEXT;
+        ALTER TABLE sources ADD COLUMN last_error TEXT;
+        CREATE TABLE feeds (
+            source_id INTEGER PRIMARY KEY REFERENCES sources(id) ON DELETE CASCADE,
+            etag TEXT,
+            last_modified TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            next_poll TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            notified INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE fetch_errors (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            source_id INTEGER,
+            url TEXT,
+            reason TEXT NOT NULL
+        );
+        CREATE TABLE question_counts (
+            day TEXT PRIMARY KEY,
+            questions INTEGER NOT NULL
+        );
+        CREATE INDEX articles_url ON articles(url);
+        """,
+    )
+
+
 def _run(db: sqlite_utils.Database, script: str) -> None:
     """Run ``;``-separated DDL statements one by one.
 

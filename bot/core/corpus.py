@@ -65,6 +65,8 @@ class CorpusStats:
     articles: int
     passages: int
     terms: int
+    index_bytes: int = 0  # the index's files on disk
+    database_bytes: int = 0
 
 
 class Corpus:
@@ -157,6 +159,22 @@ class Corpus:
         self._index(stored)
         return AddedArticle(article_id, title, len(stored))
 
+    def add_source_article(
+        self, *, kind: str, source_title: str, url: str | None, article: NewArticle, now: datetime
+    ) -> tuple[int, AddedArticle]:
+        """A new source holding one article, in one transaction, then indexed.
+
+        Raises DuplicateArticle (and stores nothing, not even the source) when
+        the article is stored already.
+        """
+        with self.db.atomic():
+            source_id = sources.add_source(
+                self.db, kind=kind, title=source_title, now=now, url=url, fetched=url is not None
+            )
+            article_id, title, stored = self._store(source_id, article, now)
+        self._index(stored)
+        return source_id, AddedArticle(article_id, title, len(stored))
+
     def remove_source(self, source_id: int) -> sources.Source | None:
         """Delete a source with its articles; its passages leave the index at once."""
         source = sources.get_source(self.db, source_id)
@@ -202,10 +220,12 @@ class Corpus:
 
     def stats(self) -> CorpusStats:
         return CorpusStats(
-            sources=len(sources.list_sources(self.db)),
+            sources=sources.count_sources(self.db),
             articles=articles.count_articles(self.db),
             passages=len(self.index),
             terms=self.index.vocabulary_size,
+            index_bytes=_size_on_disk(self.index.directory),
+            database_bytes=_database_bytes(self.db),
         )
 
     # -- internals ----------------------------------------------------------------
@@ -294,6 +314,23 @@ def read_index(directory: Path, *, read_only: bool = False) -> BM25Index:
     if index.meta.get("analyzer") != ANALYZER_VERSION:
         raise IndexUnusable("built by another analyzer version")
     return index
+
+
+def _size_on_disk(directory: Path | None) -> int:
+    if directory is None or not directory.is_dir():
+        return 0
+    total = 0
+    for path in directory.rglob("*"):
+        with contextlib.suppress(OSError):
+            if path.is_file():
+                total += path.stat().st_size
+    return total
+
+
+def _database_bytes(db: sqlite_utils.Database) -> int:
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    size = db.execute("PRAGMA page_size").fetchone()[0]
+    return int(pages) * int(size)
 
 
 def _open_index(directory: Path) -> BM25Index:

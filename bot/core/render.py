@@ -10,14 +10,17 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.core import texts
 from bot.core.corpus import CorpusStats
-from bot.core.service import AnswerPage
+from bot.core.service import AnswerPage, SourcesPage, StatsReport
 from retrieval.answer import Candidate, Highlighted
 from retrieval.topics import TOPICS, Topic
 from storage.sources import Source
+
+if TYPE_CHECKING:
+    from bot.core.ingest import IngestReport, StoredArticle
 
 __all__ = [
     "HTML",
@@ -27,10 +30,13 @@ __all__ = [
     "console_markup",
     "format_date",
     "help_card",
+    "ingest_report",
     "other_hits",
     "source_card",
     "sources_list",
+    "sources_page",
     "stats_card",
+    "stats_report",
 ]
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -120,7 +126,7 @@ def _highlighted(h: Highlighted, m: Markup) -> str:
     return "".join(out)
 
 
-def _source_line(c: Candidate, m: Markup) -> str:
+def _credit_line(c: Candidate, m: Markup) -> str:
     title = m.text(c.title)
     title = m.link(title, c.url) if c.url else title
     details = [m.text(x) for x in (c.publisher, format_date(c.published, c.published_note)) if x]
@@ -141,7 +147,7 @@ def answer_card(page: AnswerPage, m: Markup) -> str:
         [
             _highlighted(hit.sentence, m),
             m.quote(context),
-            _source_line(hit.candidate, m),
+            _credit_line(hit.candidate, m),
             m.italic(m.text(footer)),
         ]
     )
@@ -161,7 +167,7 @@ def source_card(candidate: Candidate, m: Markup) -> str:
     if candidate.heading:
         body = f"{m.italic(m.text(candidate.heading))}\n{body}"
     link = m.link(m.text(candidate.url), candidate.url) if candidate.url else "(no link stored)"
-    return f"{body}\n\n{_source_line(candidate, m)}\n{link}"
+    return f"{body}\n\n{_credit_line(candidate, m)}\n{link}"
 
 
 def abstention(m: Markup, topics: Sequence[Topic] = TOPICS) -> str:
@@ -193,20 +199,50 @@ def help_card(topics: Sequence[Topic], m: Markup, *, commands: Sequence[tuple[st
     return "\n".join(lines)
 
 
+def _stamp(iso: str | None) -> str:
+    """``2026-11-22T08:00:00+00:00`` -> ``22 Nov 2026 08:00``."""
+    if not iso:
+        return ""
+    return f"{format_date(iso[:10])} {iso[11:16]}".strip()
+
+
+def _clip(text: str, chars: int) -> str:
+    return text if len(text) <= chars else text[: chars - 1].rstrip() + "…"
+
+
+def _source_line(s: Source, m: Markup) -> str:
+    """One source, short enough that a page of ten fits one Telegram message."""
+    where = f" {m.text(_clip(s.url, 120))}" if s.url else ""
+    details = [s.kind, f"{_count(s.articles, 'article')}, {_count(s.passages, 'passage')}"]
+    if s.last_fetch:
+        details.append(f"fetched {_stamp(s.last_fetch)}")
+    if s.disabled:
+        details.append("disabled")
+    line = (
+        m.text(f"#{s.id} ")
+        + m.text(_clip(s.title, 100))
+        + where
+        + m.text(f" ({'; '.join(details)})")
+    )
+    if s.last_error:
+        line += "\n   " + m.italic(m.text(f"last error: {_clip(s.last_error, 120)}"))
+    return line
+
+
 def sources_list(sources: Sequence[Source], m: Markup) -> str:
     if not sources:
         return m.text(texts.NO_SOURCES)
-    lines = [m.bold("Sources")]
-    for s in sources:
-        where = f" {m.text(s.url)}" if s.url else ""
-        lines.append(
-            m.text(f"#{s.id} ")
-            + m.text(s.title)
-            + where
-            + m.text(f" ({s.kind}; {_count(s.articles, 'article')}, ")
-            + m.text(f"{_count(s.passages, 'passage')})")
-        )
-    return "\n".join(lines)
+    return "\n".join([m.bold("Sources"), *(_source_line(s, m) for s in sources)])
+
+
+def sources_page(page: SourcesPage, m: Markup) -> str:
+    """One page of /sources: a header with the page and the total, one line per source."""
+    if not page.sources:
+        return m.text(texts.NO_SOURCES)
+    header = m.bold("Sources")
+    if page.pages > 1:
+        header += m.text(f" (page {page.page + 1} of {page.pages}, {page.total:,} in all)")
+    return "\n".join([header, *(_source_line(s, m) for s in page.sources)])
 
 
 def stats_card(stats: CorpusStats, m: Markup) -> str:
@@ -214,6 +250,78 @@ def stats_card(stats: CorpusStats, m: Markup) -> str:
         f"{_count(stats.articles, 'article')} from {_count(stats.sources, 'source')}: "
         f"{_count(stats.passages, 'passage')}, {_count(stats.terms, 'distinct term')} indexed."
     )
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def stats_report(report: StatsReport, m: Markup) -> str:
+    """/stats: the corpus, feeds, questions today, sizes on disk and the latest errors."""
+    c = report.corpus
+    lines = [
+        stats_card(c, m),
+        m.text(f"Feeds: {report.feeds:,}")
+        + (m.text(f" ({report.disabled_feeds:,} disabled)") if report.disabled_feeds else ""),
+        m.text(f"Questions today: {report.questions_today:,}"),
+        m.text(f"On disk: index {_size(c.index_bytes)}, database {_size(c.database_bytes)}"),
+    ]
+    if report.recent_errors:
+        lines.append(m.bold("Recent errors:"))
+        for e in report.recent_errors:
+            where = f"#{e.source_id} " if e.source_id else ""
+            lines.append(m.text(f"• {_stamp(e.at)} {where}{e.url or ''}: {e.reason}"))
+    else:
+        lines.append(m.text("No recent errors."))
+    return "\n".join(lines)
+
+
+def _article_line(a: StoredArticle, m: Markup) -> str:
+    details = [x for x in (a.publisher, format_date(a.published)) if x]
+    tail = f" · {' · '.join(details)}" if details else ""
+    return m.text(f"“{a.title}”{tail} — {_count(a.passages, 'passage')}")
+
+
+_LISTED = 5
+
+
+def ingest_report(r: IngestReport, m: Markup) -> str:
+    """What adding a source did: added (title, publisher, passages), known, failed; or why not."""
+    if r.error is not None and not r.added:
+        if r.existing:
+            return m.text(r.error)
+        return m.text(texts.could_not_add(r.what, r.error))
+    if r.kind != "feed":
+        if not r.added:
+            return m.text(texts.already_stored(r.known_title or r.what))
+        return m.text(f"Added source #{r.source_id}: ") + _article_line(r.added[0], m)
+    verb = "Refreshed" if r.existing else "Added"
+    lines = [
+        m.text(f"{verb} feed #{r.source_id}: {r.source_title}"),
+    ]
+    if r.not_modified:
+        lines.append(m.text("Nothing new since the last fetch."))
+    else:
+        total = len(r.added) + r.known + len(r.failed)
+        lines.append(
+            m.text(
+                f"{_count(total, 'entry').replace('entrys', 'entries')}: {len(r.added):,} added "
+                f"({_count(r.passages, 'passage')}), {r.known:,} already known, "
+                f"{len(r.failed):,} failed."
+            )
+        )
+    for a in r.added[:_LISTED]:
+        lines.append("• " + _article_line(a, m))
+    if len(r.added) > _LISTED:
+        lines.append(m.text(f"… and {len(r.added) - _LISTED:,} more."))
+    for f in r.failed[:_LISTED]:
+        lines.append(m.text(f"✗ {f.what}: {f.reason}"))
+    if len(r.failed) > _LISTED:
+        lines.append(m.text(f"… and {len(r.failed) - _LISTED:,} more failed."))
+    return "\n".join(lines)
 
 
 def _count(n: int, noun: str) -> str:

@@ -8,21 +8,58 @@ write their own copies.
 from __future__ import annotations
 
 __all__ = [
+    "ADDSOURCE_USAGE",
+    "ADDTEXT_CANCELLED",
+    "ADDTEXT_EXPECTS_TEXT",
+    "ADDTEXT_START",
+    "ADDTEXT_START_CONSOLE",
+    "ADDTEXT_TIMEOUT",
+    "ADDTEXT_TITLE",
     "ADMINS_ONLY",
     "APOLOGY",
     "ASK_USAGE",
+    "ENTRY_EMPTY",
     "EXPIRED_ANSWER",
     "FOREIGN_BUTTON",
     "LOADING_SEGMENTER",
+    "NO_FEEDS",
     "NO_MORE_RESULTS",
     "NO_RESULTS",
     "NO_SOURCES",
+    "REFRESH_USAGE",
+    "REMOVESOURCE_USAGE",
+    "SOURCES_EXPIRED",
     "SOURCE_GONE",
+    "WORKING",
     "all_results_shown",
+    "already_stored",
     "ask_first",
+    "could_not_add",
+    "document_not_text",
+    "document_too_large",
+    "document_wrong_type",
     "empty_question",
+    "feed_failing",
+    "no_such_source",
+    "not_a_feed_source",
     "question_too_long",
+    "reason_bad_url",
+    "reason_blocked",
+    "reason_document",
+    "reason_http",
+    "reason_no_text",
+    "reason_not_a_feed",
+    "reason_redirects",
+    "reason_timeout",
+    "reason_too_large",
+    "reason_unreachable",
+    "reason_unsupported",
+    "removed_source",
+    "source_exists",
     "stopwords_only",
+    "text_too_long",
+    "text_too_short",
+    "title_too_long",
     "unknown_command",
 ]
 
@@ -64,3 +101,138 @@ def ask_first() -> str:
 def all_results_shown(shown: int) -> str:
     noun = "result" if shown == 1 else "results"
     return f"No more results for that question (all {shown} {noun} shown)."
+
+
+# -- sources (admins) -----------------------------------------------------------------
+
+ADDSOURCE_USAGE = (
+    "Usage: /addsource <url> — an article page or an RSS/Atom feed, "
+    "e.g. /addsource https://example.com/news/byd-ev"
+)
+REMOVESOURCE_USAGE = "Usage: /removesource <id> — the #id that /sources shows, e.g. /removesource 3"
+REFRESH_USAGE = "Usage: /refresh [id] — poll one feed now (re-enabling it), or every feed"
+ADDTEXT_START = (
+    "Send the article text as a message, or upload a .txt, .md or .html file. /cancel stops."
+)
+ADDTEXT_START_CONSOLE = (
+    "Paste the article text; finish with a line holding only a period. /cancel stops."
+)
+ADDTEXT_TITLE = "Now its title (one line), or /skip to take the first sentence. /cancel stops."
+ADDTEXT_CANCELLED = "Cancelled; nothing was added."
+ADDTEXT_EXPECTS_TEXT = "Send the article as text or as a .txt, .md or .html file, or /cancel."
+ADDTEXT_TIMEOUT = "Adding text timed out; nothing was added. Send /addtext to start again."
+NO_FEEDS = "No feeds to refresh."
+WORKING = "Working on it…"
+ENTRY_EMPTY = "the entry has no link and too little text"
+SOURCES_EXPIRED = "This list has expired. Send /sources again."
+
+
+def reason_bad_url() -> str:
+    return "that is not a web address I can fetch (only http:// and https:// links)"
+
+
+def reason_blocked(host: str, address: str) -> str:
+    return f"{host} is a private or local address ({address}); I only fetch public sites"
+
+
+def reason_timeout() -> str:
+    return "the site did not answer in time"
+
+
+def reason_unreachable() -> str:
+    return "the site could not be reached"
+
+
+def reason_http(status: int) -> str:
+    known = {401: "login required", 403: "forbidden", 404: "not found", 410: "gone"}
+    detail = f" ({known[status]})" if status in known else ""
+    return f"the site answered HTTP {status}{detail}"
+
+
+def reason_too_large(limit_bytes: int) -> str:
+    return f"it is larger than {limit_bytes / 1_048_576:g} MB"
+
+
+def reason_redirects(limit: int, loop: bool) -> str:
+    return "it redirects in a loop" if loop else f"it redirects more than {limit} times"
+
+
+def reason_unsupported(content_type: str) -> str:
+    return f"it is not a web page, feed or text ({content_type or 'unknown type'})"
+
+
+def reason_not_a_feed() -> str:
+    return "it is not an RSS or Atom feed"
+
+
+def reason_no_text() -> str:
+    return "no article text could be found in it"
+
+
+def reason_document(why: str) -> str:
+    return why
+
+
+def document_wrong_type(name: str) -> str:
+    return f"{name} is not a .txt, .md or .html file"
+
+
+def document_too_large(limit_bytes: int) -> str:
+    return f"the file is larger than {limit_bytes / 1_048_576:g} MB"
+
+
+def document_not_text() -> str:
+    return "the file is not text (it looks binary)"
+
+
+def text_too_short(minimum: int) -> str:
+    return f"that is too short for an article (at least {minimum} words, please)"
+
+
+def text_too_long(limit: int) -> str:
+    return f"that is too long (at most {limit:,} characters)"
+
+
+def title_too_long(limit: int) -> str:
+    return f"A title has at most {limit} characters. Send a shorter one, /skip or /cancel."
+
+
+def could_not_add(what: str, reason: str) -> str:
+    return f"Could not add {what}: {reason}."
+
+
+def source_exists(source_id: int, title: str) -> str:
+    return f"That URL is source #{source_id} already ({title})."
+
+
+def already_stored(title: str) -> str:
+    return f"Already stored: “{title}”. Nothing added."
+
+
+def no_such_source(source_id: int) -> str:
+    return f"There is no source #{source_id}. /sources lists them."
+
+
+def not_a_feed_source(source_id: int, kind: str) -> str:
+    article = "an" if kind[:1] in "aeiou" else "a"
+    return f"Source #{source_id} is {article} {kind}; only feeds are refreshed."
+
+
+def removed_source(source_id: int, title: str, articles: int, passages: int) -> str:
+    return (
+        f"Removed source #{source_id} ({title}): {articles:,} "
+        f"article{'s' if articles != 1 else ''} and {passages:,} "
+        f"passage{'s' if passages != 1 else ''} are gone from the answers."
+    )
+
+
+def feed_failing(source_id: int, title: str, failures: int, reason: str, disabled: bool) -> str:
+    if disabled:
+        return (
+            f"Feed #{source_id} ({title}) failed {failures} times in a row ({reason}) and is "
+            f"disabled. /refresh {source_id} tries again and re-enables it."
+        )
+    return (
+        f"Feed #{source_id} ({title}) failed {failures} times in a row: {reason}. "
+        "I keep trying less often; /sources shows its last error."
+    )

@@ -44,9 +44,11 @@ from telegram.ext import (
 
 from bot.config import ConfigError, Settings
 from bot.core.corpus import Corpus
+from bot.core.ingest import build_ingestion
 from bot.core.service import TechBrief
 from bot.logs import configure_logging
 from bot.telegram.handlers import ADMIN_COMMANDS, PUBLIC_COMMANDS, register
+from bot.telegram.jobs.feeds import schedule_feed_polling
 from bot.telegram.redaction import SECRET_MASK, install_redaction, redact
 from bot.telegram.runtime import BriefContext, Runtime, TechBriefApplication
 
@@ -151,6 +153,7 @@ def build_application(
     if not isinstance(application, TechBriefApplication):
         raise TypeError("ApplicationBuilder did not build a TechBriefApplication")
     register(application)
+    schedule_feed_polling(application)
     return application
 
 
@@ -163,7 +166,11 @@ def _runtime(application: Application[Any, Any, Any, Any, Any, Any]) -> Runtime:
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     runtime = _runtime(application)
     corpus = await runtime.run(open_corpus, runtime.settings, runtime.clock())
-    runtime.opened = TechBrief(corpus)
+    runtime.opened = TechBrief(corpus, clock=runtime.clock)
+    # Sources are fetched on the fetch threads and stored through the corpus thread.
+    runtime.ingestion = build_ingestion(
+        runtime.settings, corpus, clock=runtime.clock, on_corpus=runtime.on_corpus
+    )
     # The Chinese segmenter takes seconds to load: now, beside serving, not on
     # the first Chinese question.
     threading.Thread(
@@ -188,6 +195,13 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     runtime = _runtime(application)
+    # Fetch threads first: they may be waiting on the corpus thread.
+    if runtime.ingestion is not None:
+        runtime.ingestion.stop()
+    await asyncio.get_running_loop().run_in_executor(None, runtime.fetches.shutdown, True)
+    if runtime.ingestion is not None:
+        runtime.ingestion.fetcher.close()
+        runtime.ingestion = None
     if runtime.opened is not None:
         await runtime.run(runtime.opened.corpus.close)
         runtime.opened = None

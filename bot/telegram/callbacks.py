@@ -6,7 +6,8 @@ refuses more), and :func:`parse_callback` reads back only what
 
 Callback data is stateless: "Source" carries the passage id (``s:<id>``),
 "More" carries a 12-character hash of the question and the hit to show
-(``m:<qid>:<n>``); the question itself is looked up by its hash.
+(``m:<qid>:<n>``); the question itself is looked up by its hash. The page
+buttons of /sources carry the page (``src:<n>``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "Keyboard",
     "NextHit",
     "ShowSource",
+    "ShowSources",
     "encode_callback",
     "parse_callback",
     "question_id",
@@ -68,9 +70,17 @@ class ShowSource:
     passage_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class ShowSources:
+    """ "‹ Previous" / "Next ›" under /sources: show page ``page`` (0-based). Admins only."""
+
+    page: int
+
+
 _QUESTION_ID = re.compile(r"[A-Za-z0-9_-]{12}")
 _NEXT_HIT = re.compile(r"m:([A-Za-z0-9_-]{12}):(0|[1-9][0-9]{0,2})")
 _SHOW_SOURCE = re.compile(r"s:([1-9][0-9]{0,17})")
+_SHOW_SOURCES = re.compile(r"src:(0|[1-9][0-9]{0,5})")
 
 
 def question_id(question: str) -> str:
@@ -79,9 +89,13 @@ def question_id(question: str) -> str:
     return base64.urlsafe_b64encode(digest).decode("ascii")
 
 
-def encode_callback(action: NextHit | ShowSource) -> str:
+def encode_callback(action: NextHit | ShowSource | ShowSources) -> str:
     if isinstance(action, ShowSource):
         data = f"s:{action.passage_id}"
+    elif isinstance(action, ShowSources):
+        if not 0 <= action.page <= 999_999:
+            raise ValueError(f"cannot encode {action!r}")
+        data = f"src:{action.page}"
     else:
         if not _QUESTION_ID.fullmatch(action.question_id) or not 0 <= action.index <= 999:
             raise ValueError(f"cannot encode {action!r}")
@@ -91,7 +105,7 @@ def encode_callback(action: NextHit | ShowSource) -> str:
     return data
 
 
-def parse_callback(data: str | None) -> NextHit | ShowSource | None:
+def parse_callback(data: str | None) -> NextHit | ShowSource | ShowSources | None:
     """What a button press asks for, or ``None`` for data this bot did not write."""
     if not data or len(data) > MAX_CALLBACK_BYTES:
         return None
@@ -99,4 +113,6 @@ def parse_callback(data: str | None) -> NextHit | ShowSource | None:
         return NextHit(match.group(1), int(match.group(2)))
     if match := _SHOW_SOURCE.fullmatch(data):
         return ShowSource(int(match.group(1)))
+    if match := _SHOW_SOURCES.fullmatch(data):
+        return ShowSources(int(match.group(1)))
     return None

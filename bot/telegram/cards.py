@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from bot.core import render
-from bot.core.service import AnswerPage
+from bot.core.service import AnswerPage, SourcesPage
 from bot.telegram.callbacks import (
     Button,
     Keyboard,
     NextHit,
     ShowSource,
+    ShowSources,
     encode_callback,
     question_id,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "html_reply",
     "inline_articles",
     "source_reply",
+    "sources_reply",
     "text_reply",
 ]
 
@@ -76,6 +78,17 @@ def answer_reply(page: AnswerPage, qid: str) -> Reply:
 def source_reply(candidate: Candidate) -> Reply:
     """The full passage, its source line and link (split when the passage is long)."""
     return html_reply(render.source_card(candidate, render.HTML))
+
+
+def sources_reply(page: SourcesPage) -> Reply:
+    """One page of /sources in one message, with "‹ Previous" / "Next ›" when there are more."""
+    buttons = []
+    if page.page > 0:
+        buttons.append(Button("‹ Previous", encode_callback(ShowSources(page.page - 1))))
+    if page.page + 1 < page.pages:
+        buttons.append(Button("Next ›", encode_callback(ShowSources(page.page + 1))))
+    markup = render.sources_page(page, render.HTML)
+    return Reply((split_html(markup)[0],), (tuple(buttons),) if buttons else ())
 
 
 # Progressively shorter cuts of sentence and passage for a card that does not fit.

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tests.e2e.telegram_html import HtmlError, parse_html, utf16_units
 
@@ -158,6 +158,7 @@ class BotApiServer:
         self._query_ids = itertools.count(1)
         self._faults: dict[str, deque[ApiError]] = defaultdict(deque)
         self._blocked: set[int] = set()
+        self._files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.calls: list[Call] = []
         self.chat_actions: list[tuple[int, str]] = []
@@ -299,6 +300,58 @@ class BotApiServer:
             raise ValueError("group chat ids are negative")
         chat = {"id": chat_id, "type": "supergroup", "title": title}
         return self._incoming(chat, self.user(user_id), text, reply_to=reply_to)
+
+    def edit_message(self, chat_id: int, message_id: int, text: str) -> dict[str, Any]:
+        """The user edits one of their messages: the bot gets an ``edited_message`` update."""
+        with self.lock:
+            message = self._chats[chat_id].messages[message_id]
+            message["text"] = text
+            message["edit_date"] = int(time.time())
+            entities = _entities(text)
+            if entities:
+                message["entities"] = entities
+            else:
+                message.pop("entities", None)
+            self._push({"edited_message": json.loads(json.dumps(message))})
+            return message
+
+    def document_message(
+        self,
+        user_id: int,
+        file_name: str,
+        content: bytes,
+        *,
+        mime_type: str = "text/plain",
+        caption: str | None = None,
+        declared_size: int | None = None,
+    ) -> dict[str, Any]:
+        """A user sends a file in their private chat; ``getFile`` and the download serve it."""
+        with self.lock:
+            chat = self._chat({"id": user_id, "type": "private", "first_name": "Reader"})
+            file_id = f"doc{len(self._files) + 1}"
+            self._files[file_id] = (f"documents/{file_id}/{file_name}", content)
+            message: dict[str, Any] = {
+                "message_id": next(chat.ids),
+                "date": int(time.time()),
+                "chat": chat.info,
+                "from": self.user(user_id),
+                "document": {
+                    "file_id": file_id,
+                    "file_unique_id": f"u{file_id}",
+                    "file_name": file_name,
+                    "mime_type": mime_type,
+                    "file_size": len(content) if declared_size is None else declared_size,
+                },
+            }
+            if caption is not None:
+                message["caption"] = caption
+            chat.messages[message["message_id"]] = message
+            self._push({"message": message})
+            return message
+
+    def file_content(self, file_path: str) -> bytes | None:
+        with self.lock:
+            return next((c for p, c in self._files.values() if p == file_path), None)
 
     def press(self, sent: Sent, data: str, *, user_id: int | None = None) -> str:
         """A user presses a button carrying ``data`` on a bot message; returns the query id."""
@@ -615,6 +668,18 @@ class BotApiServer:
         self.lock.notify_all()
         return message
 
+    def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        stored = self._files.get(str(params.get("file_id")))
+        if stored is None:
+            raise _bad("wrong file_id or the file is temporarily unavailable")
+        path, content = stored
+        return {
+            "file_id": params["file_id"],
+            "file_unique_id": f"u{params['file_id']}",
+            "file_size": len(content),
+            "file_path": path,
+        }
+
     def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         query_id = params.get("callback_query_id")
         if query_id not in self._callback_queries or query_id in self._callback_answers:
@@ -790,7 +855,21 @@ class _Handler(BaseHTTPRequestHandler):
         status, payload = api.handle(match.group(2), params)
         self._reply(status, payload)
 
-    do_GET = do_POST
+    def do_GET(self) -> None:
+        api = self.server.api
+        match = re.fullmatch(r"/file/bot([^/]+)/(.+)", unquote(self.path.split("?", 1)[0]))
+        if match is None:
+            self.do_POST()
+            return
+        content = api.file_content(match.group(2)) if match.group(1) == api.token else None
+        if content is None:
+            self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
 
     def _reply(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode("utf-8")

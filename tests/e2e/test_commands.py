@@ -64,6 +64,15 @@ async def test_command_menus_default_for_all_and_admin_scope_for_admins(
     default = [c["command"] for c in api.commands["default"]]
     admin = [c["command"] for c in api.commands[f"chat:{ADMIN}"]]
     assert default == ["ask", "help"]
-    assert admin == ["ask", "help", "sources", "stats"]
+    assert admin == [
+        "ask",
+        "help",
+        "addsource",
+        "addtext",
+        "sources",
+        "removesource",
+        "refresh",
+        "stats",
+    ]
     # The admin who never started the bot: no menu, no crash.
     assert "chat:999" not in api.commands

@@ -16,9 +16,7 @@ __all__ = [
     "PUBLIC_COMMANDS",
     "on_admins_only",
     "on_help",
-    "on_sources",
     "on_start",
-    "on_stats",
     "on_unknown_command",
 ]
 
@@ -30,7 +28,11 @@ PUBLIC_COMMANDS: tuple[tuple[str, str], ...] = (
 
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     *PUBLIC_COMMANDS,
+    ("addsource", "Add an article URL or an RSS/Atom feed (admins)"),
+    ("addtext", "Add pasted text or a .txt/.md/.html file (admins)"),
     ("sources", "Stored sources with their #id (admins)"),
+    ("removesource", "Remove a source by its #id (admins)"),
+    ("refresh", "Poll one feed now, or every feed (admins)"),
     ("stats", "How much is stored (admins)"),
 )
 """The command menu in each admin's private chat (chat scope)."""
@@ -72,28 +74,6 @@ async def on_help(update: Update, context: BriefContext) -> None:
     if message is not None:
         reply = html_reply(_help(TOPICS, context.bot.username))
         await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
-
-
-async def on_sources(update: Update, context: BriefContext) -> None:
-    """Admins (the handler's filter): the stored sources with their ``#id``."""
-    message = update.effective_message
-    if message is None:
-        return
-    runtime = context.runtime
-    sources = await runtime.run(runtime.service.sources)
-    reply = html_reply(render.sources_list(sources, render.HTML))
-    await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
-
-
-async def on_stats(update: Update, context: BriefContext) -> None:
-    """Admins (the handler's filter): how many sources, articles, passages and terms."""
-    message = update.effective_message
-    if message is None:
-        return
-    runtime = context.runtime
-    stats = await runtime.run(runtime.service.stats)
-    reply = html_reply(render.stats_card(stats, render.HTML))
-    await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
 
 
 async def on_admins_only(update: Update, context: BriefContext) -> None:

@@ -1,0 +1,1 @@
+"""Repeating jobs on PTB's JobQueue, scheduled from the composition root (``bot.telegram.app``)."""

@@ -48,6 +48,7 @@ from bot.core.ingest import build_ingestion
 from bot.core.service import TechBrief
 from bot.logs import configure_logging
 from bot.telegram.handlers import ADMIN_COMMANDS, PUBLIC_COMMANDS, register
+from bot.telegram.jobs.digests import DigestJob, schedule_digests, stop_digests
 from bot.telegram.jobs.feeds import schedule_feed_polling
 from bot.telegram.redaction import SECRET_MASK, install_redaction, redact
 from bot.telegram.runtime import BriefContext, Runtime, TechBriefApplication
@@ -102,11 +103,13 @@ def build_application(
     *,
     rate_limiter: BaseRateLimiter[Any] | None = None,
     clock: Callable[[], datetime] = _utcnow,
+    digests: DigestJob | None = None,
 ) -> TechBriefApplication:
     """The bot, ready to run; nothing is opened or sent until it is initialised.
 
     ``rate_limiter`` defaults to :func:`telegram_rate_limiter`; a load test of
-    the bot itself passes one without Telegram's limits.
+    the bot itself passes one without Telegram's limits. ``digests`` sets the
+    digest tick (its interval, pacing and sleep; tests tick faster).
     """
     if not settings.token:
         raise ConfigError("TELEGRAM_BOT_TOKEN: not set")
@@ -153,7 +156,9 @@ def build_application(
     if not isinstance(application, TechBriefApplication):
         raise TypeError("ApplicationBuilder did not build a TechBriefApplication")
     register(application)
+    # Jobs after handlers; the JobQueue starts with the application, after post_init.
     schedule_feed_polling(application)
+    schedule_digests(application, digests)
     return application
 
 
@@ -166,7 +171,7 @@ def _runtime(application: Application[Any, Any, Any, Any, Any, Any]) -> Runtime:
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     runtime = _runtime(application)
     corpus = await runtime.run(open_corpus, runtime.settings, runtime.clock())
-    runtime.opened = TechBrief(corpus, clock=runtime.clock)
+    runtime.opened = TechBrief(corpus, clock=runtime.clock, timezone=runtime.settings.timezone)
     # Sources are fetched on the fetch threads and stored through the corpus thread.
     runtime.ingestion = build_ingestion(
         runtime.settings, corpus, clock=runtime.clock, on_corpus=runtime.on_corpus
@@ -257,6 +262,8 @@ async def running(application: TechBriefApplication) -> AsyncIterator[TechBriefA
             try:
                 yield application
             finally:
+                # A digest fan-out under way records what it sent before the bot stops.
+                await stop_digests(application)
                 await updater.stop()
                 await application.stop()
     finally:

@@ -413,6 +413,46 @@ class BM25Index:
                     totals[doc] = totals.get(doc, 0.0) + s
         return {int(self._keys[doc]): s for doc, s in totals.items()}
 
+    def scores_after(self, query: Sequence[str], after_key: int) -> dict[int, float]:
+        """Score of every live document with a key above ``after_key`` that contains a
+        query token, by key: :meth:`scores` restricted to the newest documents.
+
+        Keys grow with insertion, so those documents are a suffix of the document
+        numbers: only postings from there on are read (a binary search per term and
+        segment), whatever the size of the rest of the index. Digests use it to score
+        the passages added since a subscriber's last digest.
+        """
+        weights = Counter(t for t in query if t in self._vocab)
+        if not weights or self._n_alive == 0:
+            return {}
+        first = int(np.searchsorted(self._keys[: self._n_docs], after_key, side="right"))
+        if first >= self._n_docs:
+            return {}
+        average_idf, _, norm = self._stats()
+        totals = np.zeros(self._n_docs - first, dtype=np.float64)
+        touched = np.zeros(self._n_docs - first, dtype=bool)
+        for term, repeats in weights.items():
+            term_id = self._vocab[term]
+            df = int(self._df[term_id])
+            if not df:
+                continue
+            idf = self._idf_of(df, average_idf)
+            for segment in self._segments:
+                if segment.first_doc + segment.n_docs <= first:
+                    continue
+                docs, tfs = segment.postings(term_id)
+                start = int(np.searchsorted(docs, first))
+                docs, tfs = docs[start:], tfs[start:]
+                live = self._alive[docs].astype(bool)
+                docs, tf = docs[live], tfs[live].astype(np.float64)
+                part = idf * (tf * (self.k1 + 1) / (tf + norm[docs])) * repeats
+                # A document appears once per term and segment: plain fancy indexing adds.
+                totals[docs - first] += part
+                touched[docs - first] = True
+        found = np.flatnonzero(touched)
+        keys = self._keys[found + first]
+        return dict(zip(keys.tolist(), totals[found].tolist(), strict=True))
+
     # -- internals ----------------------------------------------------------------
 
     def _idf_of(self, df: int, average_idf: float) -> float:

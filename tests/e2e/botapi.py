@@ -13,7 +13,9 @@ parsing; HTML parse mode with Telegram's tags only, nested and closed, valid
 entities; inline keyboards with ``callback_data`` of 1..64 bytes and http(s)
 URLs; editing only existing messages, and not to identical content; callback
 and inline queries answered once; at most 50 inline results with unique ids;
-chats must exist. Long polling blocks ``getUpdates`` until an update arrives
+chats must exist; a group migrated to a supergroup answers ``migrate_to_chat_id``.
+``getChatMember`` answers the statuses a test sets (everyone else is a member).
+Long polling blocks ``getUpdates`` until an update arrives
 or its ``timeout`` runs out; ``offset`` confirms (drops) earlier updates.
 
 Webhooks as Telegram runs them: ``setWebhook`` makes the server POST each update,
@@ -159,6 +161,8 @@ class BotApiServer:
         self._faults: dict[str, deque[ApiError]] = defaultdict(deque)
         self._blocked: set[int] = set()
         self._files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
+        self._members: dict[tuple[int, int], str] = {}  # (chat, user) -> status; default member
+        self._migrated: dict[int, int] = {}  # group id -> its supergroup's id
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.calls: list[Call] = []
         self.chat_actions: list[tuple[int, str]] = []
@@ -260,6 +264,40 @@ class BotApiServer:
         with self.lock:
             self._blocked.add(chat_id)
 
+    def set_member(self, chat_id: int, user_id: int, status: str) -> None:
+        """``user_id``'s status in ``chat_id`` for getChatMember ("creator", "administrator",
+        "member", "left", ...); everyone is a "member" unless set."""
+        with self.lock:
+            self._members[(chat_id, user_id)] = status
+
+    def add_private_chat(self, user_id: int) -> None:
+        """A user who started the bot earlier: their chat exists, no update is queued."""
+        with self.lock:
+            self._chat({"id": user_id, "type": "private", "first_name": "Reader"})
+
+    def migrate_group(self, group_id: int, supergroup_id: int) -> None:
+        """A group becomes a supergroup: both service messages arrive, and writing to the
+        old id answers 400 with ``migrate_to_chat_id`` from then on."""
+        with self.lock:
+            old = self._chats[group_id]
+            new = self._chat(
+                {"id": supergroup_id, "type": "supergroup", "title": old.info["title"]}
+            )
+            self._migrated[group_id] = supergroup_id
+            for chat, field_name, other in (
+                (old, "migrate_to_chat_id", supergroup_id),
+                (new, "migrate_from_chat_id", group_id),
+            ):
+                message = {
+                    "message_id": next(chat.ids),
+                    "date": int(time.time()),
+                    "chat": chat.info,
+                    "from": self.user(1),
+                    field_name: other,
+                }
+                chat.messages[message["message_id"]] = message
+                self._push({"message": message})
+
     # -- what users do -----------------------------------------------------------------------
 
     def user(self, user_id: int, first_name: str = "Reader") -> dict[str, Any]:
@@ -294,11 +332,12 @@ class BotApiServer:
         *,
         reply_to: int | None = None,
         title: str = "China tech watchers",
+        kind: str = "supergroup",
     ) -> dict[str, Any]:
-        """A member writes in a group (``chat_id`` negative)."""
+        """A member writes in a group (``chat_id`` negative; ``kind`` "group" or "supergroup")."""
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
-        chat = {"id": chat_id, "type": "supergroup", "title": title}
+        chat = {"id": chat_id, "type": kind, "title": title}
         return self._incoming(chat, self.user(user_id), text, reply_to=reply_to)
 
     def edit_message(self, chat_id: int, message_id: int, text: str) -> dict[str, Any]:
@@ -503,7 +542,66 @@ class BotApiServer:
             raise _bad("chat not found")
         if chat_id in self._blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self._migrated:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": self._migrated[chat_id]},
+            )
         return self._chats[chat_id]
+
+    def _api_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id, user_id = params.get("chat_id"), params.get("user_id")
+        if not isinstance(chat_id, int) or chat_id not in self._chats:
+            raise _bad("chat not found")
+        if not isinstance(user_id, int):
+            raise _bad("invalid user_id specified")
+        status = self._members.get((chat_id, user_id), "member")
+        member: dict[str, Any] = {"status": status, "user": self.user(user_id)}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            member.update(
+                {
+                    flag: False
+                    for flag in (
+                        "can_be_edited",
+                        "is_anonymous",
+                        "can_manage_chat",
+                        "can_delete_messages",
+                        "can_manage_video_chats",
+                        "can_restrict_members",
+                        "can_promote_members",
+                        "can_change_info",
+                        "can_invite_users",
+                        "can_post_stories",
+                        "can_edit_stories",
+                        "can_delete_stories",
+                    )
+                }
+            )
+        return member
+
+    def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any] | bool:
+        if params.get("inline_message_id"):
+            raise _bad("MESSAGE_ID_INVALID")
+        chat = self._writable_chat(params)
+        message = chat.messages.get(params.get("message_id"))  # type: ignore[arg-type]
+        if message is None:
+            raise _bad("message to edit not found")
+        if message["from"]["id"] != self.bot_user["id"] or message.get("via_bot"):
+            raise _bad("message can't be edited")
+        markup = _check_markup(params.get("reply_markup"))
+        sent = self._sent[chat.info["id"]][message["message_id"]]
+        if sent.reply_markup == markup:
+            raise _bad("message is not modified")
+        message.pop("reply_markup", None)
+        if markup:
+            message["reply_markup"] = markup
+        sent.reply_markup = markup
+        sent.edits += 1
+        self.lock.notify_all()
+        return message
 
     def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
         return self.bot_user
@@ -630,7 +728,7 @@ class BotApiServer:
             "from": self.bot_user,
             "text": text,
         }
-        if markup:
+        if markup and "inline_keyboard" in markup:  # Telegram echoes only inline keyboards
             message["reply_markup"] = markup
         if reply_to is not None:
             message["reply_to_message"] = _shallow(chat.messages[reply_to])
@@ -768,6 +866,10 @@ def _parse_text(text: object, parse_mode: object) -> str:
 def _check_markup(markup: object) -> dict[str, Any] | None:
     if markup is None:
         return None
+    if isinstance(markup, dict) and markup.get("force_reply") is True:
+        if set(markup) - {"force_reply", "selective", "input_field_placeholder"}:
+            raise _bad("REPLY_MARKUP_INVALID")
+        return markup
     if not isinstance(markup, dict) or not isinstance(markup.get("inline_keyboard"), list):
         raise _bad("REPLY_MARKUP_INVALID")
     for row in markup["inline_keyboard"]:

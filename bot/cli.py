@@ -98,6 +98,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("corpus_dir", type=Path, metavar="CORPUS_DIR")
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
+    eval_qa = _command(
+        commands,
+        "eval-qa",
+        "Answer quality on a question set, per split, over a fresh seed corpus.",
+        "techbrief eval-qa tests/qa/questions.jsonl --distractors ../shared/benchmarks/scifact",
+        "Reports, for the dev and held-out splits: right passage first, best sentence\n"
+        "holds the answer, wrongly refused, near-topic and off-topic questions answered.\n"
+        "The question file is JSON Lines (see the README, Answer quality). The user's\n"
+        "database is not touched.",
+    )
+    eval_qa.add_argument("file", type=Path, metavar="FILE", help="questions, JSON Lines")
+    eval_qa.add_argument("--json", action="store_true", help="machine-readable output")
+    eval_qa.add_argument("--list", action="store_true", help="list every question and outcome")
+    eval_qa.add_argument(
+        "--distractors",
+        type=Path,
+        metavar="PATH",
+        help="grow the corpus with passages cut from a BEIR corpus.jsonl (or its directory)",
+    )
+    eval_qa.add_argument(
+        "--limit", type=int, default=5_000, metavar="N", help="distractor passages (5,000)"
+    )
     ingest = _command(
         commands,
         "ingest",
@@ -166,6 +188,32 @@ def _parser() -> argparse.ArgumentParser:
         help="skip rank_bm25 above N passages (100,000)",
     )
     bench.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor = _command(
+        commands,
+        "doctor",
+        "Check that the bot can run: configuration, database, index, token, webhook.",
+        "techbrief doctor --quick",
+        "One line per check and a summary; exits 1 when any check fails. Read-only:\n"
+        "it repairs nothing, so it can run beside the bot (the container's health check\n"
+        "runs --quick). The token is checked with getMe, the webhook with getWebhookInfo.",
+    )
+    doctor.add_argument(
+        "--quick",
+        action="store_true",
+        help="SQLite's quick_check instead of the full integrity_check",
+    )
+    backup = _command(
+        commands,
+        "backup",
+        "Copy the database to PATH while the bot runs (SQLite's online backup).",
+        "techbrief backup /var/backups/techbrief/",
+        "PATH is a file, or a directory to put techbrief-<UTC time>.db in (a PATH ending\n"
+        "in / is made if missing). The copy is a consistent snapshot, checked before it\n"
+        "replaces PATH. The search index is not copied: techbrief rebuilds it from the\n"
+        "database when it opens the copy. To restore: stop the bot, copy the backup over\n"
+        "TECHBRIEF_DB (removing its -wal and -shm files), start it.",
+    )
+    backup.add_argument("path", metavar="PATH", help="backup file, or directory (ending in /)")
     return parser
 
 
@@ -211,17 +259,21 @@ def _dispatch(args: argparse.Namespace) -> int:
     from storage.errors import StorageError
 
     try:
+        if args.command == "eval-qa":
+            return _eval_qa(args)
         if args.command == "eval":
             return _eval(args.corpus_dir, as_json=args.json)
         if args.command == "bench":
             return _bench(args)
+        if args.command == "doctor":
+            return _doctor(args)
         return _with_settings(args)
     except (ConfigError, StorageError, EvaluationError) as exc:
         print(f"techbrief: {exc}", file=sys.stderr)
         return 2
 
 
-def _with_settings(args: argparse.Namespace) -> int:
+def _settings(args: argparse.Namespace) -> Settings:
     from dataclasses import replace
 
     from bot.config import load_settings
@@ -229,7 +281,14 @@ def _with_settings(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.db is not None:
         settings = replace(settings, db_path=args.db)
+    return settings
+
+
+def _with_settings(args: argparse.Namespace) -> int:
+    settings = _settings(args)
     command = args.command or "run"
+    if command in _OPERATOR_COMMANDS:
+        return _OPERATOR_COMMANDS[command](settings, args)
     if command == "run" and settings.token:
         # Imported here: the console chat and the other commands need no Telegram stack.
         from bot.telegram.app import run_telegram
@@ -445,6 +504,39 @@ _SERVICE_COMMANDS: dict[str, Callable[[TechBrief, argparse.Namespace], int]] = {
 """Commands that work on the stored corpus, by name (``run`` without a token is the chat)."""
 
 
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from storage.backup import backup_database
+    from storage.errors import StorageError
+
+    target = Path(args.path)
+    if args.path.endswith("/") and settings.db_path.is_file():  # a directory, as with cp
+        try:
+            target.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot make the backup directory {target}: {exc}") from exc
+    done = backup_database(settings.db_path, target, datetime.now(UTC))
+    print(
+        f"backup: {done.path} ({done.bytes / 1e6:.1f} MB), a consistent copy of {settings.db_path}"
+    )
+    print("The search index is not in the backup: techbrief rebuilds it from the database.")
+    return 0
+
+
+_OPERATOR_COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "backup": _backup,
+}
+"""Commands on the database file, not the corpus (the corpus is not opened for them)."""
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from bot.doctor import run_doctor
+
+    # The doctor reads the configuration itself: a bad variable is its first failed check.
+    return run_doctor(lambda: _settings(args), quick=args.quick, out=sys.stdout)
+
+
 def _eval(directory: Path, *, as_json: bool) -> int:
     import time
 
@@ -469,6 +561,28 @@ def _eval(directory: Path, *, as_json: bool) -> int:
         print(f"  Recall@100  {result.recall_at_100:.4f}")
         print(f"  MRR@10      {result.mrr_at_10:.4f}")
         print(f"  time        {seconds:.1f} s (index and search)")
+    return 0
+
+
+def _eval_qa(args: argparse.Namespace) -> int:
+    import time
+    from datetime import UTC, datetime
+
+    # A fresh in-memory corpus of the seed articles: the user's database is not touched.
+    from bot.core.quality import run_eval_qa
+    from retrieval.evaluate_qa import format_report
+
+    started = time.perf_counter()
+    report, passages = run_eval_qa(
+        args.file, datetime.now(UTC), distractors=args.distractors, limit=args.limit
+    )
+    seconds = time.perf_counter() - started
+    if args.json:
+        payload = report.to_json(questions=args.list)
+        _print_json({"passages": passages, "seconds": round(seconds, 3), **payload})
+    else:
+        print(f"{args.file}: corpus of {passages:,} passages, {seconds:.1f} s")
+        print(format_report(report, questions=args.list))
     return 0
 
 

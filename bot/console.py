@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from bot.core import render, texts
+from bot.core.digests import CONSOLE_CHAT, topic_of
 from bot.core.service import AnswerPage, Conversation, Refusal, TechBrief
 
 if TYPE_CHECKING:
@@ -27,8 +29,14 @@ CONSOLE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("any text", "a question, e.g. what did BYD unveil?"),
     ("/ask <question>", "the same, explicitly"),
     ("more", "the next result for the last question"),
+    ("/subscribe <topic> [HH:MM]", "a daily digest of new articles on a topic"),
+    ("/subscriptions", "this chat's subscriptions"),
+    ("/unsubscribe <topic|all>", "stop a digest"),
+    ("/digest [topic]", "preview the next digest now"),
+    ("/timezone <Area/City>", "the time zone of your digests"),
+    ("/topics", "the built-in topics"),
     ("/sources", "the sources with their #id, last fetch and last error"),
-    ("/stats", "how much is stored, questions today, recent errors"),
+    ("/stats", "how much is stored, questions today, subscribers, recent errors"),
     ("/addsource <url>", "add an article page or an RSS/Atom feed"),
     ("/addtext", "add pasted text as an article (ends with a line holding only '.')"),
     ("/removesource <id>", "remove a source and its articles"),
@@ -37,6 +45,14 @@ CONSOLE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("/quit", "leave (or Ctrl-D)"),
 )
 
+_SUBSCRIPTION_COMMANDS = {
+    "/subscribe",
+    "/subscriptions",
+    "/unsubscribe",
+    "/digest",
+    "/timezone",
+    "/topics",
+}
 _QUIT = {"/quit", "/exit"}
 _QUIT_WORDS = {"quit", "exit"}  # without a slash only when alone: "quit smoking?" is a question
 _MORE = {"more", "/more", "next", "/next"}
@@ -54,11 +70,25 @@ def console_lines(stream: BinaryIO) -> Iterator[str]:
         yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 class ConsoleChat:
-    """Turns one line of input into one reply (text), keeping the chat's state."""
+    """Turns one line of input into one reply (text), keeping the chat's state.
+
+    The console is one more chat (:data:`~bot.core.digests.CONSOLE_CHAT`): its
+    subscriptions are stored like any other, and their digests are shown, once,
+    before the next reply once they are due (:meth:`due_digests`).
+    """
 
     def __init__(
-        self, service: TechBrief, markup: render.Markup, ingestion: Ingestion | None = None
+        self,
+        service: TechBrief,
+        markup: render.Markup,
+        *,
+        ingestion: Ingestion | None = None,
+        clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self._conversation = Conversation(service)
         self._service = service
@@ -67,6 +97,7 @@ class ConsoleChat:
         # /addtext: the lines pasted so far, then (text complete) waiting for a title
         self._draft: list[str] | None = None
         self._draft_text: str | None = None
+        self._clock = clock
 
     def reply(self, line: str) -> str | None:
         """The reply to ``line``; ``None`` means the user asked to leave."""
@@ -87,10 +118,18 @@ class ConsoleChat:
             if not rest.strip():
                 return texts.ASK_USAGE
             return self._show(self._conversation.ask(rest))
+        if command in _SUBSCRIPTION_COMMANDS:
+            return self._subscriptions(command, rest)
         if command == "/sources":
             return render.sources_list(self._service.sources(), self._m)
         if command == "/stats":
-            return render.stats_report(self._service.stats_report(), self._m)
+            digests = self._service.digests.stats(self._clock())
+            return "\n".join(
+                [
+                    render.stats_report(self._service.stats_report(), self._m),
+                    render.subscription_stats(digests, self._m),
+                ]
+            )
         if command in ("/addsource", "/addtext", "/removesource", "/refresh"):
             return self._admin(command, rest.strip())
         if command.startswith("/") and len(command) > 1 and command[1:].isalnum():
@@ -147,6 +186,47 @@ class ConsoleChat:
         body, self._draft_text = self._draft_text or "", None
         return render.ingest_report(self._ingestion.add_text(body, title), self._m)
 
+    def _subscriptions(self, command: str, rest: str) -> str:
+        digests, m, now = self._service.digests, self._m, self._clock()
+        if command == "/topics":
+            return render.topics_card(digests.topics, m)
+        if command == "/subscribe":
+            result = digests.subscribe(CONSOLE_CHAT, rest, now)
+            if isinstance(result, Refusal):
+                return result.message
+            next_at = digests.next_delivery(result.subscription, now)
+            return render.subscribed(result, next_at, m)
+        if command == "/unsubscribe":
+            gone = digests.unsubscribe(CONSOLE_CHAT, rest)
+            return gone.message if isinstance(gone, Refusal) else render.unsubscribed(gone, m)
+        if command == "/timezone":
+            zone = digests.set_timezone(CONSOLE_CHAT, rest, now)
+            return zone.message if isinstance(zone, Refusal) else render.timezone_set(zone, m)
+        if command == "/digest":
+            views = digests.preview(CONSOLE_CHAT, rest, now)
+            if isinstance(views, Refusal):
+                return views.message
+            return "\n\n".join(render.digest_card(view, m) for view in views)
+        mine = digests.subscriptions(CONSOLE_CHAT)
+        if not mine:
+            return texts.NO_SUBSCRIPTIONS
+        lines = [
+            render.subscription_card(s, topic_of(s), digests.next_delivery(s, now), m) for s in mine
+        ]
+        return "\n".join([*lines, "", texts.CONSOLE_SUBSCRIPTIONS_HINT])
+
+    def due_digests(self) -> list[str]:
+        """The console's digests that are due now, rendered; each is recorded as delivered
+        (a day with nothing new is recorded too, and shows nothing)."""
+        digests, now = self._service.digests, self._clock()
+        shown = []
+        for due in digests.due(now, chats=(CONSOLE_CHAT,)):
+            if due.view.digest.empty:
+                digests.record(due, "empty", now)
+            elif digests.record(due, "sent", now):
+                shown.append(render.digest_card(due.view, self._m))
+        return shown
+
     def _show(self, result: AnswerPage | Refusal) -> str:
         if isinstance(result, Refusal):
             return result.message
@@ -169,12 +249,18 @@ def run_console(
     ansi: bool = False,
     greeting: bool = False,
     ingestion: Ingestion | None = None,
+    clock: Callable[[], datetime] = _utcnow,
 ) -> int:
-    """Answer ``lines`` until they end or the user quits. Returns an exit status."""
-    chat = ConsoleChat(service, render.console_markup(ansi), ingestion)
+    """Answer ``lines`` until they end or the user quits. Returns an exit status.
+
+    Due digests of the console's subscriptions are shown before each reply.
+    """
+    chat = ConsoleChat(service, render.console_markup(ansi), ingestion=ingestion, clock=clock)
     if greeting:
         out.write('techbrief: ask about Chinese tech; "/help" for commands, "/quit" to leave.\n')
     for line in lines:
+        for digest in _due_digests(chat):
+            out.write(digest + "\n\n")
         notice = loading_notice(service, line)
         if notice:
             out.write(notice + "\n")
@@ -191,6 +277,14 @@ def run_console(
             out.write(reply + "\n\n")
             out.flush()
     return 0
+
+
+def _due_digests(chat: ConsoleChat) -> list[str]:
+    try:
+        return chat.due_digests()
+    except Exception:
+        log.exception("console digests failed")
+        return []
 
 
 def terminal_lines(prompt: str = "› ") -> Iterator[str]:

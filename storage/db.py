@@ -107,6 +107,51 @@ def _source_feeds(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="0004_subscriptions")
+def _subscriptions(db: sqlite_utils.Database) -> None:
+    # Digests (see storage.subscriptions and storage.deliveries). A watermark is a
+    # passage id: ids grow monotonically, so "added after" is "id above".
+    _run(
+        db,
+        """
+        CREATE TABLE chat_settings (
+            chat_id INTEGER PRIMARY KEY,
+            timezone TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE subscriptions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            chat_id INTEGER NOT NULL,
+            topic TEXT NOT NULL,
+            topic_key TEXT NOT NULL,
+            local_time TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            paused_at TEXT,
+            watermark INTEGER NOT NULL,
+            watermark_at TEXT NOT NULL,
+            UNIQUE (chat_id, topic_key)
+        );
+        CREATE INDEX subscriptions_active ON subscriptions(active, chat_id);
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            subscription_id INTEGER REFERENCES subscriptions(id) ON DELETE SET NULL,
+            chat_id INTEGER NOT NULL,
+            topic TEXT NOT NULL,
+            local_date TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('sent', 'empty', 'failed')),
+            articles INTEGER NOT NULL,
+            upto INTEGER NOT NULL,
+            message_id INTEGER,
+            delivered_at TEXT NOT NULL,
+            UNIQUE (subscription_id, local_date)
+        );
+        CREATE INDEX deliveries_delivered_at ON deliveries(delivered_at);
+        """,
+    )
+
+
 def _run(db: sqlite_utils.Database, script: str) -> None:
     """Run ``;``-separated DDL statements one by one.
 

@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import sqlite_utils
 
 from retrieval.analyze import ANALYZER_VERSION, Analyzer
@@ -35,7 +36,16 @@ from storage.articles import NewArticle, NewPassage, StoredPassage
 from storage.db import open_database
 from storage.errors import DuplicateArticle
 
-__all__ = ["AddedArticle", "Corpus", "CorpusStats", "candidate"]
+__all__ = [
+    "AddedArticle",
+    "Corpus",
+    "CorpusStats",
+    "IndexDrift",
+    "IndexUnusable",
+    "candidate",
+    "index_drift",
+    "read_index",
+]
 
 log = logging.getLogger(__name__)
 
@@ -93,21 +103,17 @@ class Corpus:
 
     def reconcile(self) -> tuple[int, int]:
         """Bring the index in step with the database; returns (added, dropped)."""
-        stored = articles.passage_fingerprint(self.db)
-        keys = self.index.keys()
-        indexed = (int(keys.shape[0]), int(keys.max()) if keys.shape[0] else 0, int(keys.sum()))
-        if stored == indexed:
+        drift = index_drift(self.db, self.index)
+        if not drift:
             return 0, 0
-        ids = np.asarray(articles.passage_ids(self.db), dtype=np.int64)
-        missing = np.setdiff1d(ids, keys, assume_unique=True)
-        extra = np.setdiff1d(keys, ids, assume_unique=True)
+        missing, extra, keys = drift.missing, drift.extra, self.index.keys()
         if extra.shape[0]:
             self.index.remove(extra.tolist())
         if missing.shape[0] and keys.shape[0] and missing[0] <= keys.max():
             # Ids below the index's largest key cannot be appended: rebuild.
             log.warning("search index is out of order with the database; rebuilding it")
             self.index = _fresh_index(self.index.directory)
-            missing = ids
+            missing = np.asarray(articles.passage_ids(self.db), dtype=np.int64)
         if missing.shape[0]:
             first = int(missing[0]) - 1
             wanted = set(missing.tolist())
@@ -284,6 +290,56 @@ class Corpus:
         self.index.add(keys, docs)
 
 
+@dataclass(frozen=True, slots=True)
+class IndexDrift:
+    """How the index differs from the database: passage ids it lacks, and ids it has extra."""
+
+    missing: npt.NDArray[np.int64]
+    extra: npt.NDArray[np.int64]
+
+    def __bool__(self) -> bool:
+        return bool(self.missing.shape[0] or self.extra.shape[0])
+
+
+def index_drift(db: sqlite_utils.Database, index: BM25Index) -> IndexDrift:
+    """Compare the index's passages with the database's (reads only).
+
+    Passage count, largest id and id sum settle the common case in one query;
+    only when they differ are the id lists compared.
+    """
+    stored = articles.passage_fingerprint(db)
+    keys = index.keys()
+    indexed = (int(keys.shape[0]), int(keys.max()) if keys.shape[0] else 0, int(keys.sum()))
+    if stored == indexed:
+        empty = np.zeros(0, dtype=np.int64)
+        return IndexDrift(empty, empty)
+    ids = np.asarray(articles.passage_ids(db), dtype=np.int64)
+    return IndexDrift(
+        missing=np.setdiff1d(ids, keys, assume_unique=True),
+        extra=np.setdiff1d(keys, ids, assume_unique=True),
+    )
+
+
+class IndexUnusable(Exception):
+    """The persisted index cannot serve as it is (the corpus rebuilds it); says why."""
+
+
+def read_index(directory: Path, *, read_only: bool = False) -> BM25Index:
+    """The index persisted in ``directory``, usable by this analyzer; else :class:`IndexUnusable`.
+
+    ``read_only`` opens it without touching a file, beside a running bot.
+    """
+    if not (directory / "manifest.json").exists():
+        raise IndexUnusable(f"missing ({directory})")
+    try:
+        index = BM25Index.open(directory, read_only=read_only)
+    except IndexCorrupt as exc:
+        raise IndexUnusable(f"unreadable ({exc})") from exc
+    if index.meta.get("analyzer") != ANALYZER_VERSION:
+        raise IndexUnusable("built by another analyzer version")
+    return index
+
+
 def _size_on_disk(directory: Path | None) -> int:
     if directory is None or not directory.is_dir():
         return 0
@@ -303,15 +359,11 @@ def _database_bytes(db: sqlite_utils.Database) -> int:
 
 def _open_index(directory: Path) -> BM25Index:
     """The persisted index, or a new empty one when it is missing, unreadable or stale."""
-    if (directory / "manifest.json").exists():
-        try:
-            index = BM25Index.open(directory)
-        except IndexCorrupt as exc:
-            log.warning("search index unreadable (%s); rebuilding it from the database", exc)
-        else:
-            if index.meta.get("analyzer") == ANALYZER_VERSION:
-                return index
-            log.warning("search index built by another analyzer version; rebuilding it")
+    try:
+        return read_index(directory)
+    except IndexUnusable as exc:
+        if (directory / "manifest.json").exists():  # a missing one is simply built
+            log.warning("search index %s; rebuilding it from the database", exc)
     return _fresh_index(directory)
 
 

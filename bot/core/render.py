@@ -10,14 +10,25 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
+from zoneinfo import ZoneInfo
 
 from bot.core import texts
 from bot.core.corpus import CorpusStats
+from bot.core.digests import (
+    DigestView,
+    Subscribed,
+    SubscriptionStats,
+    TimezoneSet,
+    TopicChoice,
+    topic_of,
+)
 from bot.core.service import AnswerPage, SourcesPage, StatsReport
 from retrieval.answer import Candidate, Highlighted
 from retrieval.topics import TOPICS, Topic
 from storage.sources import Source
+from storage.subscriptions import Subscription
 
 if TYPE_CHECKING:
     from bot.core.ingest import IngestReport, StoredArticle
@@ -28,7 +39,9 @@ __all__ = [
     "abstention",
     "answer_card",
     "console_markup",
+    "digest_card",
     "format_date",
+    "format_local",
     "help_card",
     "ingest_report",
     "other_hits",
@@ -37,6 +50,13 @@ __all__ = [
     "sources_page",
     "stats_card",
     "stats_report",
+    "subscribed",
+    "subscription_card",
+    "subscription_stats",
+    "timezone_set",
+    "topic_label",
+    "topics_card",
+    "unsubscribed",
 ]
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -323,3 +343,124 @@ def ingest_report(r: IngestReport, m: Markup) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+# -- subscriptions and digests ----------------------------------------------------------
+
+_DIGEST_SENTENCE_CHARS = 300
+_DIGEST_TITLE_CHARS = 150
+
+
+def format_local(when: datetime, zone: ZoneInfo) -> str:
+    """``23 Nov 2026 08:00`` in ``zone``."""
+    local = when.astimezone(zone)
+    return f"{local.day} {_MONTHS[local.month - 1]} {local.year} {local:%H:%M}"
+
+
+def topic_label(topic: TopicChoice) -> str:
+    """A built-in topic's label; free text in quotes."""
+    return topic.label if topic.label != topic.name else f"“{topic.name}”"
+
+
+def _cut(text: str, chars: int) -> str:
+    if len(text) <= chars:
+        return text
+    cut = text.rfind(" ", int(chars * 0.8), chars)
+    return text[: cut if cut > 0 else chars].rstrip() + "…"
+
+
+def digest_card(view: DigestView, m: Markup) -> str:
+    """A digest: its topic and window, then up to five articles (title, best sentence,
+    publisher, date); or that nothing is new since the window began."""
+    label = topic_label(view.topic)
+    since = format_local(view.since, view.zone)
+    digest = view.digest
+    if digest.empty:
+        return m.text(texts.nothing_new_since(label, since))
+    count = len(digest.articles)
+    noun = "article" if count == 1 else "articles"
+    head = "Preview · " if view.preview else ""
+    more = f" (top {count} of {digest.matched})" if digest.matched > count else ""
+    lines = [
+        f"📬 {m.text(head)}{m.bold(m.text(label))}"
+        + m.text(f" — {count} new {noun} since {since}{more}")
+    ]
+    for number, item in enumerate(digest.articles, 1):
+        c = item.candidate
+        title = m.text(_cut(c.title, _DIGEST_TITLE_CHARS))
+        title = m.link(title, c.url) if c.url else title
+        sentence = item.sentence
+        if len(sentence.text) > _DIGEST_SENTENCE_CHARS:
+            sentence = _cut_highlighted(sentence, _DIGEST_SENTENCE_CHARS)
+        details = [
+            m.text(x) for x in (c.publisher, format_date(c.published, c.published_note)) if x
+        ]
+        if item.duplicates:
+            other = "story" if item.duplicates == 1 else "stories"
+            details.append(m.text(f"+{item.duplicates} similar {other}"))
+        lines.append("")
+        lines.append(f"{number}. {m.bold(title)}")
+        lines.append(_highlighted(sentence, m))
+        if details:
+            lines.append(m.italic(" · ".join(details)))
+    return "\n".join(lines)
+
+
+def _cut_highlighted(h: Highlighted, chars: int) -> Highlighted:
+    text = _cut(h.text, chars)
+    kept = len(text) - 1
+    return Highlighted(text, tuple((s, min(e, kept)) for s, e in h.spans if s < kept))
+
+
+def subscription_card(
+    subscription: Subscription, topic: TopicChoice, next_at: datetime, m: Markup
+) -> str:
+    """One subscription: topic, daily time and zone, the next digest (or why it is paused)."""
+    zone = ZoneInfo(subscription.timezone)
+    line = m.bold(m.text(topic_label(topic))) + m.text(
+        f" — daily at {subscription.local_time} ({subscription.timezone})"
+    )
+    if not subscription.active:
+        return line + m.text(". Paused: the bot could not write here; /start resumes it.")
+    return line + m.text(f". Next: {format_local(next_at, zone)}.")
+
+
+def topics_card(topics: Sequence[Topic], m: Markup) -> str:
+    lines = [m.bold("Topics")]
+    lines += [f"{m.text(t.name)} {m.text('—')} {m.text(t.label)}" for t in topics]
+    lines += [
+        "",
+        m.text(
+            f"/subscribe {topics[1].name} for a daily digest at 08:00, "
+            f"/subscribe {topics[1].name} 07:30 for another time; any words work as a topic too."
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def subscription_stats(stats: SubscriptionStats, m: Markup) -> str:
+    return m.text(
+        f"{_count(stats.subscriptions, 'subscription')} in {_count(stats.chats, 'chat')}; "
+        f"{_count(stats.sent_today, 'digest')} sent today."
+    )
+
+
+def subscribed(result: Subscribed, next_at: datetime, m: Markup) -> str:
+    """What ``/subscribe`` says: subscribed (and when the first digest comes), time changed,
+    or subscribed already."""
+    s = result.subscription
+    label = topic_label(topic_of(s))
+    if result.created:
+        first = format_local(next_at, ZoneInfo(s.timezone))
+        return m.text(texts.subscribed(label, s.local_time, s.timezone, first))
+    if result.time_changed:
+        return m.text(texts.time_changed(label, s.local_time, s.timezone))
+    return m.text(texts.already_subscribed(label, s.local_time, s.timezone))
+
+
+def unsubscribed(gone: Sequence[Subscription], m: Markup) -> str:
+    return m.text(texts.unsubscribed([topic_label(topic_of(s)) for s in gone]))
+
+
+def timezone_set(result: TimezoneSet, m: Markup) -> str:
+    return m.text(texts.timezone_set(result.zone, result.subscriptions))

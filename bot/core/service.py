@@ -8,6 +8,7 @@ a text transport needs ("more" pages through the last answer).
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import re
@@ -15,6 +16,8 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.core import texts
 from bot.core.corpus import Corpus, CorpusStats, candidate
@@ -23,6 +26,9 @@ from retrieval.topics import TOPICS, Topic
 from storage import activity
 from storage.activity import FetchError
 from storage.sources import Source
+
+if TYPE_CHECKING:
+    from bot.core.digests import Digests
 
 __all__ = [
     "MAX_QUESTION_CHARS",
@@ -110,9 +116,23 @@ def clean_text(raw: str) -> str:
 class TechBrief:
     """Questions, help and corpus facts, for any transport."""
 
-    def __init__(self, corpus: Corpus, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(
+        self,
+        corpus: Corpus,
+        clock: Callable[[], datetime] = _utcnow,
+        timezone: ZoneInfo | None = None,
+    ) -> None:
         self.corpus = corpus
         self.clock = clock
+        self.timezone = timezone or ZoneInfo("UTC")  # default for digests (TECHBRIEF_TZ)
+
+    @functools.cached_property
+    def digests(self) -> Digests:
+        """Subscriptions and digests (``bot.core.digests``), on the same corpus."""
+        # Imported here: bot.core.digests builds on this module (Refusal, clean_text).
+        from bot.core.digests import Digests
+
+        return Digests(self.corpus, self.timezone)
 
     @property
     def topics(self) -> tuple[Topic, ...]:

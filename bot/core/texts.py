@@ -17,25 +17,38 @@ __all__ = [
     "ADMINS_ONLY",
     "APOLOGY",
     "ASK_USAGE",
+    "CHANGE_TIME",
+    "CONSOLE_SUBSCRIPTIONS_HINT",
     "ENTRY_EMPTY",
     "EXPIRED_ANSWER",
     "FEED_NOT_MODIFIED",
     "FOREIGN_BUTTON",
+    "GROUP_ADMINS_ONLY",
     "LOADING_SEGMENTER",
     "NO_FEEDS",
     "NO_MORE_RESULTS",
     "NO_RECENT_ERRORS",
     "NO_RESULTS",
     "NO_SOURCES",
+    "NO_SUBSCRIPTIONS",
     "REFRESH_USAGE",
     "REMOVESOURCE_USAGE",
     "SOURCES_EXPIRED",
     "SOURCE_GONE",
+    "SUBSCRIBE_USAGE",
+    "SUBSCRIPTION_GONE",
+    "TIME_REPLY_PREFIX",
+    "TYPE_TIME",
+    "UNSUBSCRIBE",
+    "UNSUBSCRIBE_USAGE",
     "added_source",
     "all_results_shown",
     "already_stored",
+    "already_subscribed",
     "and_more",
     "ask_first",
+    "bad_time",
+    "change_time_prompt",
     "could_not_add",
     "document_not_text",
     "document_too_large",
@@ -46,6 +59,8 @@ __all__ = [
     "feed_heading",
     "no_such_source",
     "not_a_feed_source",
+    "not_subscribed",
+    "nothing_new_since",
     "question_too_long",
     "reason_bad_url",
     "reason_blocked",
@@ -62,10 +77,20 @@ __all__ = [
     "removed_source",
     "source_exists",
     "stopwords_only",
+    "subscribed",
     "text_too_long",
     "text_too_short",
+    "time_changed",
+    "timezone_set",
+    "timezone_usage",
     "title_too_long",
+    "too_many_subscriptions",
+    "topic_too_long",
+    "topic_without_words",
+    "type_time_prompt",
     "unknown_command",
+    "unknown_timezone",
+    "unsubscribed",
 ]
 
 APOLOGY = "Sorry, something went wrong with that one. Please try again."
@@ -262,3 +287,103 @@ def feed_entries(total: int, added: int, passages: str, known: int, failed: int)
 
 def and_more(n: int, what: str = "") -> str:
     return f"… and {n:,} more{' ' + what if what else ''}."
+
+
+# -- subscriptions and digests ------------------------------------------------------
+
+UNSUBSCRIBE = "Unsubscribe"
+CHANGE_TIME = "Change time"
+TYPE_TIME = "type HH:MM"
+SUBSCRIBE_USAGE = (
+    "Usage: /subscribe <topic> [HH:MM], e.g. /subscribe ev 07:30. "
+    "/topics lists the built-in topics; any words (up to 100 characters) work too."
+)
+UNSUBSCRIBE_USAGE = "Usage: /unsubscribe <topic>, or /unsubscribe all."
+NO_SUBSCRIPTIONS = "No subscriptions in this chat yet. Try /subscribe ev, or /topics for the list."
+SUBSCRIPTION_GONE = "That subscription no longer exists; /subscriptions lists this chat's."
+CONSOLE_SUBSCRIPTIONS_HINT = (
+    "/subscribe <topic> HH:MM changes a time; /unsubscribe <topic> stops a digest."
+)
+GROUP_ADMINS_ONLY = "Only this group's admins can change its subscriptions."
+
+
+def bad_time(raw: str) -> str:
+    return f"{raw} is not a time of day. Use HH:MM (24-hour), e.g. 07:30."
+
+
+def topic_too_long(length: int, limit: int) -> str:
+    return f"That topic is {length:,} characters long; please keep it under {limit}."
+
+
+def topic_without_words(example: str) -> str:
+    return (
+        f"A topic needs a few meaningful words, e.g. /subscribe {example} or /subscribe Xiaomi SU7."
+    )
+
+
+def too_many_subscriptions(limit: int) -> str:
+    return f"This chat has {limit} subscriptions, the most it can have. /unsubscribe one first."
+
+
+def not_subscribed(topic: str, subscribed: list[str]) -> str:
+    mine = ", ".join(subscribed) if subscribed else "none"
+    return f"This chat is not subscribed to {topic}. Its subscriptions: {mine}."
+
+
+def subscribed(label: str, local_time: str, zone: str, first: str) -> str:
+    return (
+        f"Subscribed to {label}: a digest of new articles daily at {local_time} ({zone}), "
+        f"only when there is something new. First one: {first}."
+    )
+
+
+def already_subscribed(label: str, local_time: str, zone: str) -> str:
+    return f"Already subscribed to {label}, daily at {local_time} ({zone})."
+
+
+def time_changed(label: str, local_time: str, zone: str) -> str:
+    return f"{label} now arrives daily at {local_time} ({zone})."
+
+
+def unsubscribed(labels: list[str]) -> str:
+    if not labels:
+        return "This chat had no subscriptions."
+    return f"Unsubscribed from {', '.join(labels)}."
+
+
+def timezone_usage(current: str) -> str:
+    return (
+        f"This chat's time zone is {current}. Change it with /timezone Area/City, "
+        "e.g. /timezone Asia/Shanghai."
+    )
+
+
+def timezone_set(zone: str, count: int) -> str:
+    if count == 0:
+        moved = ""
+    elif count == 1:
+        moved = " Your subscription follows it."
+    else:
+        moved = f" Your {count} subscriptions follow it."
+    return f"Time zone set to {zone}.{moved}"
+
+
+def unknown_timezone(name: str, suggestions: list[str]) -> str:
+    if suggestions:
+        return f"I don't know the time zone {name}. Did you mean {' or '.join(suggestions)}?"
+    return f"I don't know the time zone {name}. Use Area/City, e.g. Europe/Berlin or Asia/Shanghai."
+
+
+def nothing_new_since(label: str, since: str) -> str:
+    return f"Nothing new on {label} since {since}."
+
+
+def change_time_prompt(label: str, local_time: str, zone: str) -> str:
+    return f"New delivery time for {label} (now {local_time}, {zone}):"
+
+
+TIME_REPLY_PREFIX = "Reply with the new time for "
+
+
+def type_time_prompt(topic: str) -> str:
+    return f"{TIME_REPLY_PREFIX}“{topic}” as HH:MM (24-hour), e.g. 07:30."

@@ -20,6 +20,7 @@ the end-to-end tests and the load benchmark run exactly this code.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import signal
@@ -47,9 +48,11 @@ from bot.config import ConfigError, Settings
 from bot.core.corpus import Corpus
 from bot.core.ingest import build_ingestion
 from bot.core.service import TechBrief
+from bot.logs import configure_logging
 from bot.telegram.handlers import ADMIN_COMMANDS, PUBLIC_COMMANDS, register
+from bot.telegram.jobs.digests import DigestJob, schedule_digests, stop_digests
 from bot.telegram.jobs.feeds import schedule_feed_polling
-from bot.telegram.redaction import install_redaction, redact
+from bot.telegram.redaction import SECRET_MASK, install_redaction, redact
 from bot.telegram.runtime import BriefContext, Runtime, TechBriefApplication
 
 __all__ = [
@@ -102,16 +105,21 @@ def build_application(
     *,
     rate_limiter: BaseRateLimiter[Any] | None = None,
     clock: Callable[[], datetime] = _utcnow,
+    digests: DigestJob | None = None,
 ) -> TechBriefApplication:
     """The bot, ready to run; nothing is opened or sent until it is initialised.
 
     ``rate_limiter`` defaults to :func:`telegram_rate_limiter`; a load test of
-    the bot itself passes one without Telegram's limits.
+    the bot itself passes one without Telegram's limits. ``digests`` sets the
+    digest tick (its interval, pacing and sleep; tests tick faster).
     """
     if not settings.token:
         raise ConfigError("TELEGRAM_BOT_TOKEN: not set")
     # First: PTB logs its base URL (which holds the token) as soon as the bot exists.
     install_redaction(settings.token)
+    if settings.webhook is not None:
+        # PTB logs every Bot API call's parameters at DEBUG, setWebhook's secret_token too.
+        install_redaction(settings.webhook.secret, mask=SECRET_MASK)
     # Opt in to PTB 23's time periods as timedelta (techbrief reads none as int):
     # without it PTB's own RetryAfter warns of the deprecation on every 429.
     if os.environ.get("PTB_TIMEDELTA", "").strip().lower() not in ("1", "true"):
@@ -150,7 +158,9 @@ def build_application(
     if not isinstance(application, TechBriefApplication):
         raise TypeError("ApplicationBuilder did not build a TechBriefApplication")
     register(application)
+    # Jobs after handlers; the JobQueue starts with the application, after post_init.
     schedule_feed_polling(application)
+    schedule_digests(application, digests)
     return application
 
 
@@ -163,7 +173,7 @@ def _runtime(application: Application[Any, Any, Any, Any, Any, Any]) -> Runtime:
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     runtime = _runtime(application)
     corpus = await runtime.run(open_corpus, runtime.settings, runtime.clock())
-    runtime.opened = TechBrief(corpus, clock=runtime.clock)
+    runtime.opened = TechBrief(corpus, clock=runtime.clock, timezone=runtime.settings.timezone)
     # Sources are fetched on the fetch threads and stored through the corpus thread.
     runtime.ingestion = build_ingestion(
         runtime.settings, corpus, clock=runtime.clock, on_corpus=runtime.on_corpus
@@ -211,14 +221,21 @@ def _commands(commands: Sequence[tuple[str, str]]) -> list[BotCommand]:
 
 @asynccontextmanager
 async def running(application: TechBriefApplication) -> AsyncIterator[TechBriefApplication]:
-    """The application answering updates (long polling) until the block ends.
+    """The application answering updates until the block ends.
+
+    Long polling by default (which deletes any webhook first, so switching back
+    from webhook mode needs nothing else); with ``settings.webhook``, PTB's
+    webhook server on ``listen:port`` + ``path``, registered with ``setWebhook``
+    at the public URL and the secret token (requests without it get 403).
 
     Start-up failures propagate: ``InvalidToken``, ``NetworkError`` when the Bot
-    API cannot be reached, a storage error from opening the database.
+    API cannot be reached, ``OSError`` when the webhook port cannot be bound, a
+    storage error from opening the database.
     """
     updater = application.updater
     if updater is None:
         raise TypeError("the application has no updater to poll with")
+    webhook = application.runtime.settings.webhook
 
     def polling_failed(error: TelegramError) -> None:
         # Route polling errors to the error handler, as run_polling does.
@@ -228,13 +245,27 @@ async def running(application: TechBriefApplication) -> AsyncIterator[TechBriefA
         async with application:  # initialize() ... shutdown()
             if application.post_init is not None:
                 await application.post_init(application)
-            await updater.start_polling(
-                timeout=LONG_POLL, allowed_updates=ALLOWED_UPDATES, error_callback=polling_failed
-            )
+            if webhook is None:
+                await updater.start_polling(
+                    timeout=LONG_POLL,
+                    allowed_updates=ALLOWED_UPDATES,
+                    error_callback=polling_failed,
+                )
+            else:
+                await updater.start_webhook(
+                    listen=webhook.listen,
+                    port=webhook.port,
+                    url_path=webhook.path,
+                    webhook_url=webhook.url,
+                    secret_token=webhook.secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
             await application.start()
             try:
                 yield application
             finally:
+                # A digest fan-out under way records what it sent before the bot stops.
+                await stop_digests(application)
                 await updater.stop()
                 await application.stop()
     finally:
@@ -249,21 +280,28 @@ async def _serve_until_signalled(application: TechBriefApplication) -> None:
         with suppress(NotImplementedError):  # no signal handlers there: Ctrl-C still works
             loop.add_signal_handler(signum, stop.set)
     async with running(application):
-        log.info("polling for updates as @%s; Ctrl-C or SIGTERM stops", application.bot.username)
+        webhook = application.runtime.settings.webhook
+        if webhook is None:
+            how = "polling for updates"
+        else:  # the URL, not the secret
+            how = f"webhook {webhook.url} -> http://{webhook.listen}:{webhook.port}{webhook.path}"
+        log.info("%s as @%s; Ctrl-C or SIGTERM stops", how, application.bot.username)
         await stop.wait()
     log.info("stopped")
 
 
-def run_telegram(settings: Settings) -> int:
-    """Run the bot with long polling until SIGINT or SIGTERM. Returns an exit status.
+_CANNOT_BIND = (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
 
-    A token Telegram rejects, or a Bot API server that cannot be reached at
-    start, is one line on stderr and status 2.
+
+def run_telegram(settings: Settings) -> int:
+    """Run the bot (polling or webhook) until SIGINT or SIGTERM. Returns an exit status.
+
+    A token Telegram rejects, a Bot API server that cannot be reached at start,
+    or a webhook port that cannot be bound, is one line on stderr and status 2.
     """
-    logging.getLogger("bot").setLevel(logging.INFO)
-    # httpx logs every request URL at INFO, and each holds the token; redaction
-    # keeps it out, and WARNING keeps a line per poll out of the log.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # One line per event at TECHBRIEF_LOG_LEVEL; httpx (which logs every request
+    # URL, each holding the token, at INFO) stays at WARNING unless debugging.
+    configure_logging(settings.log_level)
     application = build_application(settings)
     where = settings.api_url or "api.telegram.org"
     try:
@@ -280,5 +318,15 @@ def run_telegram(settings: Settings) -> int:
     except TelegramError as exc:
         message = redact(exc.message, settings.token or "")
         print(f"techbrief: the Bot API refused to start: {message}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if settings.webhook is None or exc.errno not in _CANNOT_BIND:
+            raise
+        webhook = settings.webhook
+        print(
+            f"techbrief: TECHBRIEF_WEBHOOK_PORT: cannot listen on "
+            f"{webhook.listen}:{webhook.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
         return 2
     return 0

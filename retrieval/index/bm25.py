@@ -103,6 +103,7 @@ class BM25Index:
         self._dead_postings: list[bool] = []  # per segment: may hold dead documents' postings
         self._stats_cache: tuple[float, float, FloatArray] | None = None
         self._bulk = 0
+        self._read_only = False
         # Persistence state.
         self._generation = 0
         self._next_segment = 1
@@ -117,23 +118,25 @@ class BM25Index:
     # -- opening ----------------------------------------------------------------
 
     @classmethod
-    def open(cls, directory: Path | str) -> BM25Index:
+    def open(cls, directory: Path | str, *, read_only: bool = False) -> BM25Index:
         """Open the index persisted in ``directory`` (postings are memory-mapped).
 
+        ``read_only``: change no file (no sweep of older generations) and refuse
+        writes, so that another process may inspect an index while its owner runs.
         Raises :class:`IndexCorrupt` when the files cannot be read as an index.
         """
         directory = Path(directory)
         try:
             manifest = store.read_manifest(directory)
             index = cls.__new__(cls)
-            index._load(directory, manifest)
+            index._load(directory, manifest, read_only=read_only)
         except IndexCorrupt:
             raise
         except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             raise IndexCorrupt(f"cannot read the index in {directory}: {exc}") from exc
         return index
 
-    def _load(self, directory: Path, manifest: dict[str, Any]) -> None:
+    def _load(self, directory: Path, manifest: dict[str, Any], *, read_only: bool) -> None:
         BM25Index.__init__(
             self,
             float(manifest["k1"]),
@@ -171,7 +174,9 @@ class BM25Index:
         self._total_length = int(self._lengths[self._alive.astype(bool)].sum(dtype=np.int64))
         if self._n_alive != int(manifest["live_docs"]):
             raise IndexCorrupt("live document count does not match the manifest")
-        self._sweep()
+        self._read_only = read_only
+        if not read_only:
+            self._sweep()
 
     # -- size and membership ------------------------------------------------------
 
@@ -408,6 +413,46 @@ class BM25Index:
                     totals[doc] = totals.get(doc, 0.0) + s
         return {int(self._keys[doc]): s for doc, s in totals.items()}
 
+    def scores_after(self, query: Sequence[str], after_key: int) -> dict[int, float]:
+        """Score of every live document with a key above ``after_key`` that contains a
+        query token, by key: :meth:`scores` restricted to the newest documents.
+
+        Keys grow with insertion, so those documents are a suffix of the document
+        numbers: only postings from there on are read (a binary search per term and
+        segment), whatever the size of the rest of the index. Digests use it to score
+        the passages added since a subscriber's last digest.
+        """
+        weights = Counter(t for t in query if t in self._vocab)
+        if not weights or self._n_alive == 0:
+            return {}
+        first = int(np.searchsorted(self._keys[: self._n_docs], after_key, side="right"))
+        if first >= self._n_docs:
+            return {}
+        average_idf, _, norm = self._stats()
+        totals = np.zeros(self._n_docs - first, dtype=np.float64)
+        touched = np.zeros(self._n_docs - first, dtype=bool)
+        for term, repeats in weights.items():
+            term_id = self._vocab[term]
+            df = int(self._df[term_id])
+            if not df:
+                continue
+            idf = self._idf_of(df, average_idf)
+            for segment in self._segments:
+                if segment.first_doc + segment.n_docs <= first:
+                    continue
+                docs, tfs = segment.postings(term_id)
+                start = int(np.searchsorted(docs, first))
+                docs, tfs = docs[start:], tfs[start:]
+                live = self._alive[docs].astype(bool)
+                docs, tf = docs[live], tfs[live].astype(np.float64)
+                part = idf * (tf * (self.k1 + 1) / (tf + norm[docs])) * repeats
+                # A document appears once per term and segment: plain fancy indexing adds.
+                totals[docs - first] += part
+                touched[docs - first] = True
+        found = np.flatnonzero(touched)
+        keys = self._keys[found + first]
+        return dict(zip(keys.tolist(), totals[found].tolist(), strict=True))
+
     # -- internals ----------------------------------------------------------------
 
     def _idf_of(self, df: int, average_idf: float) -> float:
@@ -456,6 +501,8 @@ class BM25Index:
         directory = self._directory
         if directory is None:
             return
+        if self._read_only:
+            raise IndexError_(f"{directory} was opened read-only")
         for i, segment in enumerate(self._segments):
             if segment.name is None:
                 name = f"seg-{self._next_segment}"

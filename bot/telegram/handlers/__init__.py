@@ -9,6 +9,7 @@ from __future__ import annotations
 from telegram.ext import CallbackQueryHandler, CommandHandler, InlineQueryHandler, MessageHandler
 from telegram.ext import filters as f
 
+from bot.telegram.callbacks import SUBSCRIPTION_CALLBACK
 from bot.telegram.handlers.buttons import on_button
 from bot.telegram.handlers.commands import (
     ADMIN_COMMANDS,
@@ -35,6 +36,18 @@ from bot.telegram.handlers.sources import (
     on_sources_page,
     on_stats,
 )
+from bot.telegram.handlers.subscriptions import (
+    TIME_REPLY,
+    on_digest,
+    on_migrate,
+    on_subscribe,
+    on_subscription_button,
+    on_subscriptions,
+    on_time_reply,
+    on_timezone,
+    on_topics,
+    on_unsubscribe,
+)
 from bot.telegram.runtime import TechBriefApplication
 
 __all__ = ["ADMIN_COMMANDS", "PUBLIC_COMMANDS", "register"]
@@ -50,6 +63,16 @@ def register(application: TechBriefApplication) -> None:
     application.add_handler(CommandHandler("start", on_start, filters=new))
     application.add_handler(CommandHandler("help", on_help, filters=new))
     application.add_handler(CommandHandler("ask", on_ask_command, filters=new))
+    # Subscriptions (bot.telegram.handlers.subscriptions); group admins are checked inside.
+    application.add_handler(CommandHandler("subscribe", on_subscribe, filters=new))
+    application.add_handler(CommandHandler("subscriptions", on_subscriptions, filters=new))
+    application.add_handler(CommandHandler("unsubscribe", on_unsubscribe, filters=new))
+    application.add_handler(CommandHandler("digest", on_digest, filters=new))
+    application.add_handler(CommandHandler("timezone", on_timezone, filters=new))
+    application.add_handler(CommandHandler("topics", on_topics, filters=new))
+    application.add_handler(MessageHandler(f.StatusUpdate.MIGRATE, on_migrate))
+    # A typed time answers the bot's prompt; before plain text, which would be a question.
+    application.add_handler(MessageHandler(new & TIME_REPLY & ~f.COMMAND, on_time_reply))
     # Admin paths carry the admin filter; anyone else gets one refusal. Edited
     # messages match none of them (``new``): an edited command is never run again.
     admin = f.User(user_id=application.runtime.settings.admins)
@@ -80,6 +103,9 @@ def register(application: TechBriefApplication) -> None:
         MessageHandler(new & own & f.ChatType.GROUPS & f.TEXT & ~f.COMMAND, on_group_text)
     )
     application.add_handler(CallbackQueryHandler(on_sources_page, pattern=r"^src:"))
+    application.add_handler(
+        CallbackQueryHandler(on_subscription_button, pattern=SUBSCRIPTION_CALLBACK)
+    )
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(InlineQueryHandler(on_inline_query))
     application.add_error_handler(on_error)

@@ -7,6 +7,7 @@ from telegram import Update
 from bot.core import render, texts
 from bot.telegram.cards import html_reply, text_reply
 from bot.telegram.handlers.common import is_private, leading_command, send_reply
+from bot.telegram.handlers.subscriptions import start_payload
 from bot.telegram.runtime import BriefContext
 from retrieval.topics import TOPICS, Topic
 
@@ -22,6 +23,12 @@ __all__ = [
 
 PUBLIC_COMMANDS: tuple[tuple[str, str], ...] = (
     ("ask", "Ask about Chinese tech companies and policy"),
+    ("subscribe", "Daily digest of a topic: /subscribe ev 07:30"),
+    ("subscriptions", "This chat's digests, to stop or retime"),
+    ("unsubscribe", "Stop a digest: /unsubscribe ev (or all)"),
+    ("digest", "Preview the next digest now"),
+    ("timezone", "Time zone of the digests: /timezone Asia/Shanghai"),
+    ("topics", "The built-in topics"),
     ("help", "Example questions, topics and commands"),
 )
 """The command menu everyone sees (``setMyCommands``, default scope)."""
@@ -53,6 +60,12 @@ def _help(topics: tuple[Topic, ...], username: str) -> str:
             (f"@{username}", "in a group: mention me or reply to me to ask"),
             (f"@{username} <question>", "in any chat: pick an answer to post (inline)"),
             ("More, Source", "buttons under an answer: the next result, the full passage"),
+            ("/subscribe <topic> [HH:MM]", "a daily digest of new articles (default 08:00)"),
+            ("/subscriptions", "this chat's digests, with Unsubscribe and Change time"),
+            ("/unsubscribe <topic|all>", "stop digests"),
+            ("/digest [topic]", "preview the next digest now"),
+            ("/timezone <Area/City>", "the time zone of this chat's digests"),
+            ("/topics", "the built-in topics"),
             ("/help", "this help"),
         ),
     )
@@ -64,6 +77,9 @@ async def on_start(update: Update, context: BriefContext) -> None:
     if message is None:
         return
     payload = context.args[0].casefold() if context.args else ""
+    # Resumes paused digests; "subscribe_<topic>" subscribes (and replies).
+    if await start_payload(message, context, payload):
+        return
     topics = tuple(sorted(TOPICS, key=lambda t: t.name != payload))
     reply = html_reply(_help(topics, context.bot.username))
     await send_reply(context.bot, message.chat_id, reply, reply_to=None)

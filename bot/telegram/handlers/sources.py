@@ -145,7 +145,12 @@ async def on_stats(update: Update, context: BriefContext) -> None:
         return
     runtime = context.runtime
     report = await runtime.run(runtime.service.stats_report)
-    reply = html_reply(render.stats_report(report, render.HTML))
+    digests = await runtime.run(runtime.service.digests.stats, runtime.clock())
+    reply = html_reply(
+        render.stats_report(report, render.HTML)
+        + "\n"
+        + render.subscription_stats(digests, render.HTML)
+    )
     await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
 
 

@@ -222,12 +222,13 @@ def _parser() -> argparse.ArgumentParser:
         "backup",
         "Copy the database to PATH while the bot runs (SQLite's online backup).",
         "techbrief backup /var/backups/techbrief/",
-        "PATH is a file, or a directory to put techbrief-<UTC time>.db in. The copy is a\n"
-        "consistent snapshot, checked before it replaces PATH. The search index is not\n"
-        "copied: techbrief rebuilds it from the database when it opens the copy.\n"
-        "To restore: stop the bot, copy the backup over TECHBRIEF_DB, start it.",
+        "PATH is a file, or a directory to put techbrief-<UTC time>.db in (a PATH ending\n"
+        "in / is made if missing). The copy is a consistent snapshot, checked before it\n"
+        "replaces PATH. The search index is not copied: techbrief rebuilds it from the\n"
+        "database when it opens the copy. To restore: stop the bot, copy the backup over\n"
+        "TECHBRIEF_DB (removing its -wal and -shm files), start it.",
     )
-    backup.add_argument("path", type=Path, metavar="PATH", help="backup file or directory")
+    backup.add_argument("path", metavar="PATH", help="backup file, or directory (ending in /)")
     return parser
 
 
@@ -571,8 +572,15 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from storage.backup import backup_database
+    from storage.errors import StorageError
 
-    done = backup_database(settings.db_path, args.path, datetime.now(UTC))
+    target = Path(args.path)
+    if args.path.endswith("/") and settings.db_path.is_file():  # a directory, as with cp
+        try:
+            target.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot make the backup directory {target}: {exc}") from exc
+    done = backup_database(settings.db_path, target, datetime.now(UTC))
     print(
         f"backup: {done.path} ({done.bytes / 1e6:.1f} MB), a consistent copy of {settings.db_path}"
     )

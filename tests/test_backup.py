@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -211,3 +212,14 @@ def test_backup_waits_for_no_writer(tmp_path: Path) -> None:
     conn = sqlite3.connect(done.path)
     assert conn.execute("SELECT COUNT(*) FROM meta WHERE key = 'uncommitted'").fetchone() == (0,)
     conn.close()
+
+
+def test_a_path_ending_in_a_slash_is_a_directory_made_if_missing(tmp_path: Path) -> None:
+    live = tmp_path / "techbrief.db"
+    Corpus.open(live, NOW).close()
+    target = tmp_path / "backups" / "daily"
+    proc = run(tmp_path, "backup", f"{target}/", env={"TECHBRIEF_DB": str(live)})
+    assert proc.returncode == 0, proc.stderr
+    [copy] = target.iterdir()
+    assert re.fullmatch(r"techbrief-\d{8}T\d{6}Z\.db", copy.name)
+    assert f"backup: {copy} " in proc.stdout

@@ -55,6 +55,17 @@ def test_negative_zero_and_non_ascii_admin_ids_are_refused(raw: str) -> None:
         load_settings({"TECHBRIEF_ADMINS": raw}, None)
 
 
+def test_feed_poll_minutes(tmp_path: Path) -> None:
+    assert load_settings({}, None).feed_poll_minutes == 30
+    assert load_settings({"TECHBRIEF_FEED_POLL_MINUTES": " 5 "}, None).feed_poll_minutes == 5
+
+
+@pytest.mark.parametrize("raw", ["0", "1441", "-3", "half", "1.5", "٣"])
+def test_bad_feed_poll_minutes_are_refused_by_name(raw: str) -> None:
+    with pytest.raises(ConfigError, match="TECHBRIEF_FEED_POLL_MINUTES"):
+        load_settings({"TECHBRIEF_FEED_POLL_MINUTES": raw}, None)
+
+
 # -- webhook mode and log level -----------------------------------------------------------------
 
 SECRET = "a1b2c3d4e5f6a7b8c9d0"

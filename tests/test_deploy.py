@@ -163,6 +163,13 @@ def test_the_image_is_multi_stage_and_runs_unprivileged_with_data_on_a_volume() 
     assert health.endswith('CMD ["techbrief", "doctor", "--quick"]')
 
 
+def test_the_build_checks_the_installed_kernel_not_the_sources() -> None:
+    # From WORKDIR /src, `python -c "import retrieval._kernel"` would find the uncompiled
+    # sources first (cwd on sys.path) and fail the build; -P leaves the cwd out.
+    [check] = [i for i in _dockerfile() if i.startswith("RUN ") and "import retrieval" in i]
+    assert "/opt/techbrief/bin/python -P -c" in check
+
+
 def test_the_image_copies_every_package_the_distribution_ships() -> None:
     copied = {i.split()[1] for i in _dockerfile() if i.startswith("COPY ") and "--from" not in i}
     copied |= {
@@ -357,3 +364,27 @@ def test_caddy_accepts_the_caddyfile() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "bot.example.com" in proc.stdout
+
+
+# -- the set of artefacts ----------------------------------------------------------------------
+
+CHECKED = {
+    "Dockerfile": "hadolint, structure",
+    "Dockerfile.dockerignore": "lets in what the Dockerfile copies",
+    "compose.yaml": "PyYAML, docker compose config where installed",
+    "compose.webhook.yaml": "PyYAML, docker compose config where installed",
+    "Caddyfile": "caddy adapt where installed, path and upstream",
+    "techbrief.service": "systemd-analyze verify and security",
+    "techbrief.env.example": "the variables the code reads",
+}
+
+
+def test_every_deploy_artefact_is_checked_and_in_the_readme() -> None:
+    present = {p.name for p in DEPLOY.iterdir() if p.is_file()}
+    assert present == set(CHECKED), "a new file in deploy/ needs a check here"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in present - {"Dockerfile.dockerignore"}:
+        assert f"deploy/{name}" in readme, name
+    # deploy/techbrief.env is the operator's copy of the example (git ignores it).
+    for mentioned in set(re.findall(r"deploy/([\w.-]+\w)", readme)) - {"techbrief.env"}:
+        assert (DEPLOY / mentioned).is_file(), f"the README names deploy/{mentioned}"

@@ -244,3 +244,15 @@ def test_bad_configuration_is_the_first_failed_check(tmp_path: Path) -> None:
     assert first.startswith("FAIL  configuration  TECHBRIEF_TZ: unknown time zone")
     assert summary == "doctor: 1 of 1 checks failed: configuration"
     assert proc.stderr == ""
+
+
+def test_the_readme_example_is_what_the_doctor_prints(db: Path, tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("$ techbrief doctor\n", 1)[1].split("```", 1)[0].splitlines()
+    proc = run(tmp_path, "doctor", env={"TECHBRIEF_DB": str(db)})
+    printed = proc.stdout.splitlines()
+    # Same checks in the same order; the lines that do not depend on the machine agree.
+    assert [line.split()[1] for line in example[:-1]] == [line.split()[1] for line in printed[:-1]]
+    for name in ("migrations", "integrity", "index"):
+        [shown] = [line for line in example if line.split()[1] == name]
+        assert shown in printed, f"README shows {shown!r}; the doctor prints {printed}"

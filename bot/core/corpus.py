@@ -159,6 +159,30 @@ class Corpus:
         self._index(stored)
         return AddedArticle(article_id, title, len(stored))
 
+    def add_articles(
+        self, source_id: int, batch: Sequence[NewArticle], now: datetime
+    ) -> list[AddedArticle | DuplicateArticle]:
+        """Store each article in its own transaction, then index them all at once.
+
+        One result per article, in order: what was added, or the DuplicateArticle
+        that kept it out. An error other than a duplicate stops the batch; what
+        was stored before it is indexed first.
+        """
+        results: list[AddedArticle | DuplicateArticle] = []
+        stored: list[tuple[int, Passage]] = []
+        try:
+            for article in batch:
+                try:
+                    article_id, title, passages = self._store(source_id, article, now)
+                except DuplicateArticle as exc:
+                    results.append(exc)
+                    continue
+                stored.extend(passages)
+                results.append(AddedArticle(article_id, title, len(passages)))
+        finally:
+            self._index(stored)
+        return results
+
     def add_source_article(
         self, *, kind: str, source_title: str, url: str | None, article: NewArticle, now: datetime
     ) -> tuple[int, AddedArticle]:

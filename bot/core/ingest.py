@@ -25,6 +25,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import PurePath
@@ -73,6 +74,10 @@ NOTIFY_AFTER = 3
 DISABLE_AFTER = 10
 """A feed that failed this many polls in a row is disabled until /refresh."""
 MAX_BACKOFF = timedelta(hours=24)
+ENTRY_WORKERS = 4
+"""Entry pages fetched and extracted at once (the network waits overlap)."""
+ENTRY_BATCH = 16
+"""Entries stored and then indexed together: one index commit per batch, not per article."""
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 MAX_TEXT_CHARS = 200_000
 MAX_TITLE_CHARS = 200
@@ -154,6 +159,8 @@ def reason(exc: errors.SourceError) -> str:
             return texts.reason_blocked(host, address)
         case errors.Timeout():
             return texts.reason_timeout()
+        case errors.BadCertificate():
+            return texts.reason_certificate()
         case errors.FetchFailed():
             return texts.reason_unreachable()
         case errors.HttpStatus(status=status):
@@ -328,6 +335,9 @@ class Ingestion:
     def _ingest_entries(
         self, report: IngestReport, feed: ParsedFeed, now: datetime, progress: Progress | None
     ) -> None:
+        """Add a feed's new entries: pages fetched and extracted a few at a time in
+        parallel, then each batch stored (one transaction per article) and indexed
+        together on the corpus thread."""
         assert report.source_id is not None
         source_id = report.source_id
         db = self._corpus.db
@@ -335,33 +345,43 @@ class Ingestion:
         known = self._on_corpus(lambda: sources.known_urls(db, links))
         if progress is not None:
             progress.start(len(feed.entries), feed.title)
+        fresh = [e for e in feed.entries if e.link not in known]
+        report.known += len(feed.entries) - len(fresh)
+        if progress is not None:
+            for _ in range(len(feed.entries) - len(fresh)):
+                progress.advance()
         try:
-            for entry in feed.entries:
-                if self._stopping.is_set():
-                    break
-                try:
-                    if entry.link in known:
-                        report.known += 1
-                        continue
-                    article, failure = self._entry_article(entry, feed.title)
-                    if article is None:
-                        report.failed.append(FailedEntry(entry.title or entry.link or "?", failure))
-                        continue
-                    try:
-                        added = self._on_corpus(
-                            lambda a=article: self._corpus.add_article(source_id, a, now)  # type: ignore[misc]
-                        )
-                    except DuplicateArticle:
-                        report.known += 1
-                        continue
-                    report.added.append(
-                        StoredArticle(
-                            added.title, article.publisher, article.published, added.passages
-                        )
+            with ThreadPoolExecutor(ENTRY_WORKERS, thread_name_prefix="techbrief-entry") as pool:
+                for start in range(0, len(fresh), ENTRY_BATCH):
+                    if self._stopping.is_set():
+                        break
+                    batch = fresh[start : start + ENTRY_BATCH]
+                    prepared = list(pool.map(lambda e: self._entry_article(e, feed.title), batch))
+                    ready: list[NewArticle] = []
+                    for entry, (article, failure) in zip(batch, prepared, strict=True):
+                        if article is None:
+                            what = entry.title or entry.link or "?"
+                            report.failed.append(FailedEntry(what, failure))
+                        else:
+                            ready.append(article)
+                    results = self._on_corpus(
+                        lambda ready=ready: self._corpus.add_articles(source_id, ready, now)  # type: ignore[misc]
                     )
-                finally:
+                    for article, result in zip(ready, results, strict=True):
+                        if isinstance(result, DuplicateArticle):
+                            report.known += 1
+                        else:
+                            report.added.append(
+                                StoredArticle(
+                                    result.title,
+                                    article.publisher,
+                                    article.published,
+                                    result.passages,
+                                )
+                            )
                     if progress is not None:
-                        progress.advance()
+                        for _ in batch:
+                            progress.advance()
         except sqlite3.IntegrityError:
             # The feed was removed while its entries were read: stop, store nothing more.
             log.info("feed #%s was removed while being read", source_id)
@@ -546,8 +566,9 @@ class Ingestion:
             return self._store_single("file", name, article, name)
         if flavour == "markdown":
             lines = [line for line in text.splitlines() if line.strip()]
-            if not title and lines and lines[0].lstrip().startswith("#"):
-                title = lines[0].lstrip("# ").strip()
+            if lines and lines[0].lstrip().startswith("#"):
+                # The leading heading is the title, not part of the body (whatever the title).
+                title = title or lines[0].lstrip().lstrip("#").strip()
                 text = text.split(lines[0], 1)[1]
             body = tidy_text(text, markdown=True)
         else:

@@ -295,7 +295,7 @@ def stats_report(report: StatsReport, m: Markup) -> str:
             where = f"#{e.source_id} " if e.source_id else ""
             lines.append(m.text(f"• {_stamp(e.at)} {where}{e.url or ''}: {e.reason}"))
     else:
-        lines.append(m.text("No recent errors."))
+        lines.append(m.text(texts.NO_RECENT_ERRORS))
     return "\n".join(lines)
 
 
@@ -317,30 +317,27 @@ def ingest_report(r: IngestReport, m: Markup) -> str:
     if r.kind != "feed":
         if not r.added:
             return m.text(texts.already_stored(r.known_title or r.what))
-        return m.text(f"Added source #{r.source_id}: ") + _article_line(r.added[0], m)
-    verb = "Refreshed" if r.existing else "Added"
-    lines = [
-        m.text(f"{verb} feed #{r.source_id}: {r.source_title}"),
-    ]
+        return m.text(texts.added_source(r.source_id or 0)) + _article_line(r.added[0], m)
+    lines = [m.text(texts.feed_heading(r.source_id or 0, r.source_title, refreshed=r.existing))]
     if r.not_modified:
-        lines.append(m.text("Nothing new since the last fetch."))
+        lines.append(m.text(texts.FEED_NOT_MODIFIED))
     else:
-        total = len(r.added) + r.known + len(r.failed)
-        lines.append(
-            m.text(
-                f"{_count(total, 'entry').replace('entrys', 'entries')}: {len(r.added):,} added "
-                f"({_count(r.passages, 'passage')}), {r.known:,} already known, "
-                f"{len(r.failed):,} failed."
-            )
+        summary = texts.feed_entries(
+            len(r.added) + r.known + len(r.failed),
+            len(r.added),
+            _count(r.passages, "passage"),
+            r.known,
+            len(r.failed),
         )
+        lines.append(m.text(summary))
     for a in r.added[:_LISTED]:
         lines.append("• " + _article_line(a, m))
     if len(r.added) > _LISTED:
-        lines.append(m.text(f"… and {len(r.added) - _LISTED:,} more."))
+        lines.append(m.text(texts.and_more(len(r.added) - _LISTED)))
     for f in r.failed[:_LISTED]:
         lines.append(m.text(f"✗ {f.what}: {f.reason}"))
     if len(r.failed) > _LISTED:
-        lines.append(m.text(f"… and {len(r.failed) - _LISTED:,} more failed."))
+        lines.append(m.text(texts.and_more(len(r.failed) - _LISTED, "failed")))
     return "\n".join(lines)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 __all__ = [
     "ADDSOURCE_USAGE",
     "ADDTEXT_CANCELLED",
-    "ADDTEXT_EXPECTS_TEXT",
     "ADDTEXT_START",
     "ADDTEXT_START_CONSOLE",
     "ADDTEXT_TIMEOUT",
@@ -22,11 +21,13 @@ __all__ = [
     "CONSOLE_SUBSCRIPTIONS_HINT",
     "ENTRY_EMPTY",
     "EXPIRED_ANSWER",
+    "FEED_NOT_MODIFIED",
     "FOREIGN_BUTTON",
     "GROUP_ADMINS_ONLY",
     "LOADING_SEGMENTER",
     "NO_FEEDS",
     "NO_MORE_RESULTS",
+    "NO_RECENT_ERRORS",
     "NO_RESULTS",
     "NO_SOURCES",
     "NO_SUBSCRIPTIONS",
@@ -40,10 +41,11 @@ __all__ = [
     "TYPE_TIME",
     "UNSUBSCRIBE",
     "UNSUBSCRIBE_USAGE",
-    "WORKING",
+    "added_source",
     "all_results_shown",
     "already_stored",
     "already_subscribed",
+    "and_more",
     "ask_first",
     "bad_time",
     "change_time_prompt",
@@ -52,7 +54,9 @@ __all__ = [
     "document_too_large",
     "document_wrong_type",
     "empty_question",
+    "feed_entries",
     "feed_failing",
+    "feed_heading",
     "no_such_source",
     "not_a_feed_source",
     "not_subscribed",
@@ -60,6 +64,7 @@ __all__ = [
     "question_too_long",
     "reason_bad_url",
     "reason_blocked",
+    "reason_certificate",
     "reason_document",
     "reason_http",
     "reason_no_text",
@@ -144,11 +149,11 @@ ADDTEXT_START_CONSOLE = (
 )
 ADDTEXT_TITLE = "Now its title (one line), or /skip to take the first sentence. /cancel stops."
 ADDTEXT_CANCELLED = "Cancelled; nothing was added."
-ADDTEXT_EXPECTS_TEXT = "Send the article as text or as a .txt, .md or .html file, or /cancel."
 ADDTEXT_TIMEOUT = "Adding text timed out; nothing was added. Send /addtext to start again."
 NO_FEEDS = "No feeds to refresh."
-WORKING = "Working on it…"
 ENTRY_EMPTY = "the entry has no link and too little text"
+FEED_NOT_MODIFIED = "Nothing new since the last fetch."
+NO_RECENT_ERRORS = "No recent errors."
 SOURCES_EXPIRED = "This list has expired. Send /sources again."
 
 
@@ -162,6 +167,10 @@ def reason_blocked(host: str, address: str) -> str:
 
 def reason_timeout() -> str:
     return "the site did not answer in time"
+
+
+def reason_certificate() -> str:
+    return "its TLS certificate is not valid for that address"
 
 
 def reason_unreachable() -> str:
@@ -261,6 +270,23 @@ def feed_failing(source_id: int, title: str, failures: int, reason: str, disable
         f"Feed #{source_id} ({title}) failed {failures} times in a row: {reason}. "
         "I keep trying less often; /sources shows its last error."
     )
+
+
+def added_source(source_id: int) -> str:
+    return f"Added source #{source_id}: "
+
+
+def feed_heading(source_id: int, title: str, *, refreshed: bool) -> str:
+    return f"{'Refreshed' if refreshed else 'Added'} feed #{source_id}: {title}"
+
+
+def feed_entries(total: int, added: int, passages: str, known: int, failed: int) -> str:
+    entries = f"{total:,} {'entry' if total == 1 else 'entries'}"
+    return f"{entries}: {added:,} added ({passages}), {known:,} already known, {failed:,} failed."
+
+
+def and_more(n: int, what: str = "") -> str:
+    return f"… and {n:,} more{' ' + what if what else ''}."
 
 
 # -- subscriptions and digests ------------------------------------------------------

@@ -5,6 +5,7 @@ SourceError                 the base: every failure of a URL, a feed or a docume
 ├── BlockedAddress          the host resolves to a loopback/private/link-local/... address
 ├── FetchFailed             the server could not be reached or did not answer in time
 │   └── Timeout             connect or read timeout, or the whole download took too long
+├── BadCertificate          the TLS certificate is not valid for the host (not retried)
 ├── HttpStatus              the final answer was an HTTP error (4xx, 5xx)
 │   └── TransientStatus     5xx or 429: retried (honouring Retry-After) before giving up
 ├── TooLarge                the body exceeds the size cap
@@ -20,6 +21,7 @@ The core (:mod:`bot.core.ingest`) turns each into one sentence from :mod:`bot.co
 from __future__ import annotations
 
 __all__ = [
+    "BadCertificate",
     "BadDocument",
     "BadUrl",
     "BlockedAddress",
@@ -63,6 +65,13 @@ class FetchFailed(SourceError):
 
 class Timeout(FetchFailed):
     pass
+
+
+class BadCertificate(SourceError):
+    def __init__(self, url: str, why: str) -> None:
+        super().__init__(f"{url}: {why}")
+        self.url = url
+        self.why = why
 
 
 class HttpStatus(SourceError):

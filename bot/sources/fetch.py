@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ import httpx
 import tenacity
 
 from bot.sources.errors import (
+    BadCertificate,
     BadUrl,
     BlockedAddress,
     FetchFailed,
@@ -202,9 +204,9 @@ class _PinnedTransport(httpx.HTTPTransport):
     pool it builds is replaced by one with the same TLS context and ours.
     """
 
-    def __init__(self, backend: _PinnedBackend) -> None:
+    def __init__(self, backend: _PinnedBackend, ssl_context: ssl.SSLContext | None) -> None:
         super().__init__(trust_env=False, retries=0)
-        ssl_context = httpx.create_ssl_context(trust_env=False)
+        ssl_context = ssl_context or httpx.create_ssl_context(trust_env=False)
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
             max_connections=10,
@@ -230,6 +232,18 @@ def _retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether ``kind`` is in the chain of causes of ``exc`` (httpx wraps httpcore wraps ssl)."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _transient(exc: BaseException) -> bool:
     return isinstance(exc, FetchFailed | TransientStatus)
 
@@ -245,11 +259,13 @@ class Fetcher:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """``ssl_context``: the certificates to trust (default: certifi's, as httpx)."""
         self.policy = policy or FetchPolicy()
         self._clock = clock
         self._wall_clock = wall_clock
-        transport = _PinnedTransport(_PinnedBackend(resolve, self.policy))
+        transport = _PinnedTransport(_PinnedBackend(resolve, self.policy), ssl_context)
         self._client = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(self.policy.read_timeout, connect=self.policy.connect_timeout),
@@ -335,6 +351,8 @@ class Fetcher:
         except httpx.TimeoutException:
             raise Timeout(url, "timed out") from None
         except (httpx.TransportError, httpx.StreamError) as exc:
+            if _caused_by(exc, ssl.SSLCertVerificationError):
+                raise BadCertificate(url, str(exc)) from None  # retrying will not fix it
             raise FetchFailed(url, str(exc) or type(exc).__name__) from None
 
     def _read(self, url: str, response: httpx.Response, started: float) -> bytes:

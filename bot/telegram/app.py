@@ -3,14 +3,16 @@
 :func:`build_application` wires, in order: token redaction in logs (before
 anything can log a Bot API URL), the :class:`~bot.telegram.runtime.Runtime` with its one
 corpus thread, PTB's builder (base URLs, defaults, rate limiter, concurrent
-updates, typed context, lifecycle hooks), then the handlers.
+updates, typed context, lifecycle hooks), then the handlers and the feed
+polling job (``bot.telegram.jobs.feeds``).
 
 :func:`running` is the lifecycle, in ``Application.run_polling``'s order:
 initialise (``getMe``), ``post_init`` (open the database and load the index on
 the corpus thread, then register the command menus: default scope for everyone,
 chat scope with the admin commands for each admin), start long polling, start
 handling; on exit stop polling, stop handling, shut down, ``post_shutdown``
-(close the database, stop the thread). It runs in the caller's event loop, so
+(stop adding sources between feed batches and wait for the fetch threads, then
+close the database and stop the corpus thread). It runs in the caller's event loop, so
 the end-to-end tests and the load benchmark run exactly this code.
 :func:`run_telegram` runs it until SIGINT or SIGTERM.
 """

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Webhook
-from bot.telegram.app import build_application
+from bot.telegram.app import ALLOWED_UPDATES, build_application
 from bot.telegram.redaction import SECRET_MASK
 from tests.e2e.botapi import TEST_TOKEN, BotApiServer
 from tests.e2e.conftest import READER, Harness
@@ -57,11 +57,7 @@ async def test_the_bot_registers_its_webhook_and_answers_what_telegram_posts(
     [set_webhook] = hooked.api.calls_of("setWebhook")
     assert set_webhook.params["url"].endswith("/telegram")
     assert set_webhook.params["secret_token"] == SECRET
-    assert set(set_webhook.params["allowed_updates"]) == {
-        "message",
-        "callback_query",
-        "inline_query",
-    }
+    assert set_webhook.params["allowed_updates"] == list(ALLOWED_UPDATES)
     [card] = await hooked.say(READER, QUESTION)
     assert "Pony.ai and WeRide" in card.text
     # A button press travels the same way: "Source" replies with the passage.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ssl
+
 import pytest
+import trustme
 
 from bot.sources import errors
 from bot.sources.fetch import USER_AGENT, Fetcher, FetchPolicy, check_address, system_resolver
@@ -212,3 +215,28 @@ def test_check_address(address: str, public: bool) -> None:
         with pytest.raises(errors.BlockedAddress):
             check_address("h", address, allow_private=False)
     check_address("h", address, allow_private=True)  # the flag allows everything
+
+
+def test_tls_keeps_the_host_name_for_sni_and_the_certificate(waits: list[float]) -> None:
+    # The socket goes to the checked 127.0.0.1, yet TLS names "news.test" (SNI) and
+    # checks the certificate against that name, not against the address.
+    ca = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("news.test").configure_cert(server_tls)
+    names: list[str | None] = []
+    server_tls.sni_callback = lambda _sock, name, _ctx: names.append(name)
+    client_tls = ssl.create_default_context()
+    ca.configure_trust(client_tls)
+    policy = FetchPolicy(allowed_networks=("127.0.0.1/32",))
+    with WebServer(tls=server_tls) as web:
+        web.route("/a", Page(body=ARTICLE))
+        fetcher = Fetcher(
+            policy, resolve=lambda _h, _p: ["127.0.0.1"], ssl_context=client_tls, sleep=waits.append
+        )
+        with fetcher:
+            assert fetcher.fetch(web.url("/a", host="news.test")).body == ARTICLE
+            assert names == ["news.test"]
+            assert web.hits("/a")[0].headers["host"] == f"news.test:{web.port}"
+            with pytest.raises(errors.BadCertificate):
+                fetcher.fetch(web.url("/a", host="other.test"))  # a name the cert lacks
+        assert waits == []  # a bad certificate is not retried

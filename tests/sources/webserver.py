@@ -8,6 +8,7 @@ User-Agent and the ``Host`` a pinned connection sent.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -54,11 +55,16 @@ def html_page(title: str, paragraphs: list[str], *, canonical: str | None = None
 
 
 class WebServer:
-    def __init__(self) -> None:
+    """``tls``: serve HTTPS with this server context."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _Handler, self)
+        self.scheme = "https" if tls else "http"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
@@ -76,7 +82,7 @@ class WebServer:
         return int(self._server.server_address[1])
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def route(self, path: str, page: Page | Route) -> None:
         self.routes[path] = page if callable(page) else (lambda _r, p=page: p)

@@ -92,10 +92,9 @@ def register(application: TechBriefApplication) -> None:
     application.add_handler(
         MessageHandler(new & admin & f.TEXT & ~f.COMMAND, on_draft_text), group=-1
     )
-    application.add_handler(MessageHandler(new & admin & f.Document.ALL, on_document))
-    application.add_handler(
-        MessageHandler(new & f.ChatType.PRIVATE & f.Document.ALL, on_admins_only)
-    )
+    private = f.ChatType.PRIVATE
+    application.add_handler(MessageHandler(new & admin & private & f.Document.ALL, on_document))
+    application.add_handler(MessageHandler(new & private & f.Document.ALL, on_admins_only))
     application.add_handler(MessageHandler(new & f.COMMAND, on_unknown_command))
     application.add_handler(
         MessageHandler(new & own & f.ChatType.PRIVATE & f.TEXT & ~f.COMMAND, on_private_text)

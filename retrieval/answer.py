@@ -1,24 +1,24 @@
 """From ranked passages to an answer: support check, near-duplicates, best sentence, bold terms.
 
-A question's *support* in a passage is the share of the question's weight that
-the passage covers. Each word of the question weighs what its rarest term
-weighs in the corpus (``log(1 + (N - df + 0.5) / (df + 0.5))``, so a word the
-corpus never saw weighs most), and counts as covered when the passage (or its
-section heading) holds one of its terms. A passage below
-:data:`MIN_SUPPORT` is not an answer: "Who is the CEO of Pony.ai?" covers
-"Pony.ai" but not "CEO", and the bot says it does not know rather than quote a
-passage about Pony.ai's robotaxis. The threshold was calibrated on the
-question set in ``tests/questions.py`` (see the README).
+The question arrives understood (:class:`~retrieval.query.Query`): concepts with
+their synonyms, frame words dropped. A question's *support* in a passage is the
+share of the question's weight that the passage covers: each concept weighs
+what ``weigh`` says (the corpus's idf of its rarest term, a word the corpus
+never saw weighing most), and counts as covered when the passage (or its
+section heading) says it in one of its forms. A passage below
+:data:`MIN_SUPPORT` is not an answer.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from retrieval.analyze import Analyzer, TokenSpan
 from retrieval.passages import split_sentences
+from retrieval.query import ANSWER_NAME, ANSWER_NUMBER, ANSWER_TIME, Concept, Query
 
 __all__ = [
     "DUPLICATE_JACCARD",
@@ -27,9 +27,8 @@ __all__ = [
     "Candidate",
     "Highlighted",
     "Hit",
-    "QuestionWord",
+    "answers_kind",
     "compose",
-    "question_words",
     "term_weight",
 ]
 
@@ -38,6 +37,20 @@ MIN_SUPPORT = 0.4
 
 DUPLICATE_JACCARD = 0.5
 """Passages whose word-trigram sets overlap at least this much are one story."""
+
+
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+    "forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
+    "trillion|dozen|dozens|half|double|doubled|doubling|triple|tripled|twice|percent"
+)
+_NUMBER = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
+_TIME = re.compile(
+    r"\b(?:1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|"
+    r"october|november|december|spring|summer|autumn|winter|ago|recently|yesterday|today|"
+    r"tomorrow|weeks?|months?|decades?|year-to-date)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,24 +84,17 @@ class Hit:
     sentence: Highlighted
     passage: Highlighted
     heading: Highlighted | None
-    support: float
-
-
-@dataclass(frozen=True, slots=True)
-class QuestionWord:
-    """One word of the question: its terms and the weight of its rarest term."""
-
-    surface: str
-    terms: frozenset[str]
-    weight: float
+    support: float  # share of the non-entity concept weight the passage covers
+    missing: tuple[str, ...] = ()  # the question's concepts it does not cover, as written
+    answers_kind: bool = True  # the sentence holds the kind of answer asked for
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
     question: str
-    words: tuple[QuestionWord, ...]
+    query: Query
     hits: tuple[Hit, ...]  # supported, near-duplicates collapsed, best first
-    weak: tuple[Hit, ...] = field(default=())  # ranked but below MIN_SUPPORT
+    weak: tuple[Hit, ...] = field(default=())  # ranked but not supported
 
     @property
     def abstained(self) -> bool:
@@ -96,7 +102,7 @@ class Answer:
 
     @property
     def terms(self) -> frozenset[str]:
-        return frozenset(t for w in self.words for t in w.terms)
+        return self.query.terms
 
 
 def term_weight(document_frequency: int, documents: int) -> float:
@@ -104,115 +110,139 @@ def term_weight(document_frequency: int, documents: int) -> float:
     return math.log(1 + (documents - document_frequency + 0.5) / (document_frequency + 0.5))
 
 
-def question_words(
-    question: str, analyzer: Analyzer, weigh: Callable[[str], float]
-) -> tuple[QuestionWord, ...]:
-    """The question's words that carry terms, each weighed once (repeats merged)."""
-    words: dict[frozenset[str], QuestionWord] = {}
-    for span in analyzer.spans(question):
-        terms = frozenset(span.terms)
-        if terms not in words:
-            weight = max(weigh(t) for t in terms)
-            words[terms] = QuestionWord(question[span.start : span.end], terms, weight)
-    return tuple(words.values())
+def answers_kind(
+    text: str, kind: str | None, query: Query | None = None, present: set[str] | None = None
+) -> bool:
+    """Whether ``text`` holds the kind of answer asked for (always, when none is)."""
+    if kind == ANSWER_NAME:
+        return query is None or query.holds_name(present or set(), text)
+    if kind == ANSWER_NUMBER:
+        return _NUMBER.search(text) is not None
+    if kind == ANSWER_TIME:
+        return _TIME.search(text) is not None
+    return True
 
 
 def compose(
-    question: str,
+    query: Query,
     candidates: Iterable[Candidate],
     analyzer: Analyzer,
-    weigh: Callable[[str], float],
     *,
+    weigh: Callable[[Concept], float],
     min_support: float = MIN_SUPPORT,
     limit: int = 10,
 ) -> Answer:
     """Turn ranked candidates (best first) into an answer.
 
     ``candidates`` is consumed lazily: iteration stops once ``limit`` hits are found.
-
-    ``weigh(term)`` gives a term's weight (see :func:`term_weight`).
     """
-    words = question_words(question, analyzer, weigh)
-    total = sum(w.weight for w in words)
     hits: list[Hit] = []
     weak: list[Hit] = []
     kept_shingles: list[frozenset[tuple[str, ...]]] = []
-    for candidate in candidates if limit > 0 else ():
+    concepts = query.concepts
+    answerable = limit > 0 and concepts
+    for candidate in candidates if answerable else ():
         spans = analyzer.spans(candidate.text)
         shingles = _shingles([t for span in spans for t in span.terms])
         if any(_near_duplicate(shingles, other) for other in kept_shingles):
             continue
         kept_shingles.append(shingles)
-        hit = _hit(candidate, spans, words, total, analyzer)
+        hit, _ = _hit(candidate, spans, query, analyzer, weigh)
         if hit.support >= min_support and hit.support > 0:
             hits.append(hit)
             if len(hits) >= limit:
                 break  # the next candidates are never read
         elif len(weak) < limit:
             weak.append(hit)
-    return Answer(question, words, tuple(hits), tuple(weak))
+    return Answer(query.text, query, tuple(hits), tuple(weak))
 
 
 def _hit(
     candidate: Candidate,
     passage_spans: Sequence[TokenSpan],
-    words: Sequence[QuestionWord],
-    total: float,
+    query: Query,
     analyzer: Analyzer,
-) -> Hit:
-    terms = {t for w in words for t in w.terms}
-    # The passage's tokens that match the question, each with the words it covers.
-    matched = [
-        (span, frozenset(i for i, w in enumerate(words) if w.terms.intersection(span.terms)))
-        for span in passage_spans
-        if terms.intersection(span.terms)
-    ]
+    weigh: Callable[[Concept], float],
+) -> tuple[Hit, bool]:
+    concepts = query.concepts
     heading_spans = analyzer.spans(candidate.heading) if candidate.heading else []
-    covered_words = {i for _, covers in matched for i in covers}
-    covered_words.update(
-        i for span in heading_spans for i, w in enumerate(words) if w.terms.intersection(span.terms)
-    )
-    support = sum(words[i].weight for i in covered_words) / total if total > 0 else 0.0
+    present = {t for span in passage_spans for t in span.terms}
+    present.update(t for span in heading_spans for t in span.terms)
+    covered = [c.covered_by(present) for c in concepts]
+    entities_named = all(ok for c, ok in zip(concepts, covered, strict=True) if c.entity)
+    total = sum(weigh(c) for c in concepts)
+    got = sum(weigh(c) for c, ok in zip(concepts, covered, strict=True) if ok)
+    support = got / total if total > 0 else 1.0
+    missing = tuple(c.surface for c, ok in zip(concepts, covered, strict=True) if not ok)
 
-    start, end = _best_sentence(candidate, matched, words)
+    marked = {
+        t for c, ok in zip(concepts, covered, strict=True) if ok for t in c.matched_terms(present)
+    }
+    matched = [span for span in passage_spans if not marked.isdisjoint(span.terms)]
+    start, end = _best_sentence(candidate, passage_spans, query, weigh)
+    text = candidate.text[start:end]
     sentence = Highlighted(
-        candidate.text[start:end],
+        text,
         tuple(
             (span.start - start, span.end - start)
-            for span, _ in matched
+            for span in matched
             if start <= span.start and span.end <= end
         ),
     )
-    passage = Highlighted(candidate.text, tuple((span.start, span.end) for span, _ in matched))
+    passage = Highlighted(candidate.text, tuple((span.start, span.end) for span in matched))
     heading = (
-        Highlighted(candidate.heading, _marked(heading_spans, terms)) if candidate.heading else None
+        Highlighted(candidate.heading, _marked(heading_spans, marked))
+        if candidate.heading
+        else None
     )
-    return Hit(candidate, sentence, passage, heading, support)
+    hit = Hit(
+        candidate,
+        sentence,
+        passage,
+        heading,
+        support,
+        missing,
+        answers_kind(
+            text,
+            query.expects,
+            query,
+            {t for s in passage_spans if start <= s.start and s.end <= end for t in s.terms},
+        ),
+    )
+    return hit, entities_named
 
 
 def _best_sentence(
     candidate: Candidate,
-    matched: Sequence[tuple[TokenSpan, frozenset[int]]],
-    words: Sequence[QuestionWord],
+    passage_spans: Sequence[TokenSpan],
+    query: Query,
+    weigh: Callable[[Concept], float],
 ) -> tuple[int, int]:
-    """(start, end) of the sentence covering most question weight; the first wins ties,
-    then more matched tokens win. The whole text when it has no sentences."""
+    """(start, end) of the sentence covering most question weight; naming the
+    question's entities and holding the kind of answer asked for count extra.
+    The first wins ties, then more matched tokens win. The whole text when it
+    has no sentences."""
     bounds = candidate.sentences
     if bounds is None:
         bounds = tuple((s.start, s.end) for s in split_sentences(candidate.text))
+    all_terms = query.terms
     best: tuple[float, int, int] | None = None
     for start, end in bounds:
-        inside = [covers for span, covers in matched if start <= span.start and span.end <= end]
-        weight = sum(words[i].weight for i in set().union(*inside))
+        inside = [s for s in passage_spans if start <= s.start and s.end <= end]
+        present = {t for s in inside for t in s.terms}
+        score = 0.0
+        for concept in query.concepts:
+            if concept.covered_by(present):
+                score += weigh(concept)
         # Repeated matches break ties between sentences of equal coverage.
-        score = weight + 1e-3 * sum(len(covers) for covers in inside)
+        score += 1e-3 * sum(1 for s in inside if not all_terms.isdisjoint(s.terms))
         if best is None or score > best[0]:
             best = (score, start, end)
     return (0, len(candidate.text)) if best is None else (best[1], best[2])
 
 
 def _marked(spans: Sequence[TokenSpan], terms: set[str]) -> tuple[tuple[int, int], ...]:
-    return tuple((s.start, s.end) for s in spans if terms.intersection(s.terms))
+    return tuple((s.start, s.end) for s in spans if not terms.isdisjoint(s.terms))
 
 
 def _shingles(terms: Sequence[str]) -> frozenset[tuple[str, ...]]:

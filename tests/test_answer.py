@@ -1,27 +1,43 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from retrieval.analyze import Analyzer
 from retrieval.answer import (
     DUPLICATE_JACCARD,
+    Answer,
     Candidate,
     _near_duplicate,
     _shingles,
     compose,
     term_weight,
 )
+from retrieval.index import BM25Index
+from retrieval.query import Concept, QueryParser
 
 A = Analyzer()
-N = 25  # the size of the seed corpus the threshold was calibrated on
+N = 25  # the size of the seed corpus
 DF = {"byd": 2, "unveil": 1, "model": 5, "ev": 10, "ceo": 0, "robotaxi": 3}
 
 
-def weigh(term: str) -> float:
-    return term_weight(DF.get(term, 0), N)
+@pytest.fixture(scope="module")
+def parser() -> QueryParser:
+    return QueryParser(A)
+
+
+def weigh(concept: Concept) -> float:
+    return max(term_weight(DF.get(t, 0), N) for t in concept.search)
+
+
+def ask(parser: QueryParser, question: str, candidates: Any, **options: Any) -> Answer:
+    vocabulary = BM25Index()
+    vocabulary.add([0], [A.terms(PASSAGE)])
+    return compose(parser.parse(question, vocabulary), candidates, A, weigh=weigh, **options)
 
 
 def cand(pid: int, text: str, heading: str | None = None, score: float = 1.0) -> Candidate:
@@ -35,68 +51,65 @@ PASSAGE = (
 )
 
 
-def test_best_sentence_and_bold_terms() -> None:
-    answer = compose("What EV models did BYD unveil?", [cand(1, PASSAGE)], A, weigh)
+def test_best_sentence_and_bold_terms(parser: QueryParser) -> None:
+    answer = ask(parser, "What EV models did BYD unveil?", [cand(1, PASSAGE)])
     assert not answer.abstained
     hit = answer.hits[0]
     assert hit.sentence.text.startswith("BYD unveiled five new EV models")
     bold = [hit.sentence.text[s:e] for s, e in hit.sentence.spans]
-    assert bold == ["BYD", "unveiled", "EV", "models"]
+    # The question's words and their synonyms ("revealed" for "unveil") are bold.
+    assert bold == ["BYD", "unveiled", "EV", "models", "revealed"]
     assert [PASSAGE[s:e] for s, e in hit.passage.spans] == bold
     assert hit.support == 1.0
 
 
-def test_unsupported_question_abstains_but_keeps_weak_candidates() -> None:
-    answer = compose("Who is the CEO of BYD?", [cand(1, PASSAGE)], A, weigh)
+def test_unsupported_question_abstains_but_keeps_weak_candidates(parser: QueryParser) -> None:
+    answer = ask(parser, "Who is the CEO of BYD?", [cand(1, PASSAGE)])
     assert answer.abstained
     assert answer.hits == ()
     assert len(answer.weak) == 1
     assert 0 < answer.weak[0].support < 0.5
 
 
-def test_no_candidates_abstains() -> None:
-    assert compose("robotaxis", [], A, weigh).abstained
+def test_no_candidates_abstains(parser: QueryParser) -> None:
+    assert ask(parser, "robotaxis", []).abstained
 
 
-def test_heading_counts_as_context() -> None:
-    answer = compose(
+def test_heading_counts_as_context(parser: QueryParser) -> None:
+    answer = ask(
+        parser,
         "robotaxi",
         [cand(1, "Fleets grew in Wuhan and Beijing this year.", "Robotaxi boom")],
-        A,
-        weigh,
     )
     assert not answer.abstained
     assert answer.hits[0].heading is not None
     assert answer.hits[0].heading.spans == ((0, 8),)
 
 
-def test_near_duplicates_collapse_keeping_the_first() -> None:
+def test_near_duplicates_collapse_keeping_the_first(parser: QueryParser) -> None:
     copy = PASSAGE.replace("In April alone", "In April")
     other = "Robotaxi operators in Wuhan expanded their fleets, and BYD unveiled models."
-    answer = compose(
+    answer = ask(
+        parser,
         "BYD unveil models",
         [cand(1, PASSAGE, score=3), cand(2, copy, score=2), cand(3, other)],
-        A,
-        weigh,
     )
     assert [h.candidate.passage_id for h in answer.hits] == [1, 3]
 
 
-def test_limit_caps_hits() -> None:
+def test_limit_caps_hits(parser: QueryParser) -> None:
     texts = [f"BYD unveiled model number {i} in city {i}." for i in range(20)]
-    answer = compose(
-        "BYD unveil model", [cand(i, t) for i, t in enumerate(texts)], A, weigh, limit=4
-    )
+    answer = ask(parser, "BYD unveil model", [cand(i, t) for i, t in enumerate(texts)], limit=4)
     assert len(answer.hits) == 4
 
 
-def test_repeated_question_words_count_once() -> None:
-    once = compose("BYD robotaxi", [cand(1, PASSAGE)], A, weigh).hits[0].support
-    twice = compose("BYD BYD robotaxi byd", [cand(1, PASSAGE)], A, weigh).hits[0].support
+def test_repeated_question_words_count_once(parser: QueryParser) -> None:
+    once = ask(parser, "BYD robotaxi", [cand(1, PASSAGE)]).hits[0].support
+    twice = ask(parser, "BYD BYD robotaxi byd", [cand(1, PASSAGE)]).hits[0].support
     assert once == twice
 
 
-def test_candidates_are_read_only_until_the_hits_are_found() -> None:
+def test_candidates_are_read_only_until_the_hits_are_found(parser: QueryParser) -> None:
     texts = [f"BYD unveiled model number {i} in city {i}." for i in range(20)]
     pulled: list[int] = []
 
@@ -105,7 +118,7 @@ def test_candidates_are_read_only_until_the_hits_are_found() -> None:
             pulled.append(i)
             yield cand(i, t)
 
-    answer = compose("BYD unveil model", ranked(), A, weigh, limit=3)
+    answer = ask(parser, "BYD unveil model", ranked(), limit=3)
     assert len(answer.hits) == 3
     assert pulled == [0, 1, 2]
 

@@ -54,8 +54,25 @@ def test_html_in_a_question_is_read_as_text(service: TechBrief) -> None:
     assert "BYD unveiled" in result.hits[0].sentence.text
 
 
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("<script>alert(1)</script>Which EV makers?", "Which EV makers?"),
+        ("<SCRIPT type='x'>steal()</SCRIPT >BYD", "BYD"),
+        ("<style>body { color: red }</style>Baidu avatars", "Baidu avatars"),
+        ("&lt;script&gt;alert(2)&lt;/script&gt;Huawei", "Huawei"),
+        ("<b>How many</b> EV models?", "How many EV models?"),
+        ("<script>never closed", "never closed"),
+        ("a < b and c > d", "a < b and c > d"),
+    ],
+)
+def test_markup_leaves_no_words_behind(raw: str, clean: str) -> None:
+    """Script and style contents go with their tags: "alert" is no word of the question."""
+    assert clean_text(raw) == clean
+
+
 def test_clean_text() -> None:
-    assert clean_text(" a\x00b\u2028c <i>d</i> &lt;e&gt; \udcff ") == "a b c d <e>"
+    assert clean_text(" a\x00b\u2028c <i>d</i> &lt;e&gt; \udcff ") == "a b c d"
 
 
 def test_more_pages_to_the_end(service: TechBrief) -> None:

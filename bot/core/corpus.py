@@ -27,9 +27,10 @@ import numpy as np
 import sqlite_utils
 
 from retrieval.analyze import ANALYZER_VERSION, Analyzer
-from retrieval.answer import Answer, Candidate, compose, term_weight
+from retrieval.answer import MIN_SUPPORT, Answer, Candidate, compose, term_weight
 from retrieval.index import BM25Index, IndexCorrupt, SearchHit
 from retrieval.passages import Passage, derive_title, sentence_spans, split_passages
+from retrieval.query import Concept, QueryParser
 from storage import articles, seed, sources
 from storage.articles import NewArticle, NewPassage, StoredPassage
 from storage.db import open_database
@@ -64,6 +65,15 @@ class Corpus:
         self.db = db
         self.analyzer = analyzer
         self.index = index
+        self._parser: QueryParser | None = None
+        self.min_support = MIN_SUPPORT  # the evaluation varies it to report the trade-off
+
+    @property
+    def parser(self) -> QueryParser:
+        """Query understanding (lexicon, English word list, speller), loaded on first use."""
+        if self._parser is None:
+            self._parser = QueryParser(self.analyzer)
+        return self._parser
 
     @classmethod
     def open(cls, path: Path | str, now: datetime, *, index_path: Path | None = None) -> Corpus:
@@ -166,15 +176,22 @@ class Corpus:
     # -- reads ------------------------------------------------------------------
 
     def answer(self, question: str, k: int = 10) -> Answer:
-        """Rank passages for ``question`` and compose the answer (up to ``k`` hits)."""
+        """Understand ``question``, rank passages for it with BM25 and compose the
+        answer (up to ``k`` hits)."""
+        query = self.parser.parse(question, self.index)
         # Over-fetch: near-duplicates collapse and weak passages drop out.
-        ranked = self.index.search(self.analyzer.terms(question), k=max(3 * k, 30))
+        ranked = self.index.search(query.search_terms, k=max(3 * k, 30))
         n = len(self.index)
+
+        def weigh(concept: Concept) -> float:
+            return max(term_weight(self.index.document_frequency(t), n) for t in concept.search)
+
         return compose(
-            question,
+            query,
             self._candidates(ranked, batch=k + 2),
             self.analyzer,
-            lambda term: term_weight(self.index.document_frequency(term), n),
+            weigh=weigh,
+            min_support=self.min_support,
             limit=k,
         )
 

@@ -73,6 +73,14 @@ _WHICH_COMPANIES = re.compile(
     r"groups|giants)\b|哪些公司|哪家公司|哪些企业|哪几家|哪家",
     re.IGNORECASE,
 )
+# "What is the price of ...": a quantity is asked for, so the answer holds a number.
+_QUANTITY = re.compile(
+    r"\b(?:what|what's|whats)\s+(?:is|are|was|were|'s)?\s*(?:the|its|their|a)?\s*"
+    r"(?:price|prices|cost|speed|size|height|length|weight|population|revenue|revenues|"
+    r"valuation|value|worth|market share|share price|salary|salaries|budget|distance|age|"
+    r"temperature|capacity|range|amount|total|yield|margin|rate|output|volume|count)\b",
+    re.IGNORECASE,
+)
 _CAPITALISED = re.compile(r"(?<=[\s(“\"‘'])([A-Z][\w.’'-]*)")
 
 MAX_WEIGHT = 5.0
@@ -84,6 +92,8 @@ FOREIGN_WEIGHT = 3.0
 """Weight of Chinese words the lexicon cannot map to the (English) articles."""
 
 COMMON_WORD_COUNT = 100_000
+COMPOUND_PART_COUNT = 5_000_000
+"""Each part of a closed compound ("toolset") is at least this frequent."""
 """Words at least this frequent in the English list are never "corrected"."""
 SPELLING_NAME_LIMIT = 20_000
 """Spelling candidates that are not English words (names, jargon): the most
@@ -147,11 +157,28 @@ class Concept:
             return True
         return any(all(not alt.isdisjoint(present) for alt in form) for form in self._multi)
 
+    def coverage(self, present: set[str] | frozenset[str]) -> float:
+        """How much of this concept text holding ``present`` says: 1 for a whole form,
+        else the largest share of the words of one of its longer forms ("EVs" says
+        half of "EV makers"), 0 for nothing."""
+        if not self._single.isdisjoint(present):
+            return 1.0
+        best = 0.0
+        for form in self._multi:
+            share = sum(not alt.isdisjoint(present) for alt in form) / len(form)
+            if share > best:
+                best = share
+                if best == 1.0:
+                    break
+        return best
+
     def matched_terms(self, present: set[str] | frozenset[str]) -> set[str]:
         """The terms of ``present`` that say this concept: one-word forms, and the
         words of a longer form only when all of it is there ("new" counts for
         "new energy vehicle", not on its own)."""
         out = set(self._single.intersection(present))
+        if self.forms and len(self.forms[0]) > 1:  # the question's own words, even some
+            out.update(t for alt in self.forms[0] for t in alt if t in present)
         for form in self._multi:
             if all(not alt.isdisjoint(present) for alt in form):
                 out.update(t for alt in form for t in alt if t in present)
@@ -347,7 +374,8 @@ class EnglishWords:
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     surface: str  # what replaces the misspelled word
-    popularity: float  # higher wins ties: corpus document frequency, or more
+    english: int  # its count in the English word list (0: a name or jargon)
+    df: int  # passages of the corpus holding it (0: a stopword or frame word)
 
 
 class Speller:
@@ -356,8 +384,16 @@ class Speller:
     Candidates: common English words whose terms the corpus holds ("digital" for
     "digtal": the corpus holds its stem), the corpus's own terms that are not
     English words (names: "huawei", "iqiyi"), at most
-    :data:`SPELLING_NAME_LIMIT` of them, and stopwords and frame words ("hwo"
-    -> "how", which then drops out). rapidfuzz computes the distances.
+    :data:`SPELLING_NAME_LIMIT` of them, the lexicon's one-word forms, and
+    stopwords and frame words ("hwo" -> "how", which then drops out). rapidfuzz
+    computes the distances.
+
+    Among candidates as near, the one keeping the first letter wins, then the
+    likelier slip of the fingers (two letters swapped, then one left out, one
+    wrong, one too many: "fild" is "filed" rather than "find"), then the
+    commoner English word, then the commoner word of the corpus. Frequencies in
+    general English rather than in the corpus: a corpus of medical abstracts
+    must not turn "digtal" into "distal".
     """
 
     def __init__(
@@ -372,19 +408,22 @@ class Speller:
         frequency = dict(vocabulary)
         candidates: dict[str, _Candidate] = {}
         for word in function_words:
-            candidates[word] = _Candidate(word, math.inf)
+            candidates[word] = _Candidate(word, english.counts.get(word, 0), 0)
         for word in lexicon_words:
-            candidates.setdefault(word, _Candidate(word, 0.5))
+            key = english_keys.get(word, word)
+            candidates.setdefault(
+                word, _Candidate(word, english.counts.get(word, 0), frequency.get(key, 0))
+            )
         if english_terms is None:
             english_terms = frozenset(english_keys.values())
         for word, key in english_keys.items():
             df = frequency.get(key, 0)
             if df and word not in candidates:
-                candidates[word] = _Candidate(word, df)
+                candidates[word] = _Candidate(word, english.counts.get(word, 0), df)
         names = [(t, df) for t, df in vocabulary if t not in english_terms and t.isalpha()]
         names.sort(key=lambda item: -item[1])
         for term, df in names[:SPELLING_NAME_LIMIT]:
-            candidates.setdefault(term, _Candidate(term, df))
+            candidates.setdefault(term, _Candidate(term, 0, df))
         self._by_length: dict[int, list[_Candidate]] = {}
         for word, candidate in candidates.items():
             self._by_length.setdefault(len(word), []).append(candidate)
@@ -394,8 +433,8 @@ class Speller:
         """The best correction of ``word`` (lower case), or None."""
         if len(word) < 3:
             return None
-        limit = 1 if len(word) < 8 else 2
-        best: tuple[int, int, float, str] | None = None
+        limit = 1 if len(word) < 7 else 2
+        best: tuple[int, int, int, int, int, str] | None = None
         for length in range(len(word) - limit, len(word) + limit + 1):
             choices = self._words.get(length)
             if not choices:
@@ -405,16 +444,31 @@ class Speller:
             )
             for choice, dist, index in found:
                 candidate = self._by_length[length][index]
-                # Fewer edits first; then a correction keeping the first letter
-                # (people rarely mistype it); then the commoner word.
-                rank = (int(dist), int(choice[0] != word[0]), -candidate.popularity, choice)
+                rank = (
+                    int(dist),
+                    int(choice[0] != word[0]),
+                    _slip(word, choice) if dist == 1 else 0,
+                    -candidate.english,
+                    -candidate.df,
+                    choice,
+                )
                 if best is None or rank < best:
                     best = rank
         if best is None or best[0] == 0:
             return None
         if len(word) <= 3 and best[1]:
             return None  # a 3-letter word corrected at its first letter is a guess
-        return best[3]
+        return best[5]
+
+
+def _slip(typed: str, meant: str) -> int:
+    """How likely a one-edit slip is: swapped letters 0, a letter left out 1,
+    a wrong letter 2, a letter too many 3."""
+    if len(meant) > len(typed):
+        return 1
+    if len(meant) < len(typed):
+        return 3
+    return 0 if distance.Levenshtein.distance(typed, meant) == 2 else 2
 
 
 # -- the parser ---------------------------------------------------------------------------
@@ -557,7 +611,8 @@ class QueryParser:
             return max(  # "toolset" weighs what "tool" or "set" does
                 min(self.english.weight(word[:i]), self.english.weight(word[i:]))
                 for i in range(3, len(word) - 2)
-                if self.english.common(word[:i]) and self.english.common(word[i:])
+                if self.english.counts.get(word[:i], 0) >= COMPOUND_PART_COUNT
+                and self.english.counts.get(word[i:], 0) >= COMPOUND_PART_COUNT
             )
         return max((self.english.weight(p) for p in _parts(word)), default=MAX_WEIGHT)
 
@@ -608,6 +663,8 @@ class QueryParser:
         flush()
         if _WHICH_COMPANIES.search(question):
             expects.append(ANSWER_NAME)
+        if _QUANTITY.search(question):
+            expects.append(ANSWER_NUMBER)
         request = REQUEST in expects
         expects = [e for e in expects if e != REQUEST]
         answer = ANSWER_NUMBER if ANSWER_NUMBER in expects else (expects[0] if expects else None)
@@ -758,10 +815,14 @@ class QueryParser:
         return bool(terms) and terms[-1] in self._lexicon_words
 
     def _compound(self, word: str) -> bool:
-        """Two common English words written as one ("toolset", "livestreaming")."""
+        """Two very common English words written as one ("toolset", "livestreaming");
+        not a slip such as "stabel" ("sta" and "bel" are in the list, but rare)."""
+        counts = self.english.counts
         return any(
-            self.english.common(word[:i]) and self.english.common(word[i:])
+            counts.get(word[:i], 0) >= COMPOUND_PART_COUNT
+            and counts.get(word[i:], 0) >= COMPOUND_PART_COUNT
             for i in range(3, len(word) - 2)
+            if max(i, len(word) - i) >= 4  # not two scraps: "mod" + "les"
         )
 
     def _han_concepts(
@@ -851,11 +912,11 @@ class QueryParser:
 
     def _misspelled(self, token: _Token, vocabulary: Vocabulary) -> bool:
         word = fold(token.surface)
-        if not word.isalpha() or len(word) < 3:
-            return False
+        if not word.isalpha() or len(word) < 3 or token.surface.isupper():
+            return False  # "NBA", "CSRC": acronyms are names, not slips
         if word in self._lexicon_words or token.key in self._lexicon_words:
             return False
-        if self.english.common(word):
+        if self.english.common(word) or self._compound(word):
             return False
         return all(vocabulary.document_frequency(t) == 0 for t in token.terms)
 

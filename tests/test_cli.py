@@ -59,9 +59,6 @@ def test_ask_json_has_the_fixed_keys(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="synonyms widen coverage; the old idf support rule answers (next stage)"
-)
 def test_ask_json_abstains_with_null_sentence(tmp_path: Path) -> None:
     proc = run(tmp_path, "ask", "--json", "What is Tesla's market share in China?")
     out = json.loads(proc.stdout)

@@ -27,10 +27,10 @@ import numpy as np
 import sqlite_utils
 
 from retrieval.analyze import ANALYZER_VERSION, Analyzer
-from retrieval.answer import MIN_SUPPORT, Answer, Candidate, compose, term_weight
+from retrieval.answer import MIN_SUPPORT, Answer, Candidate, compose
 from retrieval.index import BM25Index, IndexCorrupt, SearchHit
 from retrieval.passages import Passage, derive_title, sentence_spans, split_passages
-from retrieval.query import Concept, QueryParser
+from retrieval.query import QueryParser
 from storage import articles, seed, sources
 from storage.articles import NewArticle, NewPassage, StoredPassage
 from storage.db import open_database
@@ -181,16 +181,10 @@ class Corpus:
         query = self.parser.parse(question, self.index)
         # Over-fetch: near-duplicates collapse and weak passages drop out.
         ranked = self.index.search(query.search_terms, k=max(3 * k, 30))
-        n = len(self.index)
-
-        def weigh(concept: Concept) -> float:
-            return max(term_weight(self.index.document_frequency(t), n) for t in concept.search)
-
         return compose(
             query,
             self._candidates(ranked, batch=k + 2),
             self.analyzer,
-            weigh=weigh,
             min_support=self.min_support,
             limit=k,
         )

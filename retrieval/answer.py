@@ -67,8 +67,9 @@ DUPLICATE_JACCARD = 0.5
 
 ENTITY_BONUS = 2.0
 """Extra sentence weight for each question entity a sentence names."""
-KIND_BONUS = 2.0
-"""Extra sentence weight for holding the kind of answer asked for (a number, a time)."""
+KIND_BONUS = 100.0
+"""Extra sentence weight for holding the kind of answer asked for (a number, a time, a
+company): more than any coverage, so such a sentence wins if it says part of the question."""
 
 _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
@@ -295,7 +296,13 @@ def _best_sentence(
                     score += concept.weight + ENTITY_BONUS
             else:
                 score += concept.weight * concept.coverage(present)
-        if query.expects and answers_kind(candidate.text[start:end], query.expects, query, present):
+        if (
+            score > 0
+            and query.expects
+            and answers_kind(candidate.text[start:end], query.expects, query, present)
+        ):
+            # The kind of answer asked for outweighs coverage: "How many models did BYD
+            # unveil?" is answered by the sentence with the number, if one says any of it.
             score += KIND_BONUS
         # Repeated matches break ties between sentences of equal coverage.
         score += 1e-3 * sum(1 for s in inside if not all_terms.isdisjoint(s.terms))

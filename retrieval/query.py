@@ -65,12 +65,14 @@ ANSWER_NAME = "name"
 REQUEST = "request"
 """A frame asking for instructions or a service ("how do I ..."): no article answers it."""
 
-# "Which (Chinese EV) makers ...", "what companies ...": the answer names companies.
+# "Which (Chinese EV) makers ...", "what companies ...", "who's making ...": the answer
+# names companies.
 _WHICH_COMPANIES = re.compile(
     r"\b(?:which|what)\s+(?:(?!(?:must|do|does|did|is|are|was|were|can|could|should|will|would|"
     r"has|have|had)\b)[\w.'’-]+\s+){0,3}?(?:companies|firms|startups|start-ups|makers|"
     r"carmakers|automakers|chipmakers|brands|businesses|players|platforms|investors|banks|"
-    r"groups|giants)\b|哪些公司|哪家公司|哪些企业|哪几家|哪家",
+    r"groups|giants)\b|\bwho(?:'s|’s|\s+is|\s+are)\s+(?:making|building|developing|producing|"
+    r"selling|offering|launching|leading|rolling\s+out)\b|哪些公司|哪家公司|哪些企业|哪几家|哪家",
     re.IGNORECASE,
 )
 # "What is the price of ...": a quantity is asked for, so the answer holds a number.

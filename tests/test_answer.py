@@ -163,3 +163,50 @@ def test_a_concept_only_elsewhere_in_the_passage_counts_half(parser: QueryParser
     apart = ask(parser, "BYD robotaxis unveiled", [cand(1, text)])
     assert together.hits[0].support == 1.0
     assert 0.5 < apart.hits[0].support < together.hits[0].support
+
+
+HANG_SENG_AND_PLAN = (
+    "While the CSI 300 remained flat, the Hang Seng Index climbed nearly 10% year-to-date. "
+    "China outlines ambitions to lead in AI by 2030 through comprehensive industrial policies."
+)
+
+
+def test_by_what_year_picks_the_year_not_year_to_date(parser: QueryParser) -> None:
+    """The issue's example: "year" must not match "year-to-date" for "by what year..."."""
+    answer = ask(parser, "By what year does China want to lead AI?", [cand(1, HANG_SENG_AND_PLAN)])
+    assert "2030" in answer.hits[0].sentence.text
+
+
+def test_a_sentence_naming_the_company_beats_one_that_does_not(parser: QueryParser) -> None:
+    text = (
+        "Several platforms are cutting livestreaming costs with AI avatars. "
+        "Baidu says its digital avatars cut livestreaming costs by 80%."
+    )
+    answer = ask(parser, "How do Baidu's avatars cut livestreaming costs?", [cand(1, text)])
+    assert answer.hits[0].sentence.text.startswith("Baidu says")
+
+
+def test_a_sentence_with_the_kind_of_answer_asked_for_wins(parser: QueryParser) -> None:
+    text = (
+        "BYD unveiled new EV models at the show in Shanghai. "
+        "The carmaker said five of the EV models would ship this year."
+    )
+    answer = ask(parser, "How many EV models did BYD unveil?", [cand(1, text)])
+    assert "five" in answer.hits[0].sentence.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Which firms make AI video models?", "Who's making AI video models?"],
+)
+def test_questions_about_which_companies_get_a_sentence_naming_them(
+    parser: QueryParser, question: str
+) -> None:
+    text = (
+        "AI video models are improving fast across the industry. "
+        "Kuaishou and Alibaba are rolling out AI video models."
+    )
+    answer = ask(parser, question, [cand(1, text)])
+    assert answer.hits[0].sentence.text.startswith("Kuaishou")
+    nameless = ask(parser, question, [cand(1, "AI video models are improving fast.")])
+    assert nameless.abstained

@@ -152,7 +152,11 @@ def _ask(service: TechBrief, question: str, *, k: int, as_json: bool) -> int:
             print(result.message)
         return 1
     if as_json:
-        hits = result.hits or result.weak
+        # Abstaining, the weak candidates are listed, the closest one (shown as
+        # "the closest I found") first.
+        closest = result.closest
+        weak = [h for h in result.weak if h is not closest]
+        hits = result.hits or ([closest] if closest else []) + weak
         _print_json(
             {
                 "question": result.question,
@@ -226,6 +230,9 @@ def _eval_qa_parser(commands: Any) -> None:
     parser.add_argument(
         "--limit", type=int, default=5_000, metavar="N", help="distractor passages (5,000)"
     )
+    parser.add_argument(
+        "--min-support", type=float, metavar="X", help="answer threshold to try (default: 0.4)"
+    )
 
 
 def _eval_qa(args: argparse.Namespace) -> int:
@@ -235,7 +242,11 @@ def _eval_qa(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     report, passages = run_eval_qa(
-        args.file, datetime.now(UTC), distractors=args.distractors, limit=args.limit
+        args.file,
+        datetime.now(UTC),
+        distractors=args.distractors,
+        limit=args.limit,
+        min_support=args.min_support,
     )
     seconds = time.perf_counter() - started
     if args.json:

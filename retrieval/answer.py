@@ -31,7 +31,7 @@ asked for counting extra.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from retrieval.analyze import Analyzer, TokenSpan
@@ -61,6 +61,9 @@ ANCHOR_WEIGHT = 4.0
 
 PASSAGE_CREDIT = 0.5
 """Share of a concept's weight counted when the passage says it but not the sentence shown."""
+
+PATIENCE = 12
+"""Candidates in a row that are no answer after which the rest are not read."""
 
 DUPLICATE_JACCARD = 0.5
 """Passages whose word-trigram sets overlap at least this much are one story."""
@@ -122,6 +125,7 @@ class Hit:
     support: float  # share of the non-entity concept weight the passage covers
     missing: tuple[str, ...] = ()  # the question's concepts it does not cover, as written
     answers_kind: bool = True  # the sentence holds the kind of answer asked for
+    anchored: bool = True  # it says an entity, a lexicon term or a rare word of the question
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,10 +134,17 @@ class Answer:
     query: Query
     hits: tuple[Hit, ...]  # supported, near-duplicates collapsed, best first
     weak: tuple[Hit, ...] = field(default=())  # ranked but not supported
+    topic: str | None = None  # when abstaining: the nearest built-in topic, to suggest
 
     @property
     def abstained(self) -> bool:
         return not self.hits
+
+    @property
+    def closest(self) -> Hit | None:
+        """When abstaining, the best-ranked weak candidate that shares an anchor with
+        the question (shown as "the closest I found", never as an answer)."""
+        return next((h for h in self.weak if h.anchored), None)
 
     @property
     def terms(self) -> frozenset[str]:
@@ -160,18 +171,24 @@ def compose(
     *,
     min_support: float = MIN_SUPPORT,
     limit: int = 10,
+    patience: int = PATIENCE,
+    spans_of: Callable[[Candidate], Sequence[TokenSpan]] | None = None,
 ) -> Answer:
     """Turn ranked candidates (best first) into an answer.
 
-    ``candidates`` is consumed lazily: iteration stops once ``limit`` hits are found.
+    ``candidates`` is consumed lazily: iteration stops once ``limit`` hits are
+    found, or after ``patience`` candidates in a row that are no answer.
+    ``spans_of`` analyses a candidate's text (default: ``analyzer.spans``; the
+    corpus passes a cache).
     """
     hits: list[Hit] = []
     weak: list[Hit] = []
     kept_shingles: list[frozenset[tuple[str, ...]]] = []
     concepts = query.concepts
     answerable = limit > 0 and concepts and not query.request
+    misses = 0
     for candidate in candidates if answerable else ():
-        spans = analyzer.spans(candidate.text)
+        spans = spans_of(candidate) if spans_of is not None else analyzer.spans(candidate.text)
         shingles = _shingles([t for span in spans for t in span.terms])
         if any(_near_duplicate(shingles, other) for other in kept_shingles):
             continue
@@ -181,15 +198,20 @@ def compose(
         if (
             entities_named
             and shared >= min(MIN_SHARED, len(concepts))
-            and _anchored(concepts, hit.missing)
+            and hit.anchored
             and hit.support >= min_support
             and hit.answers_kind
         ):
             hits.append(hit)
+            misses = 0
             if len(hits) >= limit:
                 break  # the next candidates are never read
-        elif len(weak) < limit:
+            continue
+        if len(weak) < limit:
             weak.append(hit)
+        misses += 1
+        if misses >= patience:
+            break  # lower-ranked passages say ever less of the question
     return Answer(query.text, query, tuple(hits), tuple(weak))
 
 
@@ -270,6 +292,7 @@ def _hit(
             query,
             {t for s in passage_spans if start <= s.start and s.end <= end for t in s.terms},
         ),
+        _anchored(concepts, missing),
     )
     return hit, entities_named
 

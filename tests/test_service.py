@@ -128,3 +128,26 @@ def test_any_text_gets_a_reply(service: TechBrief, text: str) -> None:
     chat = ConsoleChat(service, render.console_markup(ansi=False))
     reply = chat.reply(text)
     assert reply is None or isinstance(reply, str)
+
+
+@pytest.mark.parametrize(
+    ("question", "closest", "suggested"),
+    [
+        ("How much did Pony.ai raise in its IPO?", "Pony.ai and WeRide", "fast-tracking tech IPOs"),
+        ("Who is the CEO of Baidu?", "Baidu says", None),
+        ("比亚迪的天气怎么样?", "BYD", "EV models did BYD unveil"),
+    ],
+)
+def test_refusals_quote_the_closest_passage_and_suggest_from_the_nearest_topic(
+    service: TechBrief, question: str, closest: str, suggested: str | None
+) -> None:
+    answer = service.ask(question)
+    assert not isinstance(answer, Refusal)
+    assert answer.abstained
+    text = render.answer_card(AnswerPage(answer), render.console_markup(ansi=False))
+    assert text.startswith("I don't have an answer to that in my articles.")
+    quoted = text.split("The closest I found (not an answer to your question):\n")[1]
+    assert closest in quoted.replace("**", "")
+    if suggested:
+        assert suggested in text.splitlines()[-1]
+    assert ("My articles are in English" in text) is question.startswith("比亚迪")

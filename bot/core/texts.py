@@ -11,8 +11,10 @@ __all__ = [
     "ADMINS_ONLY",
     "APOLOGY",
     "ASK_USAGE",
+    "CLOSEST",
     "EXPIRED_ANSWER",
     "FOREIGN_BUTTON",
+    "NO_ANSWER",
     "NO_MORE_RESULTS",
     "NO_RESULTS",
     "NO_SOURCES",
@@ -20,8 +22,11 @@ __all__ = [
     "all_results_shown",
     "ask_first",
     "empty_question",
+    "english_only",
+    "no_answer_topics",
     "question_too_long",
     "stopwords_only",
+    "suggestion",
     "unknown_command",
 ]
 
@@ -34,6 +39,8 @@ SOURCE_GONE = "That passage is no longer stored."
 NO_MORE_RESULTS = "No more results for that question."
 NO_RESULTS = "There were no results for that question."
 NO_SOURCES = "No sources yet."
+NO_ANSWER = "I don't have an answer to that in my articles."
+CLOSEST = "The closest I found (not an answer to your question):"
 
 
 def unknown_command(command: str) -> str:
@@ -62,3 +69,18 @@ def ask_first() -> str:
 def all_results_shown(shown: int) -> str:
     noun = "result" if shown == 1 else "results"
     return f"No more results for that question (all {shown} {noun} shown)."
+
+
+def no_answer_topics(labels: str) -> str:
+    return f"{NO_ANSWER} I can answer questions about {labels}."
+
+
+def english_only(words: str) -> str:
+    return (
+        f"My articles are in English, and I could not match {words} to them. "
+        "Try asking in English; names such as 比亚迪 (BYD) or 百度 (Baidu) I know."
+    )
+
+
+def suggestion(example: str) -> str:
+    return f"Try: {example}"

@@ -19,7 +19,7 @@ The corpus is synthetic and deterministic: articles whose paragraphs mix
 sentences of the two seed articles with sentences of a Zipf-distributed
 made-up vocabulary (fixed seed, no downloads), stored through the normal
 :class:`~bot.core.corpus.Corpus` API into ``--db`` (built once, reused after).
-Questions: the question set of ``tests/questions.py`` and made-up questions
+Questions: the question set of ``tests/qa/questions.jsonl`` and made-up questions
 of 3-5 words of the synthetic vocabulary.
 
 ``--profile`` also reports where the time goes: the corpus thread (service:

@@ -31,6 +31,7 @@ asked for counting extra.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -62,7 +63,7 @@ ANCHOR_WEIGHT = 4.0
 PASSAGE_CREDIT = 0.5
 """Share of a concept's weight counted when the passage says it but not the sentence shown."""
 
-PATIENCE = 12
+PATIENCE = 8
 """Candidates in a row that are no answer after which the rest are not read."""
 
 DUPLICATE_JACCARD = 0.5
@@ -171,7 +172,7 @@ def compose(
     *,
     min_support: float = MIN_SUPPORT,
     limit: int = 10,
-    patience: int = PATIENCE,
+    patience: int | None = None,
     spans_of: Callable[[Candidate], Sequence[TokenSpan]] | None = None,
 ) -> Answer:
     """Turn ranked candidates (best first) into an answer.
@@ -187,7 +188,22 @@ def compose(
     concepts = query.concepts
     answerable = limit > 0 and concepts and not query.request
     misses = 0
+    patience = PATIENCE if patience is None else patience
+    # A passage that does not even spell every entity cannot name it: skip its analysis
+    # (once two weak candidates are kept: a refusal quotes the closest one).
+    needles = [c.needles for c in concepts if c.entity and c.needles]
     for candidate in candidates if answerable else ():
+        if needles and len(weak) >= 2:
+            written = (
+                unicodedata.normalize("NFKC", f"{candidate.heading or ''}\n{candidate.text}")
+                .casefold()
+                .replace("’", "'")
+            )
+            if not all(any(n in written for n in forms) for forms in needles):
+                misses += 1
+                if misses >= patience:
+                    break
+                continue
         spans = spans_of(candidate) if spans_of is not None else analyzer.spans(candidate.text)
         shingles = _shingles([t for span in spans for t in span.terms])
         if any(_near_duplicate(shingles, other) for other in kept_shingles):

@@ -33,6 +33,7 @@ from __future__ import annotations
 import importlib.resources
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -97,7 +98,7 @@ COMMON_WORD_COUNT = 100_000
 COMPOUND_PART_COUNT = 5_000_000
 """Each part of a closed compound ("toolset") is at least this frequent."""
 """Words at least this frequent in the English list are never "corrected"."""
-SPELLING_NAME_LIMIT = 20_000
+SPELLING_NAME_LIMIT = 5_000
 """Spelling candidates that are not English words (names, jargon): the most
 frequent this many corpus terms, which bounds the work per misspelled word."""
 
@@ -141,6 +142,8 @@ class Concept:
     label: str | None = None  # the lexicon's name for it, if any
     corrected_from: str | None = None  # the word as typed, when spelling changed it
     foreign: bool = False  # Chinese the lexicon cannot map
+    # Entities: text that names it holds one of these (case folded), a cheap first check.
+    needles: tuple[str, ...] = ()
     # Derived from ``forms`` (coverage is checked for every sentence of every candidate):
     terms: frozenset[str] = field(init=False)  # every term of every form (for highlighting)
     _single: frozenset[str] = field(init=False)  # the terms of one-word forms
@@ -766,6 +769,10 @@ class QueryParser:
             forms.extend(self._group_forms[g])
             search.extend(t for t in self._group_search[g] if t not in seen)
             seen.update(self._group_search[g])
+        needles: tuple[str, ...] = ()
+        if entity:
+            written = [surface] + [f for g in groups for f in self.lexicon.groups[g].matches]
+            needles = tuple(dict.fromkeys(_needle(w) for w in written if _needle(w)))
         return Concept(
             surface=surface,
             start=start,
@@ -776,6 +783,7 @@ class QueryParser:
             entity=entity,
             label=self.lexicon.groups[groups[0]].label,
             corrected_from=corrected,
+            needles=needles,
         )
 
     def _plain_concept(
@@ -793,6 +801,9 @@ class QueryParser:
             weight=self._concept_weight([token], ()),
             entity=entity,
             corrected_from=token.corrected_from,
+            needles=tuple(dict.fromkeys(n for n in (_needle(surface), token.key) if n))
+            if entity
+            else (),
         )
 
     def _looks_like_name(self, surface: str, token: _Token, title_case: bool, first: bool) -> bool:
@@ -805,7 +816,8 @@ class QueryParser:
         if len(re.split(r"[-/.]", word)) > 1:
             return False  # "EU-China", "Sino-European": compounds of known words
         if word not in self.english and word not in self._lexicon_words:
-            return not self._compound(word)  # "xpeng" is a name, "toolset" is not
+            # "xpeng" is a name; "toolset" (two words) and "useing" (a slip on "use") are not.
+            return not self._compound(word) and not self.english.common(token.key)
         capitalised = surface[:1].isupper() and not surface.isupper()
         return capitalised and not first and not title_case
 
@@ -960,6 +972,13 @@ class QueryParser:
             self._english_keys = dict(zip(words, self.analyzer.stem_words(words), strict=True))
             self._english_terms = frozenset(self._english_keys.values())
         return self._english_keys
+
+
+def _needle(written: str) -> str:
+    """How a name is written, for a substring check of case-folded text: NFKC, case
+    folded, without a trailing possessive ("Tesla's" -> "tesla")."""
+    text = unicodedata.normalize("NFKC", written).casefold().replace("’", "'")
+    return text[:-2] if text.endswith("'s") else text.rstrip("'")
 
 
 def _joined(entry: _Entry | None, group: int) -> _Entry:

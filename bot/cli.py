@@ -120,6 +120,9 @@ def _parser() -> argparse.ArgumentParser:
     eval_qa.add_argument(
         "--limit", type=int, default=5_000, metavar="N", help="distractor passages (5,000)"
     )
+    eval_qa.add_argument(
+        "--min-support", type=float, metavar="X", help="answer threshold to try (default: 0.4)"
+    )
     ingest = _command(
         commands,
         "ingest",
@@ -467,7 +470,11 @@ def _ask(service: TechBrief, args: argparse.Namespace) -> int:
             print(result.message)
         return 1
     if args.json:
-        hits = result.hits or result.weak
+        # Abstaining, the weak candidates are listed, the closest one (shown as
+        # "the closest I found") first.
+        closest = result.closest
+        weak = [h for h in result.weak if h is not closest]
+        hits = result.hits or ([closest] if closest else []) + weak
         _print_json(
             {
                 "question": result.question,
@@ -638,7 +645,11 @@ def _eval_qa(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     report, passages = run_eval_qa(
-        args.file, datetime.now(UTC), distractors=args.distractors, limit=args.limit
+        args.file,
+        datetime.now(UTC),
+        distractors=args.distractors,
+        limit=args.limit,
+        min_support=args.min_support,
     )
     seconds = time.perf_counter() - started
     if args.json:

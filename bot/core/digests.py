@@ -35,7 +35,6 @@ from bot.core.schedule import (
     timezone_suggestions,
 )
 from bot.core.service import Refusal, clean_text
-from retrieval.answer import term_weight
 from retrieval.digest import MIN_RELEVANCE, Digest, relevance, select_digest, topic_ceiling
 from retrieval.topics import TOPICS, Topic, find_topic
 from storage import articles, deliveries, subscriptions
@@ -441,12 +440,10 @@ class Digests:
             k for k, s in scores.items() if relevance(s, ceiling) >= MIN_RELEVANCE and k <= upto
         ]
         stored = articles.get_passages(corpus.db, keys)
-        n = len(index)
         return select_digest(
-            topic.query,
+            corpus.parser.parse(topic.query, index),
             [candidate(stored[k], scores[k]) for k in keys if k in stored],
             corpus.analyzer,
-            lambda term: term_weight(index.document_frequency(term), n),
             ceiling=ceiling,
             upto=max(upto, after),
         )

@@ -11,8 +11,8 @@ from tests.e2e.botapi import BotApiServer
 from tests.e2e.conftest import READER, XIAOMI, XIAOMI_URL, Errors, Harness
 from tests.e2e.harness import running, settings_for, wait_for
 
-ROBOTAXI = "Which robotaxi firms filed for Hong Kong IPOs?"  # one hit
-DEEPSEEK = "DeepSeek AI model"  # five hits
+ROBOTAXI = "Who approved the Hong Kong IPOs of Pony.ai and WeRide?"  # one hit
+DEEPSEEK = "AI model"  # five hits
 
 
 async def test_a_question_gets_the_answer_card(bot: Harness) -> None:

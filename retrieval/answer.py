@@ -196,7 +196,9 @@ def compose(
     for candidate in candidates if answerable else ():
         if needles and len(weak) >= 2:
             written = (
-                unicodedata.normalize("NFKC", f"{candidate.heading or ''}\n{candidate.text}")
+                unicodedata.normalize(
+                    "NFKC", f"{candidate.title}\n{candidate.heading or ''}\n{candidate.text}"
+                )
                 .casefold()
                 .replace("’", "'")
             )
@@ -260,8 +262,11 @@ def _hit(
     present.update(t for span in heading_spans for t in span.terms)
     # How much of each concept the passage says (a longer concept can be half said).
     shares = [c.coverage(present) for c in concepts]
+    # The article's title names what a passage is about: "The Shenzhen-based carmaker
+    # said…" in an article titled "BYD unveils five new EVs" is about BYD.
+    titled = present | {t for span in analyzer.spans(candidate.title) for t in span.terms}
     said = [
-        c.covered_by(present) if c.entity else share >= 0.5
+        c.covered_by(titled) if c.entity else share >= 0.5
         for c, share in zip(concepts, shares, strict=True)
     ]
     entities_named = all(ok for c, ok in zip(concepts, said, strict=True) if c.entity)

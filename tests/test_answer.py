@@ -210,3 +210,16 @@ def test_questions_about_which_companies_get_a_sentence_naming_them(
     assert answer.hits[0].sentence.text.startswith("Kuaishou")
     nameless = ask(parser, question, [cand(1, "AI video models are improving fast.")])
     assert nameless.abstained
+
+
+def test_the_article_title_names_the_passage_s_company(parser: QueryParser) -> None:
+    # "The Shenzhen-based carmaker" in an article titled after BYD is about BYD.
+    text = (
+        "The Shenzhen-based carmaker said its new flash-charging platform adds 400 "
+        "kilometres of range in five minutes, a claim analysts called a milestone."
+    )
+    titled = Candidate(1, 1.0, text, None, title="BYD unveils five new EVs", publisher="P")
+    untitled = Candidate(2, 1.0, text, None, title="Auto show notes", publisher="P")
+    question = "How fast does BYD flash charging add range?"
+    assert not ask(parser, question, [titled]).abstained
+    assert ask(parser, question, [untitled]).abstained

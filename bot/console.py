@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO, TextIO
 
 from bot.core import render, texts
 from bot.core.service import AnswerPage, Conversation, Refusal, TechBrief
+from retrieval.index import IndexError_
+from storage.errors import StorageError
 
 __all__ = [
     "CONSOLE_COMMANDS",
@@ -107,9 +110,12 @@ def run_console(
             out.flush()
         try:
             reply = chat.reply(line)
-        except Exception:
-            # Keep the chat alive and the traceback out of the user's way.
-            log.exception("console reply failed")
+        except (sqlite3.Error, StorageError, IndexError_, OSError):
+            raise  # the database, the index or the disk: the command stops with one line
+        except Exception as exc:
+            # Keep the chat alive and the traceback out of the user's way (DEBUG has it).
+            log.error("could not answer that line (%s: %s)", type(exc).__name__, exc)
+            log.debug("console reply failed", exc_info=exc)
             reply = texts.APOLOGY
         if reply is None:
             break

@@ -10,15 +10,29 @@ the index. If the process dies between the two, the next :meth:`Corpus.open`
 notices (passage count, largest id and id sum differ) and repairs the index:
 passages missing from it are added, passages gone from the database are
 dropped. An index that cannot be read, or that was built by another analyzer
-version, is rebuilt from the database.
+version, is rebuilt from the database. The index folder must be techbrief's
+(see :func:`retrieval.index.store.claim`): anything else at its path stops
+the corpus from opening, untouched.
+
+Several processes may share one database, e.g. the bot and a command an
+admin runs:
+
+- an index commit that finds another process committed first
+  (:class:`~retrieval.index.IndexStale`) writes nothing; the corpus reopens
+  the index from disk and reconciles it with the database instead;
+- before answering, a long-running process asks SQLite whether another
+  connection committed since (``PRAGMA data_version``, no I/O) and, if so,
+  reopens the index when another process committed a newer one and
+  reconciles it with the database: an article another process added is
+  answerable at once, without a restart.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
-import shutil
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,11 +42,11 @@ import sqlite_utils
 
 from retrieval.analyze import ANALYZER_VERSION, Analyzer
 from retrieval.answer import Answer, Candidate, compose, term_weight
-from retrieval.index import BM25Index, IndexCorrupt, SearchHit
+from retrieval.index import BM25Index, IndexCorrupt, IndexError_, IndexStale, SearchHit, store
 from retrieval.passages import Passage, derive_title, sentence_spans, split_passages
 from storage import articles, seed, sources
 from storage.articles import NewArticle, NewPassage, StoredPassage
-from storage.db import open_database
+from storage.db import data_version, open_database
 from storage.errors import DuplicateArticle
 
 __all__ = ["AddedArticle", "Corpus", "CorpusStats", "candidate"]
@@ -60,10 +74,25 @@ class CorpusStats:
 class Corpus:
     """Articles, passages and their index, kept in step."""
 
-    def __init__(self, db: sqlite_utils.Database, analyzer: Analyzer, index: BM25Index) -> None:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        analyzer: Analyzer,
+        index: BM25Index,
+        *,
+        index_path: Path | None = None,
+    ) -> None:
         self.db = db
         self.analyzer = analyzer
         self.index = index
+        self.index_path = index_path
+        """Where the index lives (``None``: in memory only)."""
+        self.on_problem: Callable[[str], None] | None = None
+        """Told (besides the log) when the index cannot be kept up to date while serving."""
+        self._seen_version = data_version(db)
+        # One lock object for every index this corpus opens on the folder: held across
+        # a reload and the commit that follows it.
+        self._lock = index.lock
 
     @classmethod
     def open(cls, path: Path | str, now: datetime, *, index_path: Path | None = None) -> Corpus:
@@ -71,17 +100,28 @@ class Corpus:
 
         The index lives at ``index_path`` (default: beside the database, ``<db>.index``);
         an in-memory database (``":memory:"``) gets an in-memory index.
+        Raises :class:`~storage.errors.StorageError` for an unusable database and
+        :class:`~retrieval.index.IndexError_` for an index folder that is not
+        techbrief's or cannot be written when it must be.
         """
-        db = open_database(path)
-        analyzer = Analyzer()
-        if str(path) == ":memory:":
-            index = BM25Index(meta={"analyzer": ANALYZER_VERSION})
-        else:
-            index = _open_index(index_path or Path(f"{path}.index"))
-        corpus = cls(db, analyzer, index)
-        corpus._seed(now)
-        corpus._record_sentences()
-        corpus.reconcile()
+        db = open_database(path, initialise=functools.partial(_seed, now=now))
+        try:
+            analyzer = Analyzer()
+            directory: Path | None = None
+            rebuilt: str | None = None
+            if str(path) == ":memory:":
+                index = BM25Index(meta={"analyzer": ANALYZER_VERSION})
+            else:
+                directory = index_path or Path(f"{path}.index")
+                index, rebuilt = _open_index(directory, None)
+            corpus = cls(db, analyzer, index, index_path=directory)
+            corpus._record_sentences()
+            corpus.reconcile()
+        except BaseException:
+            db.close()
+            raise
+        if rebuilt:
+            log.warning("search index in %s rebuilt from the database (%s)", directory, rebuilt)
         return corpus
 
     def _record_sentences(self) -> None:
@@ -91,30 +131,38 @@ class Corpus:
 
     def reconcile(self) -> tuple[int, int]:
         """Bring the index in step with the database; returns (added, dropped)."""
+        return self._write_index(self._reconcile)
+
+    def _reconcile(self) -> tuple[int, int]:
+        index = self.index
         stored = articles.passage_fingerprint(self.db)
-        keys = self.index.keys()
+        keys = index.keys()
         indexed = (int(keys.shape[0]), int(keys.max()) if keys.shape[0] else 0, int(keys.sum()))
-        if stored == indexed:
+        if stored == indexed and not index.unsaved:
             return 0, 0
         ids = np.asarray(articles.passage_ids(self.db), dtype=np.int64)
         missing = np.setdiff1d(ids, keys, assume_unique=True)
         extra = np.setdiff1d(keys, ids, assume_unique=True)
-        if extra.shape[0]:
-            self.index.remove(extra.tolist())
-        if missing.shape[0] and keys.shape[0] and missing[0] <= keys.max():
+        last = index.last_key
+        if missing.shape[0] and last is not None and missing[0] <= last:
             # Ids below the index's largest key cannot be appended: rebuild.
             log.warning("search index is out of order with the database; rebuilding it")
-            self.index = _fresh_index(self.index.directory)
-            missing = ids
-        if missing.shape[0]:
-            first = int(missing[0]) - 1
-            wanted = set(missing.tolist())
-            with self.index.bulk():
+            index = _fresh_index(index.directory, self._lock)
+            missing, extra = ids, ids[:0]
+        with index.bulk():
+            if extra.shape[0]:
+                index.remove(extra.tolist())
+            if missing.shape[0]:
+                wanted = set(missing.tolist())
                 self._index(
-                    (p.id, Passage(p.text, p.heading))
-                    for p in articles.iter_passages(self.db, after_id=first)
-                    if p.id in wanted
+                    index,
+                    (
+                        (p.id, Passage(p.text, p.heading))
+                        for p in articles.iter_passages(self.db, after_id=int(missing[0]) - 1)
+                        if p.id in wanted
+                    ),
                 )
+        self.index = index
         if missing.shape[0] or extra.shape[0]:
             log.info(
                 "search index repaired: %d passages added, %d dropped",
@@ -123,33 +171,84 @@ class Corpus:
             )
         return int(missing.shape[0]), int(extra.shape[0])
 
+    def _write_index(self, change: Callable[[], tuple[int, int]]) -> tuple[int, int]:
+        """Apply ``change`` to the index (it commits); if another process committed
+        first, reopen the index from disk and reconcile it with the database instead.
+
+        The first try holds no lock while it works (analysing passages may take
+        long); the retry holds the folder's lock from reopening to committing,
+        so it cannot lose again.
+        """
+        try:
+            return change()
+        except IndexStale:
+            if self._lock is None:  # only an index on disk can go stale
+                raise
+            log.info("search index changed by another process; reloading it")
+        with self._lock.exclusive():
+            self._reload()
+            return self._reconcile()
+
+    def _reload(self) -> None:
+        """Replace the in-memory index with the one on disk (or a fresh one to rebuild)."""
+        if self.index_path is None:
+            return
+        self.index, rebuilt = _open_index(self.index_path, self._lock)
+        if rebuilt:
+            log.warning("search index in %s is rebuilt (%s)", self.index_path, rebuilt)
+
+    def follow(self) -> None:
+        """Catch up with what other processes committed; cheap when nothing changed.
+
+        Called before answering. If the index cannot be brought up to date
+        (a full disk, say), the problem is logged and reported to
+        :attr:`on_problem`, and the corpus goes on serving what it has.
+        """
+        if self.index_path is None:
+            return
+        version = data_version(self.db)
+        if version == self._seen_version:
+            return
+        self._seen_version = version
+        try:
+            if not self.index.is_current():
+                self._reload()
+            self.reconcile()
+        except (IndexError_, OSError) as exc:
+            message = f"search index not brought up to date: {exc}"
+            log.error("%s", message)
+            if self.on_problem is not None:
+                self.on_problem(message)
+
     def close(self) -> None:
         self.db.close()
 
     # -- writes -----------------------------------------------------------------
 
-    def _seed(self, now: datetime) -> None:
-        """Load the shipped articles into a database that never had them.
-
-        Only once: an operator who removes the seed source does not get it back.
-        """
-        if seed.seeded_at(self.db) is not None:
-            return
-        with self.db.atomic():
-            source_id = sources.add_source(
-                self.db, kind="seed", title="Seed articles shipped with techbrief", now=now
-            )
-            for item in seed.read_seed_articles():
-                with contextlib.suppress(DuplicateArticle):
-                    self._store(source_id, item.article, now)
-            seed.mark_seeded(self.db, now)
-
     def add_article(self, source_id: int, article: NewArticle, now: datetime) -> AddedArticle:
-        """Split, store and index one article (raises DuplicateArticle if already stored)."""
-        article_id, title, stored = self._store(source_id, article, now)
+        """Split, store and index one article (raises DuplicateArticle if already stored).
+
+        Stored first: if the index cannot be written then (raising
+        :class:`~retrieval.index.IndexUnwritable`), the article is kept, this
+        process answers from it, and the next start indexes it on disk.
+        """
+        article_id, title, stored = _store(self.db, source_id, article, now)
         # Indexed after the commit: the index only ever holds committed passages.
-        self._index(stored)
+        self._write_index(self._catch_up)
         return AddedArticle(article_id, title, len(stored))
+
+    def _catch_up(self) -> tuple[int, int]:
+        """Index every stored passage newer than the index's last key."""
+        index = self.index
+        with index.bulk():
+            added = self._index(
+                index,
+                (
+                    (p.id, Passage(p.text, p.heading))
+                    for p in articles.iter_passages(self.db, after_id=index.last_key or 0)
+                ),
+            )
+        return added, 0
 
     def remove_source(self, source_id: int) -> sources.Source | None:
         """Delete a source with its articles; its passages leave the index at once."""
@@ -160,13 +259,14 @@ class Corpus:
         gone = articles.source_passages(self.db, source_id)
         tokens = [self.analyzer.terms(Passage(p.text, p.heading).indexed_text) for p in gone]
         sources.delete_source(self.db, source_id)
-        self.index.remove([p.id for p in gone], tokens)
+        self._write_index(lambda: (0, self.index.remove([p.id for p in gone], tokens)))
         return source
 
     # -- reads ------------------------------------------------------------------
 
     def answer(self, question: str, k: int = 10) -> Answer:
         """Rank passages for ``question`` and compose the answer (up to ``k`` hits)."""
+        self.follow()
         # Over-fetch: near-duplicates collapse and weak passages drop out.
         ranked = self.index.search(self.analyzer.terms(question), k=max(3 * k, 30))
         n = len(self.index)
@@ -195,6 +295,7 @@ class Corpus:
         return sources.list_sources(self.db)
 
     def stats(self) -> CorpusStats:
+        self.follow()
         return CorpusStats(
             sources=len(sources.list_sources(self.db)),
             articles=articles.count_articles(self.db),
@@ -204,61 +305,91 @@ class Corpus:
 
     # -- internals ----------------------------------------------------------------
 
-    def _store(
-        self, source_id: int, article: NewArticle, now: datetime
-    ) -> tuple[int, str, list[tuple[int, Passage]]]:
-        passages = split_passages(article.body)
-        title = article.title.strip() or derive_title(article.body)
-        stored = NewArticle(
-            title=title,
-            body=article.body,
-            publisher=article.publisher,
-            published=article.published,
-            published_note=article.published_note,
-            url=article.url,
-            canonical_url=article.canonical_url,
-        )
-        article_id, ids = articles.add_article(
-            self.db,
-            source_id=source_id,
-            article=stored,
-            passages=[NewPassage(p.text, p.heading, sentence_spans(p.text)) for p in passages],
-            now=now,
-        )
-        return article_id, title, list(zip(ids, passages, strict=True))
-
-    def _index(self, passages: Iterable[tuple[int, Passage]]) -> None:
-        """Add (passage id, passage) pairs, in id order, to the index in batches."""
+    def _index(self, index: BM25Index, passages: Iterable[tuple[int, Passage]]) -> int:
+        """Add (passage id, passage) pairs, in id order, to ``index`` in batches; how many."""
         keys: list[int] = []
         docs: list[list[str]] = []
+        added = 0
         for passage_id, passage in passages:
             keys.append(passage_id)
             docs.append(self.analyzer.terms(passage.indexed_text))
             if len(keys) >= _INDEX_BATCH:
-                self.index.add(keys, docs)
+                index.add(keys, docs)
+                added += len(keys)
                 keys, docs = [], []
-        self.index.add(keys, docs)
+        index.add(keys, docs)
+        return added + len(keys)
 
 
-def _open_index(directory: Path) -> BM25Index:
-    """The persisted index, or a new empty one when it is missing, unreadable or stale."""
-    if (directory / "manifest.json").exists():
+def _seed(db: sqlite_utils.Database, *, now: datetime) -> None:
+    """Load the shipped articles into a database that never had them.
+
+    Runs inside the transaction that opens the database (see
+    :func:`storage.db.open_database`), so concurrent first starts seed once.
+    Only once: an operator who removes the seed source does not get it back.
+    """
+    if seed.seeded_at(db) is not None:
+        return
+    source_id = sources.add_source(
+        db, kind="seed", title="Seed articles shipped with techbrief", now=now
+    )
+    for item in seed.read_seed_articles():
+        with contextlib.suppress(DuplicateArticle):
+            _store(db, source_id, item.article, now)
+    seed.mark_seeded(db, now)
+
+
+def _store(
+    db: sqlite_utils.Database, source_id: int, article: NewArticle, now: datetime
+) -> tuple[int, str, list[tuple[int, Passage]]]:
+    passages = split_passages(article.body)
+    title = article.title.strip() or derive_title(article.body)
+    stored = NewArticle(
+        title=title,
+        body=article.body,
+        publisher=article.publisher,
+        published=article.published,
+        published_note=article.published_note,
+        url=article.url,
+        canonical_url=article.canonical_url,
+    )
+    article_id, ids = articles.add_article(
+        db,
+        source_id=source_id,
+        article=stored,
+        passages=[NewPassage(p.text, p.heading, sentence_spans(p.text)) for p in passages],
+        now=now,
+    )
+    return article_id, title, list(zip(ids, passages, strict=True))
+
+
+def _open_index(directory: Path, lock: store.IndexLock | None) -> tuple[BM25Index, str | None]:
+    """The persisted index; or a new empty one that will replace it, with the reason,
+    when it is unreadable or stale (``None`` when there simply was none).
+
+    The folder must be techbrief's: anything else raises
+    :class:`~retrieval.index.IndexForeign` and is left alone.
+    """
+    store.claim(directory)
+    if (directory / store.MANIFEST).exists():
         try:
-            index = BM25Index.open(directory)
+            index = BM25Index.open(directory, lock=lock)
         except IndexCorrupt as exc:
-            log.warning("search index unreadable (%s); rebuilding it from the database", exc)
+            reason = str(exc)
         else:
             if index.meta.get("analyzer") == ANALYZER_VERSION:
-                return index
-            log.warning("search index built by another analyzer version; rebuilding it")
-    return _fresh_index(directory)
+                return index, None
+            reason = "it was built by another analyzer version"
+        return _fresh_index(directory, lock), reason
+    return _fresh_index(directory, lock), None
 
 
-def _fresh_index(directory: Path | None) -> BM25Index:
+def _fresh_index(directory: Path | None, lock: store.IndexLock | None) -> BM25Index:
+    """A new empty index; persisted, it replaces what the folder holds at its first commit."""
     if directory is None:
         return BM25Index(meta={"analyzer": ANALYZER_VERSION})
-    shutil.rmtree(directory, ignore_errors=True)
-    return BM25Index(directory=directory, meta={"analyzer": ANALYZER_VERSION})
+    meta = {"analyzer": ANALYZER_VERSION}
+    return BM25Index(directory=directory, meta=meta, replace=True, lock=lock)
 
 
 def candidate(stored: StoredPassage, score: float = 0.0) -> Candidate:

@@ -21,7 +21,6 @@ import asyncio
 import logging
 import os
 import signal
-import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -45,11 +44,16 @@ from bot.config import ConfigError, Settings
 from bot.core.corpus import Corpus
 from bot.core.service import TechBrief
 from bot.telegram.handlers import ADMIN_COMMANDS, PUBLIC_COMMANDS, register
-from bot.telegram.redaction import install_redaction, redact
+from bot.telegram.handlers.errors import notify_admins
+from bot.telegram.redaction import Redactor, install_redaction
 from bot.telegram.runtime import BriefContext, Runtime, TechBriefApplication
 
 __all__ = [
     "ALLOWED_UPDATES",
+    "BOT_API_CONNECTIONS",
+    "CONCURRENT_UPDATES",
+    "POOL_TIMEOUT",
+    "BotUnavailable",
     "build_application",
     "file_url",
     "open_corpus",
@@ -69,8 +73,28 @@ LONG_POLL = timedelta(seconds=10)
 BOT_API_CONNECTIONS = 8
 """HTTP connections to the Bot API for requests other than getUpdates."""
 
+CONCURRENT_UPDATES = 4 * BOT_API_CONNECTIONS
+"""Updates handled at once; the rest wait their turn in PTB's queue (waiting is not a
+failure). A handler makes its Bot API requests one after another, so at most this
+many requests compete for the connections."""
+
+REQUEST_TIMEOUT = 5.0
+"""Seconds to connect, to send a request and to read its answer (each; PTB's defaults)."""
+
+POOL_TIMEOUT = -(-CONCURRENT_UPDATES // BOT_API_CONNECTIONS) * 3 * REQUEST_TIMEOUT
+"""Seconds a request may wait for a free connection: long enough for every request
+that can be ahead of it to run into its own timeouts (60 s). With PTB's default of
+1 s a burst of questions got "Pool timeout" and apologies instead of answers, although
+nothing had failed; now a request waiting for a connection fails only when the Bot
+API itself does."""
+
 RETRIES_AFTER_429 = 3
 """How often one request is retried after Telegram answers 429 (waiting its ``retry_after``)."""
+
+
+class BotUnavailable(Exception):
+    """The bot cannot start: the Bot API refused the token, could not be reached, or
+    refused a start-up request. The message is one line naming the cause."""
 
 
 def telegram_rate_limiter() -> AIORateLimiter:
@@ -107,7 +131,7 @@ def build_application(
     if not settings.token:
         raise ConfigError("TELEGRAM_BOT_TOKEN: not set")
     # First: PTB logs its base URL (which holds the token) as soon as the bot exists.
-    install_redaction(settings.token)
+    redactor = install_redaction(Redactor(settings.secrets))
     # Opt in to PTB 23's time periods as timedelta (techbrief reads none as int):
     # without it PTB's own RetryAfter warns of the deprecation on every 429.
     if os.environ.get("PTB_TIMEDELTA", "").strip().lower() not in ("1", "true"):
@@ -117,6 +141,7 @@ def build_application(
         # One thread owns the SQLite connection and the index (see bot.telegram.runtime).
         executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="techbrief-corpus"),
         clock=clock,
+        redactor=redactor,
     )
     builder = (
         ApplicationBuilder()
@@ -135,8 +160,13 @@ def build_application(
         # A few keep-alive connections serve many answers a second; PTB's default
         # pool of 256 makes httpcore probe every idle connection on each request.
         .connection_pool_size(BOT_API_CONNECTIONS)
-        # Updates are handled concurrently; the corpus thread serialises the search.
-        .concurrent_updates(True)
+        .pool_timeout(POOL_TIMEOUT)
+        .connect_timeout(REQUEST_TIMEOUT)
+        .read_timeout(REQUEST_TIMEOUT)
+        .write_timeout(REQUEST_TIMEOUT)
+        # Updates are handled concurrently, a bounded number at a time (see
+        # CONCURRENT_UPDATES); the corpus thread serialises the search.
+        .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -159,6 +189,13 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     runtime = _runtime(application)
     corpus = await runtime.run(open_corpus, runtime.settings, runtime.clock())
     runtime.opened = TechBrief(corpus)
+    loop = asyncio.get_running_loop()
+
+    def corpus_problem(message: str) -> None:
+        # On the corpus thread, which goes on serving; the admins hear of it (rarely).
+        asyncio.run_coroutine_threadsafe(notify_admins(application.bot, runtime, message), loop)
+
+    corpus.on_problem = corpus_problem
     # The Chinese segmenter takes seconds to load: now, beside serving, not on
     # the first Chinese question.
     threading.Thread(
@@ -241,8 +278,9 @@ async def _serve_until_signalled(application: TechBriefApplication) -> None:
 def run_telegram(settings: Settings) -> int:
     """Run the bot with long polling until SIGINT or SIGTERM. Returns an exit status.
 
-    A token Telegram rejects, or a Bot API server that cannot be reached at
-    start, is one line on stderr and status 2.
+    A token Telegram rejects, a Bot API server that cannot be reached or that
+    refuses a start-up request raise :class:`BotUnavailable`; an unusable
+    database or index raises their errors. The caller prints one line.
     """
     logging.getLogger("bot").setLevel(logging.INFO)
     # httpx logs every request URL at INFO, and each holds the token; redaction
@@ -253,16 +291,11 @@ def run_telegram(settings: Settings) -> int:
     try:
         asyncio.run(_serve_until_signalled(application))
     except InvalidToken:
-        print("techbrief: TELEGRAM_BOT_TOKEN: the Bot API rejected the token", file=sys.stderr)
-        return 2
+        raise BotUnavailable("TELEGRAM_BOT_TOKEN: the Bot API rejected the token") from None
+    except BadRequest as exc:  # e.g. setMyCommands refused: no retry can help
+        raise BotUnavailable(f"the Bot API refused a start-up request: {exc.message}") from None
     except NetworkError as exc:
-        if isinstance(exc, BadRequest):
-            raise
-        message = redact(exc.message, settings.token or "")
-        print(f"techbrief: cannot reach the Bot API at {where}: {message}", file=sys.stderr)
-        return 2
+        raise BotUnavailable(f"cannot reach the Bot API at {where}: {exc.message}") from None
     except TelegramError as exc:
-        message = redact(exc.message, settings.token or "")
-        print(f"techbrief: the Bot API refused to start: {message}", file=sys.stderr)
-        return 2
+        raise BotUnavailable(f"the Bot API refused to start: {exc.message}") from None
     return 0

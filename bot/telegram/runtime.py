@@ -27,6 +27,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
 from bot.core.service import TechBrief
+from bot.telegram.redaction import Redactor
 
 __all__ = [
     "AdminNotices",
@@ -95,6 +96,8 @@ class Runtime:
     clock: Callable[[], datetime]
     questions: RecentQuestions = field(default_factory=RecentQuestions)
     notices: AdminNotices = field(default_factory=AdminNotices)
+    redactor: Redactor = field(default_factory=Redactor)
+    """Masks the settings' secrets in what the adapter sends (admin notices)."""
     opened: TechBrief | None = None
 
     @property

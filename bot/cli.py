@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.core.ingest import Ingestion
     from bot.core.service import TechBrief
     from bot.telegram.redaction import Redactor
     from retrieval.answer import Hit
@@ -105,11 +106,63 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("corpus_dir", type=Path, metavar="CORPUS_DIR")
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
+    eval_qa = _command(
+        commands,
+        "eval-qa",
+        "Answer quality on a question set, per split, over a fresh seed corpus.",
+        "techbrief eval-qa tests/qa/questions.jsonl --distractors ../shared/benchmarks/scifact",
+        "Reports, for the dev and held-out splits: right passage first, best sentence\n"
+        "holds the answer, wrongly refused, near-topic and off-topic questions answered.\n"
+        "The question file is JSON Lines (see the README, Answer quality). The user's\n"
+        "database is not touched.",
+    )
+    eval_qa.add_argument("file", type=Path, metavar="FILE", help="questions, JSON Lines")
+    eval_qa.add_argument("--json", action="store_true", help="machine-readable output")
+    eval_qa.add_argument("--list", action="store_true", help="list every question and outcome")
+    eval_qa.add_argument(
+        "--distractors",
+        type=Path,
+        metavar="PATH",
+        help="grow the corpus with passages cut from a BEIR corpus.jsonl (or its directory)",
+    )
+    eval_qa.add_argument(
+        "--limit", type=int, default=5_000, metavar="N", help="distractor passages (5,000)"
+    )
+    ingest = _command(
+        commands,
+        "ingest",
+        "Add an article page, an RSS/Atom feed or a local .txt/.md/.html file.",
+        "techbrief ingest https://example.com/china-tech/feed.xml --feed",
+        "A URL is fetched (http/https only, public addresses unless\n"
+        "TECHBRIEF_ALLOW_PRIVATE_URLS=1) and recognised as a feed or a page; a feed's\n"
+        "entries are added one by one (a progress bar on a terminal) and it is polled\n"
+        "from then on by the bot. A path is read as a document. Exits 1 when nothing\n"
+        "could be added.",
+    )
+    ingest.add_argument("target", metavar="URL|PATH", help="an http(s) URL or a file path")
+    ingest.add_argument("--feed", action="store_true", help="the URL must be a feed")
+    ingest.add_argument("--title", default="", help="title for a file (default: from the file)")
     _command(
         commands,
         "sources",
-        "List the sources of the stored articles, with the #id remove-source takes.",
+        "List the sources with their #id, kind, articles, last fetch and last error.",
         "techbrief sources",
+    )
+    remove = _command(
+        commands,
+        "remove-source",
+        "Remove a source with its articles and passages (its #id from techbrief sources).",
+        "techbrief remove-source 3",
+    )
+    remove.add_argument("source_id", type=_source_id, metavar="ID", help="the source's #id")
+    refresh = _command(
+        commands,
+        "refresh",
+        "Poll one feed now (re-enabling it if it was disabled), or every feed.",
+        "techbrief refresh 3",
+    )
+    refresh.add_argument(
+        "source_id", type=_source_id, nargs="?", metavar="ID", help="the feed's #id"
     )
     _command(
         commands,
@@ -143,7 +196,40 @@ def _parser() -> argparse.ArgumentParser:
         help="skip rank_bm25 above N passages (100,000)",
     )
     bench.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor = _command(
+        commands,
+        "doctor",
+        "Check that the bot can run: configuration, database, index, token, webhook.",
+        "techbrief doctor --quick",
+        "One line per check and a summary; exits 1 when any check fails. Read-only:\n"
+        "it repairs nothing, so it can run beside the bot (the container's health check\n"
+        "runs --quick). The token is checked with getMe, the webhook with getWebhookInfo.",
+    )
+    doctor.add_argument(
+        "--quick",
+        action="store_true",
+        help="SQLite's quick_check instead of the full integrity_check",
+    )
+    backup = _command(
+        commands,
+        "backup",
+        "Copy the database to PATH while the bot runs (SQLite's online backup).",
+        "techbrief backup /var/backups/techbrief/",
+        "PATH is a file, or a directory to put techbrief-<UTC time>.db in (a PATH ending\n"
+        "in / is made if missing). The copy is a consistent snapshot, checked before it\n"
+        "replaces PATH. The search index is not copied: techbrief rebuilds it from the\n"
+        "database when it opens the copy. To restore: stop the bot, copy the backup over\n"
+        "TECHBRIEF_DB (removing its -wal and -shm files), start it.",
+    )
+    backup.add_argument("path", metavar="PATH", help="backup file, or directory (ending in /)")
     return parser
+
+
+def _source_id(raw: str) -> int:
+    value = raw.strip().lstrip("#")
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a source id (a number from /sources)")
+    return int(value)
 
 
 def _results(raw: str) -> int:
@@ -216,24 +302,38 @@ def _named_failures() -> tuple[type[BaseException], ...]:
 
 
 def _dispatch(args: argparse.Namespace, redactor: Redactor) -> int:
+    if args.command == "eval-qa":
+        return _eval_qa(args)
     if args.command == "eval":
         return _eval(args.corpus_dir, as_json=args.json)
     if args.command == "bench":
         return _bench(args)
+    if args.command == "doctor":
+        return _doctor(args, redactor)
     return _with_settings(args, redactor)
 
 
-def _with_settings(args: argparse.Namespace, redactor: Redactor) -> int:
+def _settings(args: argparse.Namespace, redactor: Redactor) -> Settings:
     from bot.config import load_settings
+    from bot.telegram.redaction import register_settings
 
     settings = load_settings(db_path=args.db)
-    redactor.register(*settings.secrets)
+    # Every output from here on masks the settings' secrets (the token, the webhook secret).
+    register_settings(redactor, settings)
+    return settings
+
+
+def _with_settings(args: argparse.Namespace, redactor: Redactor) -> int:
+    settings = _settings(args, redactor)
     command = args.command or "run"
+    if command in _OPERATOR_COMMANDS:
+        return _OPERATOR_COMMANDS[command](settings, args)
     if command == "run" and settings.token:
         # Imported here: the console chat and the other commands need no Telegram stack.
         from bot.telegram.app import run_telegram
 
         return run_telegram(settings)
+    args.settings = settings
     return _with_service(settings, _SERVICE_COMMANDS.get(command, _chat), args)
 
 
@@ -259,14 +359,106 @@ def _with_service(
         raise StorageError(f"cannot use database {settings.db_path}: {exc}") from exc
 
 
+def _ingestion(service: TechBrief, args: argparse.Namespace) -> Ingestion:
+    """Adding sources from the terminal: fetches and stores on this one thread."""
+    from bot.core.ingest import build_ingestion
+
+    return build_ingestion(args.settings, service.corpus, clock=service.clock)
+
+
 def _chat(service: TechBrief, args: argparse.Namespace) -> int:
     from bot.console import console_lines, run_console, terminal_lines
 
-    if sys.stdin.isatty():
+    ingestion = _ingestion(service, args)
+    try:
+        if sys.stdin.isatty():
+            return run_console(
+                service,
+                terminal_lines(),
+                sys.stdout,
+                ansi=sys.stdout.isatty(),
+                greeting=True,
+                ingestion=ingestion,
+            )
         return run_console(
-            service, terminal_lines(), sys.stdout, ansi=sys.stdout.isatty(), greeting=True
+            service, console_lines(sys.stdin.buffer), sys.stdout, ingestion=ingestion
         )
-    return run_console(service, console_lines(sys.stdin.buffer), sys.stdout)
+    finally:
+        ingestion.fetcher.close()
+
+
+class _ProgressBar:
+    """A tqdm bar on stderr for a feed's entries, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def start(self, total: int, label: str) -> None:
+        if not sys.stderr.isatty() or total < 2:
+            return
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total, desc=label[:40], unit="entry", file=sys.stderr)
+
+    def advance(self) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _ingest(service: TechBrief, args: argparse.Namespace) -> int:
+    from bot.core import render
+
+    target: str = args.target
+    ingestion = _ingestion(service, args)
+    try:
+        if "://" in target:
+            report = ingestion.add_url(
+                target, feed=True if args.feed else None, progress=_ProgressBar()
+            )
+        else:
+            path = Path(target)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                print(f"techbrief ingest: cannot read {target}: {exc.strerror}", file=sys.stderr)
+                return 1
+            report = ingestion.add_document(path.name, data, title=args.title)
+    finally:
+        ingestion.fetcher.close()
+    print(render.ingest_report(report, render.console_markup(ansi=False)))
+    return 0 if report.added or report.known or (report.existing and not report.error) else 1
+
+
+def _remove_source(service: TechBrief, args: argparse.Namespace) -> int:
+    from bot.core import texts
+
+    source = service.remove_source(args.source_id)
+    if source is None:
+        print(texts.no_such_source(args.source_id))
+        return 1
+    print(texts.removed_source(source.id, source.title, source.articles, source.passages))
+    return 0
+
+
+def _refresh(service: TechBrief, args: argparse.Namespace) -> int:
+    from bot.core import render
+
+    ingestion = _ingestion(service, args)
+    try:
+        reports = ingestion.refresh(args.source_id, progress=_ProgressBar())
+    finally:
+        ingestion.fetcher.close()
+    if isinstance(reports, str):
+        print(reports)
+        return 1
+    for report in reports:
+        print(render.ingest_report(report, render.console_markup(ansi=False)))
+    return 0 if all(r.error is None for r in reports) else 1
 
 
 def _ask(service: TechBrief, args: argparse.Namespace) -> int:
@@ -339,7 +531,7 @@ def _sources(service: TechBrief, args: argparse.Namespace) -> int:
 def _stats(service: TechBrief, args: argparse.Namespace) -> int:
     from bot.core import render
 
-    print(render.stats_card(service.stats(), render.console_markup(ansi=False)))
+    print(render.stats_report(service.stats_report(), render.console_markup(ansi=False)))
     return 0
 
 
@@ -349,8 +541,44 @@ _SERVICE_COMMANDS: dict[str, Callable[[TechBrief, argparse.Namespace], int]] = {
     "ask": _ask,
     "sources": _sources,
     "stats": _stats,
+    "ingest": _ingest,
+    "remove-source": _remove_source,
+    "refresh": _refresh,
 }
 """Commands that work on the stored corpus, by name (``run`` without a token is the chat)."""
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from storage.backup import backup_database
+    from storage.errors import StorageError
+
+    target = Path(args.path)
+    if args.path.endswith("/") and settings.db_path.is_file():  # a directory, as with cp
+        try:
+            target.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot make the backup directory {target}: {exc}") from exc
+    done = backup_database(settings.db_path, target, datetime.now(UTC))
+    print(
+        f"backup: {done.path} ({done.bytes / 1e6:.1f} MB), a consistent copy of {settings.db_path}"
+    )
+    print("The search index is not in the backup: techbrief rebuilds it from the database.")
+    return 0
+
+
+_OPERATOR_COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "backup": _backup,
+}
+"""Commands on the database file, not the corpus (the corpus is not opened for them)."""
+
+
+def _doctor(args: argparse.Namespace, redactor: Redactor) -> int:
+    from bot.doctor import run_doctor
+
+    # The doctor reads the configuration itself: a bad variable is its first failed check.
+    return run_doctor(lambda: _settings(args, redactor), quick=args.quick, out=sys.stdout)
 
 
 def _eval(directory: Path, *, as_json: bool) -> int:
@@ -377,6 +605,28 @@ def _eval(directory: Path, *, as_json: bool) -> int:
         print(f"  Recall@100  {result.recall_at_100:.4f}")
         print(f"  MRR@10      {result.mrr_at_10:.4f}")
         print(f"  time        {seconds:.1f} s (index and search)")
+    return 0
+
+
+def _eval_qa(args: argparse.Namespace) -> int:
+    import time
+    from datetime import UTC, datetime
+
+    # A fresh in-memory corpus of the seed articles: the user's database is not touched.
+    from bot.core.quality import run_eval_qa
+    from retrieval.evaluate_qa import format_report
+
+    started = time.perf_counter()
+    report, passages = run_eval_qa(
+        args.file, datetime.now(UTC), distractors=args.distractors, limit=args.limit
+    )
+    seconds = time.perf_counter() - started
+    if args.json:
+        payload = report.to_json(questions=args.list)
+        _print_json({"passages": passages, "seconds": round(seconds, 3), **payload})
+    else:
+        print(f"{args.file}: corpus of {passages:,} passages, {seconds:.1f} s")
+        print(format_report(report, questions=args.list))
     return 0
 
 

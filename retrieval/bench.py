@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -42,7 +42,7 @@ VOCABULARY = 200_000
 SEED = 20261122
 BATCH = 50_000
 QUERIES = 200
-ENGINES = ("techbrief", "rank_bm25", "bm25s")
+ENGINES = ("techbrief", "rank_bm25", "bm25s", "tantivy")
 # rank-bm25 rescans every passage in Python per query: above this size it is
 # skipped unless asked for (--slow-limit), as the spec allows.
 SLOW_LIMIT = 100_000
@@ -163,10 +163,88 @@ class _BM25S(_Engine):
         self.retriever = bm25s.BM25.load(str(directory / "bm25s"), mmap=True)
 
 
+class _Tantivy(_Engine):
+    """tantivy (Rust, Lucene-style, block-max WAND) through its Python binding.
+
+    An on-disk index: the tokens go in joined by spaces and come out again
+    through tantivy's ``whitespace`` tokenizer (no lowercasing, stemming or
+    splitting at dots: ``w123`` stays ``w123``), with term frequencies but no
+    positions (all BM25 needs); the key is a fast field. One writer adds every
+    document and commits once, with one indexing thread and a heap big enough
+    that the build ends in one segment (tantivy's fastest shape to search; more
+    threads or a smaller heap give more segments, slower queries). Queries are
+    an OR of term queries (terms are not re-analysed) through the top-10
+    collector alone: asking for the hit count as well would turn off tantivy's
+    block-max pruning. One searcher serves every query until the next commit.
+    """
+
+    HEAP_BYTES = 1_000_000_000  # tantivy's limit is 4 GB per thread; pages are touched as used
+    FIELD = "body"
+
+    def _schema(self) -> Any:
+        import tantivy
+
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field(
+            self.FIELD, stored=False, tokenizer_name="whitespace", index_option="freq"
+        )
+        builder.add_integer_field("key", stored=False, indexed=False, fast=True)
+        return builder.build()
+
+    def _add(self, first_key: int, docs: list[list[str]]) -> None:
+        import tantivy
+
+        add, document = self.writer.add_document, tantivy.Document
+        for key, doc in enumerate(docs, start=first_key):
+            add(document(key=key, body=" ".join(doc)))
+
+    def _reader(self) -> None:
+        self.index.reload()
+        self.searcher = self.index.searcher()
+
+    def build(self, batches: Iterator[list[list[str]]], directory: Path) -> None:
+        import tantivy
+
+        path = directory / "tantivy"
+        path.mkdir()
+        self.schema = self._schema()
+        self.index = tantivy.Index(self.schema, path=str(path))
+        self.writer = self.index.writer(heap_size=self.HEAP_BYTES, num_threads=1)
+        key = 0
+        for docs in batches:
+            self._add(key, docs)
+            key += len(docs)
+        self.writer.commit()
+        self._reader()
+
+    def search(self, query: list[str]) -> list[tuple[int, float]]:
+        import tantivy
+
+        should, term = tantivy.Occur.Should, tantivy.Query.term_query
+        terms = [(should, term(self.schema, self.FIELD, t)) for t in query]
+        hits = self.searcher.search(tantivy.Query.boolean_query(terms), 10, count=False).hits
+        keys = self.searcher.fast_field_values("key", [address for _, address in hits])
+        # The key field is an i64 fast field every document has: the values are ints.
+        return [(cast(int, key), float(score)) for key, (score, _) in zip(keys, hits, strict=True)]
+
+    def add(self, first_key: int, docs: list[list[str]]) -> None:
+        self._add(first_key, docs)
+        self.writer.commit()
+        self._reader()
+
+    def open(self, directory: Path) -> None:
+        import tantivy
+
+        self.index = tantivy.Index.open(str(directory / "tantivy"))
+        self.schema = self.index.schema
+        self.searcher = self.index.searcher()
+
+
 _ENGINE_TYPES: dict[str, Callable[[], _Engine]] = {
     "techbrief": _Techbrief,
     "rank_bm25": _RankBM25,
     "bm25s": _BM25S,
+    "tantivy": _Tantivy,
 }
 
 
@@ -297,7 +375,12 @@ def run_bench(
 def _installed(engine: str) -> bool:
     import importlib.util
 
-    module = {"techbrief": "retrieval._kernel", "rank_bm25": "rank_bm25", "bm25s": "bm25s"}
+    module = {
+        "techbrief": "retrieval._kernel",
+        "rank_bm25": "rank_bm25",
+        "bm25s": "bm25s",
+        "tantivy": "tantivy",
+    }
     return importlib.util.find_spec(module[engine]) is not None
 
 

@@ -84,6 +84,87 @@ def _passage_sentences(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE passages ADD COLUMN sentences TEXT")
 
 
+@MIGRATIONS(name="0003_source_feeds")
+def _source_feeds(db: sqlite_utils.Database) -> None:
+    # Every source remembers its last fetch and its last error (NULL once a fetch
+    # succeeds); a feed also keeps what conditional GET and backoff need. Failed
+    # fetches are logged (pruned to the latest few hundred) for /stats, and
+    # questions are counted per UTC day.
+    _run(
+        db,
+        """
+        ALTER TABLE sources ADD COLUMN last_fetch TEXT;
+        ALTER TABLE sources ADD COLUMN last_error TEXT;
+        CREATE TABLE feeds (
+            source_id INTEGER PRIMARY KEY REFERENCES sources(id) ON DELETE CASCADE,
+            etag TEXT,
+            last_modified TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            next_poll TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            notified INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE fetch_errors (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            source_id INTEGER,
+            url TEXT,
+            reason TEXT NOT NULL
+        );
+        CREATE TABLE question_counts (
+            day TEXT PRIMARY KEY,
+            questions INTEGER NOT NULL
+        );
+        CREATE INDEX articles_url ON articles(url);
+        """,
+    )
+
+
+@MIGRATIONS(name="0004_subscriptions")
+def _subscriptions(db: sqlite_utils.Database) -> None:
+    # Digests (see storage.subscriptions and storage.deliveries). A watermark is a
+    # passage id: ids grow monotonically, so "added after" is "id above".
+    _run(
+        db,
+        """
+        CREATE TABLE chat_settings (
+            chat_id INTEGER PRIMARY KEY,
+            timezone TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE subscriptions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            chat_id INTEGER NOT NULL,
+            topic TEXT NOT NULL,
+            topic_key TEXT NOT NULL,
+            local_time TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            paused_at TEXT,
+            watermark INTEGER NOT NULL,
+            watermark_at TEXT NOT NULL,
+            UNIQUE (chat_id, topic_key)
+        );
+        CREATE INDEX subscriptions_active ON subscriptions(active, chat_id);
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            subscription_id INTEGER REFERENCES subscriptions(id) ON DELETE SET NULL,
+            chat_id INTEGER NOT NULL,
+            topic TEXT NOT NULL,
+            local_date TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('sent', 'empty', 'failed')),
+            articles INTEGER NOT NULL,
+            upto INTEGER NOT NULL,
+            message_id INTEGER,
+            delivered_at TEXT NOT NULL,
+            UNIQUE (subscription_id, local_date)
+        );
+        CREATE INDEX deliveries_delivered_at ON deliveries(delivered_at);
+        """,
+    )
+
+
 def _run(db: sqlite_utils.Database, script: str) -> None:
     """Run ``;``-separated DDL statements one by one.
 
@@ -211,8 +292,9 @@ def _check_schema(conn: sqlite3.Connection, name: str) -> None:
             f"{name} is not a techbrief database (it holds other tables); "
             "techbrief leaves it unchanged: choose another file"
         )
-    # sqlite-utils has no public list of a set's migrations; ``pending`` needs a database.
-    unknown = sorted(applied - {m.name for m in MIGRATIONS._migrations})
+    # Every migration this version knows is pending on an empty database.
+    known = {m.name for m in MIGRATIONS.pending(sqlite_utils.Database(memory=True))}
+    unknown = sorted(applied - known)
     if unknown:
         raise StorageError(
             f"database {name} is from a newer techbrief (unknown migrations: "

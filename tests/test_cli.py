@@ -210,8 +210,16 @@ def test_scifact_ndcg_at_10_reaches_the_best_published_bm25(tmp_path: Path) -> N
 
 @pytest.mark.slow
 def test_bench_json_compares_engines_in_their_own_processes(tmp_path: Path) -> None:
+    # tantivy is in the test extra (one small wheel); bm25s is left out: its numba
+    # compilation alone takes longer than this whole run.
     proc = run(
-        tmp_path, "bench", "--passages", "2000", "--engines", "techbrief,rank_bm25", "--json"
+        tmp_path,
+        "bench",
+        "--passages",
+        "2000",
+        "--engines",
+        "techbrief,rank_bm25,tantivy",
+        "--json",
     )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
@@ -220,7 +228,8 @@ def test_bench_json_compares_engines_in_their_own_processes(tmp_path: Path) -> N
     assert out["parity_max_abs_diff"] <= 1e-9
     assert out["parity_top10_identical"] == 1.0
     rows = {row["engine"]: row for row in out["results"]}
-    assert set(rows) == {"techbrief", "rank_bm25"}
+    assert set(rows) == {"techbrief", "rank_bm25", "tantivy"}
+    assert all(row["note"] == "" for row in rows.values()), rows
     for row in rows.values():
         assert row["passages"] == 2000
         for key in ("build_s", "peak_rss_mib", "p50_ms", "p95_ms", "add_1k_ms", "cold_start_s"):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_settings
-from bot.telegram.redaction import MASK, Redactor, install_redaction
+from bot.telegram.redaction import MASK, SECRET_MASK, Redactor, install_redaction, register_settings
 from tests.test_cli import run
 
 TOKEN = "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -153,3 +153,19 @@ def test_an_unforeseen_error_is_one_line_without_the_token(tmp_path: Path) -> No
     assert proc.stderr.strip().splitlines() == [
         f"techbrief: internal error (RuntimeError: boom {MASK} end); please report it"
     ]
+
+
+def test_the_webhook_secret_is_one_of_the_settings_secrets() -> None:
+    webhook_secret = "Zx9-webhook_secret-0123456789abcdef"
+    settings = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TECHBRIEF_WEBHOOK_URL": "https://bot.example.com/hook",
+            "TECHBRIEF_WEBHOOK_SECRET": webhook_secret,
+        },
+        None,
+    )
+    assert settings.secrets == (TOKEN, webhook_secret)
+    redactor = register_settings(Redactor(), settings)
+    text = f"setWebhook secret_token={webhook_secret.lower()} for bot{TOKEN}; part {SECRET[3:14]}"
+    assert redactor(text) == f"setWebhook secret_token={SECRET_MASK} for bot{MASK}; part {MASK}"

@@ -125,3 +125,16 @@ def test_quit_with_words_after_it_still_quits(service: TechBrief) -> None:
     chat = ConsoleChat(service, render.console_markup(ansi=False))
     assert chat.reply("/quit now") is None
     assert chat.reply("quit smoking in China?") is not None  # a question, not a command
+
+
+def test_questions_are_counted_per_day_for_stats(service: TechBrief) -> None:
+    assert service.stats_report().questions_today == 0
+    service.ask("How many EV models did BYD unveil?")
+    service.ask("the of and")  # refused: not a question asked of the corpus
+    service.page("How many EV models did BYD unveil?", 1)  # "More": the same question
+    service.ask("Which robotaxi firms filed for Hong Kong IPOs?")
+    report = service.stats_report()
+    assert report.questions_today == 2
+    assert report.corpus.index_bytes > 0
+    assert report.corpus.database_bytes > 0
+    assert "Questions today: 2" in render.stats_report(report, render.console_markup(False))

@@ -38,6 +38,7 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import sqlite_utils
 
 from retrieval.analyze import ANALYZER_VERSION, Analyzer
@@ -49,7 +50,16 @@ from storage.articles import NewArticle, NewPassage, StoredPassage
 from storage.db import data_version, open_database
 from storage.errors import DuplicateArticle
 
-__all__ = ["AddedArticle", "Corpus", "CorpusStats", "candidate"]
+__all__ = [
+    "AddedArticle",
+    "Corpus",
+    "CorpusStats",
+    "IndexDrift",
+    "IndexUnusable",
+    "candidate",
+    "index_drift",
+    "read_index",
+]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +79,8 @@ class CorpusStats:
     articles: int
     passages: int
     terms: int
+    index_bytes: int = 0  # the index's files on disk
+    database_bytes: int = 0
 
 
 class Corpus:
@@ -135,20 +147,17 @@ class Corpus:
 
     def _reconcile(self) -> tuple[int, int]:
         index = self.index
-        stored = articles.passage_fingerprint(self.db)
-        keys = index.keys()
-        indexed = (int(keys.shape[0]), int(keys.max()) if keys.shape[0] else 0, int(keys.sum()))
-        if stored == indexed and not index.unsaved:
+        drift = index_drift(self.db, index)
+        if not drift and not index.unsaved:
             return 0, 0
-        ids = np.asarray(articles.passage_ids(self.db), dtype=np.int64)
-        missing = np.setdiff1d(ids, keys, assume_unique=True)
-        extra = np.setdiff1d(keys, ids, assume_unique=True)
+        missing, extra = drift.missing, drift.extra
         last = index.last_key
         if missing.shape[0] and last is not None and missing[0] <= last:
             # Ids below the index's largest key cannot be appended: rebuild.
             log.warning("search index is out of order with the database; rebuilding it")
             index = _fresh_index(index.directory, self._lock)
-            missing, extra = ids, ids[:0]
+            missing = np.asarray(articles.passage_ids(self.db), dtype=np.int64)
+            extra = missing[:0]
         with index.bulk():
             if extra.shape[0]:
                 index.remove(extra.tolist())
@@ -237,6 +246,45 @@ class Corpus:
         self._write_index(self._catch_up)
         return AddedArticle(article_id, title, len(stored))
 
+    def add_articles(
+        self, source_id: int, batch: Sequence[NewArticle], now: datetime
+    ) -> list[AddedArticle | DuplicateArticle]:
+        """Store each article in its own transaction, then index them all at once.
+
+        One result per article, in order: what was added, or the DuplicateArticle
+        that kept it out. An error other than a duplicate stops the batch; what
+        was stored before it is indexed first.
+        """
+        results: list[AddedArticle | DuplicateArticle] = []
+        try:
+            for article in batch:
+                try:
+                    article_id, title, passages = _store(self.db, source_id, article, now)
+                except DuplicateArticle as exc:
+                    results.append(exc)
+                    continue
+                results.append(AddedArticle(article_id, title, len(passages)))
+        finally:
+            if any(isinstance(r, AddedArticle) for r in results):
+                self._write_index(self._catch_up)
+        return results
+
+    def add_source_article(
+        self, *, kind: str, source_title: str, url: str | None, article: NewArticle, now: datetime
+    ) -> tuple[int, AddedArticle]:
+        """A new source holding one article, in one transaction, then indexed.
+
+        Raises DuplicateArticle (and stores nothing, not even the source) when
+        the article is stored already.
+        """
+        with self.db.atomic():
+            source_id = sources.add_source(
+                self.db, kind=kind, title=source_title, now=now, url=url, fetched=url is not None
+            )
+            article_id, title, stored = _store(self.db, source_id, article, now)
+        self._write_index(self._catch_up)
+        return source_id, AddedArticle(article_id, title, len(stored))
+
     def _catch_up(self) -> tuple[int, int]:
         """Index every stored passage newer than the index's last key."""
         index = self.index
@@ -297,10 +345,12 @@ class Corpus:
     def stats(self) -> CorpusStats:
         self.follow()
         return CorpusStats(
-            sources=len(sources.list_sources(self.db)),
+            sources=sources.count_sources(self.db),
             articles=articles.count_articles(self.db),
             passages=len(self.index),
             terms=self.index.vocabulary_size,
+            index_bytes=_size_on_disk(self.index.directory),
+            database_bytes=_database_bytes(self.db),
         )
 
     # -- internals ----------------------------------------------------------------
@@ -363,6 +413,75 @@ def _store(
     return article_id, title, list(zip(ids, passages, strict=True))
 
 
+@dataclass(frozen=True, slots=True)
+class IndexDrift:
+    """How the index differs from the database: passage ids it lacks, and ids it has extra."""
+
+    missing: npt.NDArray[np.int64]
+    extra: npt.NDArray[np.int64]
+
+    def __bool__(self) -> bool:
+        return bool(self.missing.shape[0] or self.extra.shape[0])
+
+
+def index_drift(db: sqlite_utils.Database, index: BM25Index) -> IndexDrift:
+    """Compare the index's passages with the database's (reads only).
+
+    Passage count, largest id and id sum settle the common case in one query;
+    only when they differ are the id lists compared.
+    """
+    stored = articles.passage_fingerprint(db)
+    keys = index.keys()
+    indexed = (int(keys.shape[0]), int(keys.max()) if keys.shape[0] else 0, int(keys.sum()))
+    if stored == indexed:
+        empty = np.zeros(0, dtype=np.int64)
+        return IndexDrift(empty, empty)
+    ids = np.asarray(articles.passage_ids(db), dtype=np.int64)
+    return IndexDrift(
+        missing=np.setdiff1d(ids, keys, assume_unique=True),
+        extra=np.setdiff1d(keys, ids, assume_unique=True),
+    )
+
+
+class IndexUnusable(Exception):
+    """The persisted index cannot serve as it is (the corpus rebuilds it); says why."""
+
+
+def read_index(
+    directory: Path, *, read_only: bool = False, lock: store.IndexLock | None = None
+) -> BM25Index:
+    """The index persisted in ``directory``, usable by this analyzer; else :class:`IndexUnusable`.
+
+    ``read_only`` opens it without touching a file, beside a running bot.
+    """
+    if not (directory / store.MANIFEST).exists():
+        raise IndexUnusable(f"missing ({directory})")
+    try:
+        index = BM25Index.open(directory, read_only=read_only, lock=lock)
+    except IndexCorrupt as exc:
+        raise IndexUnusable(f"unreadable ({exc})") from exc
+    if index.meta.get("analyzer") != ANALYZER_VERSION:
+        raise IndexUnusable("built by another analyzer version")
+    return index
+
+
+def _size_on_disk(directory: Path | None) -> int:
+    if directory is None or not directory.is_dir():
+        return 0
+    total = 0
+    for path in directory.rglob("*"):
+        with contextlib.suppress(OSError):
+            if path.is_file():
+                total += path.stat().st_size
+    return total
+
+
+def _database_bytes(db: sqlite_utils.Database) -> int:
+    pages = db.execute("PRAGMA page_count").fetchone()[0]
+    size = db.execute("PRAGMA page_size").fetchone()[0]
+    return int(pages) * int(size)
+
+
 def _open_index(directory: Path, lock: store.IndexLock | None) -> tuple[BM25Index, str | None]:
     """The persisted index; or a new empty one that will replace it, with the reason,
     when it is unreadable or stale (``None`` when there simply was none).
@@ -371,17 +490,11 @@ def _open_index(directory: Path, lock: store.IndexLock | None) -> tuple[BM25Inde
     :class:`~retrieval.index.IndexForeign` and is left alone.
     """
     store.claim(directory)
-    if (directory / store.MANIFEST).exists():
-        try:
-            index = BM25Index.open(directory, lock=lock)
-        except IndexCorrupt as exc:
-            reason = str(exc)
-        else:
-            if index.meta.get("analyzer") == ANALYZER_VERSION:
-                return index, None
-            reason = "it was built by another analyzer version"
-        return _fresh_index(directory, lock), reason
-    return _fresh_index(directory, lock), None
+    try:
+        return read_index(directory, lock=lock), None
+    except IndexUnusable as exc:
+        reason = str(exc) if (directory / store.MANIFEST).exists() else None
+    return _fresh_index(directory, lock), reason
 
 
 def _fresh_index(directory: Path | None, lock: store.IndexLock | None) -> BM25Index:

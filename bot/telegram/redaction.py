@@ -21,11 +21,24 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["FRAGMENT", "MASK", "Redactor", "install_redaction", "redact"]
+if TYPE_CHECKING:
+    from bot.config import Settings
 
-MASK = "<redacted>"
+__all__ = [
+    "FRAGMENT",
+    "MASK",
+    "SECRET_MASK",
+    "Redactor",
+    "install_redaction",
+    "redact",
+    "register_settings",
+]
+
+MASK = "<bot-token>"
+"""What replaces the bot token (or a part of it)."""
+SECRET_MASK = "<webhook-secret>"  # noqa: S105 (what replaces the secret, not one)
 
 FRAGMENT = 8
 """A run of this many characters of a secret (or the whole of a shorter one) is masked."""
@@ -43,33 +56,36 @@ class Redactor:
     """Masks registered secrets in text: whole, in any case, or in fragments."""
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        self._secrets: list[str] = []
-        self._grams: set[str] = set()
+        self._secrets: list[tuple[str, str]] = []  # (secret, its mask)
+        self._grams: dict[str, int] = {}  # a run of FRAGMENT characters -> its secret's number
         self._width = FRAGMENT
         self.register(*secrets)
 
-    def register(self, *secrets: str | None) -> None:
-        """Mask ``secrets`` from now on (empty and repeated ones are ignored).
+    def register(self, *secrets: str | None, mask: str = MASK) -> None:
+        """Mask ``secrets`` from now on with ``mask`` (empty and known ones are ignored).
 
         A bot token ``<id>:<secret>`` is masked whole; its public bot id alone is not.
         """
         for secret in secrets:
-            if not secret or secret in self._secrets:
+            if not secret or secret in self.secrets:
                 continue
-            self._secrets.append(secret)
-            part = _private_part(secret)
-            width = min(FRAGMENT, len(part))
-            if width < self._width:  # a short secret: every gram at the shorter width
+            self._secrets.append((secret, mask))
+            width = min(FRAGMENT, len(_private_part(secret)))
+            if width < self._width:  # a short secret: every secret's runs at that width
                 self._width = width
-                self._grams = {g for s in self._parts() for g in _grams(s, width)}
-            self._grams |= _grams(part, self._width)
+                self._grams = {}
+                for number, (known, _) in enumerate(self._secrets):
+                    self._add_grams(number, known)
+            else:
+                self._add_grams(len(self._secrets) - 1, secret)
 
-    def _parts(self) -> list[str]:
-        return [_private_part(s) for s in self._secrets]
+    def _add_grams(self, number: int, secret: str) -> None:
+        for gram in _grams(_private_part(secret), self._width):
+            self._grams.setdefault(gram, number)
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return tuple(self._secrets)
+        return tuple(secret for secret, _ in self._secrets)
 
     def __call__(self, text: str) -> str:
         """``text`` without any registered secret (unchanged when it holds none)."""
@@ -78,24 +94,26 @@ class Redactor:
         folded = _fold(text)
         if not any(gram in folded for gram in self._grams):
             return text
-        covered = bytearray(len(text))
-        for secret in self._secrets:  # whole: a token's public id goes with it
+        owner = [0] * len(text)  # per character: 1 + the number of the secret it belongs to
+        for number, (secret, _) in enumerate(self._secrets):  # whole: with a token's id
             whole = _fold(secret)
             start = folded.find(whole)
             while start >= 0:
-                covered[start : start + len(whole)] = b"\1" * len(whole)
+                owner[start : start + len(whole)] = [number + 1] * len(whole)
                 start = folded.find(whole, start + 1)
         width = self._width
         for i in range(len(folded) - width + 1):
-            if folded[i : i + width] in self._grams:
-                covered[i : i + width] = b"\1" * width
+            found = self._grams.get(folded[i : i + width])
+            if found is not None:
+                for j in range(i, i + width):
+                    owner[j] = owner[j] or found + 1
         out: list[str] = []
         i = 0
         while i < len(text):
-            if covered[i]:
-                while i < len(text) and covered[i]:
+            if owner[i]:
+                out.append(self._secrets[owner[i] - 1][1])
+                while i < len(text) and owner[i]:
                     i += 1
-                out.append(MASK)
             else:
                 out.append(text[i])
                 i += 1
@@ -113,9 +131,21 @@ def _grams(secret: str, width: int) -> set[str]:
     return {folded[i : i + width] for i in range(len(folded) - width + 1)}
 
 
-def redact(text: str, secret: str) -> str:
+def register_settings(redactor: Redactor, settings: Settings) -> Redactor:
+    """Register every secret of ``settings`` (``Settings.secrets``) with ``redactor``: the
+    token masked as :data:`MASK`, the webhook secret as :data:`SECRET_MASK`."""
+    redactor.register(settings.token)
+    if settings.webhook is not None:
+        redactor.register(settings.webhook.secret, mask=SECRET_MASK)
+    redactor.register(*settings.secrets)
+    return redactor
+
+
+def redact(text: str, secret: str, mask: str = MASK) -> str:
     """``text`` with ``secret`` masked (whole, in any case, or in fragments)."""
-    return Redactor([secret])(text)
+    redactor = Redactor()
+    redactor.register(secret, mask=mask)
+    return redactor(text)
 
 
 class _RedactingFactory:
@@ -146,11 +176,12 @@ class _RedactingFactory:
         return record
 
 
-def install_redaction(redactor: Redactor | str) -> Redactor:
+def install_redaction(redactor: Redactor | str, mask: str = MASK) -> Redactor:
     """Make every log record created from now on free of ``redactor``'s secrets.
 
-    Idempotent: installing the same redactor (or a token it already masks)
-    again changes nothing. Returns the redactor in effect.
+    Given a secret instead of a redactor, it joins the redactor already
+    installed (masked with ``mask``), or a new one. Idempotent. Returns the
+    redactor in effect.
     """
     factory = logging.getLogRecordFactory()
     probe: object = factory
@@ -158,10 +189,11 @@ def install_redaction(redactor: Redactor | str) -> Redactor:
         if probe.redactor is redactor:
             return redactor
         if isinstance(redactor, str):
-            probe.redactor.register(redactor)
+            probe.redactor.register(redactor, mask=mask)
             return probe.redactor
         probe = probe.inner
     if isinstance(redactor, str):
-        redactor = Redactor([redactor])
+        secret, redactor = redactor, Redactor()
+        redactor.register(secret, mask=mask)
     logging.setLogRecordFactory(_RedactingFactory(factory, redactor))
     return redactor

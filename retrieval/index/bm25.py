@@ -119,6 +119,7 @@ class BM25Index:
         self._stats_cache: tuple[float, float, FloatArray] | None = None
         self._bulk = 0
         self._unsaved = False  # changes not yet committed to the directory
+        self._read_only = False
         # Persistence state.
         self._lock: store.IndexLock | None = None
         self._base_commit: str | None = None  # the generation on disk this index continues
@@ -146,17 +147,26 @@ class BM25Index:
     # -- opening ----------------------------------------------------------------
 
     @classmethod
-    def open(cls, directory: Path | str, *, lock: store.IndexLock | None = None) -> BM25Index:
+    def open(
+        cls,
+        directory: Path | str,
+        *,
+        read_only: bool = False,
+        lock: store.IndexLock | None = None,
+    ) -> BM25Index:
         """Open the index persisted in ``directory`` (postings are memory-mapped).
 
         Raises :class:`IndexCorrupt` when the files are not a sound index of
-        this format: the caller rebuilds it. ``lock``: the folder's lock, for a
-        caller that holds it across opening and committing (locks are per
-        object: a second lock object on the same folder would wait for the first).
+        this format: the caller rebuilds it. ``read_only``: change no file (no
+        sweep of older generations, not even a lock file made) and refuse writes,
+        so that another process may inspect an index while its owner runs.
+        ``lock``: the folder's lock, for a caller that holds it across opening
+        and committing (locks are per object: a second lock object on the same
+        folder would wait for the first).
         """
         directory = Path(directory)
         index = cls.__new__(cls)
-        lock = lock or store.IndexLock(directory)
+        lock = lock or store.IndexLock(directory, read_only=read_only)
         try:
             with lock.shared():  # no sweep deletes a file while it is being opened
                 index._load(directory, store.read_manifest(directory))
@@ -165,6 +175,9 @@ class BM25Index:
         except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             raise IndexCorrupt(f"cannot read the index in {directory}: {exc}") from exc
         index._lock = lock
+        index._read_only = read_only
+        if read_only:
+            return index
         # Leftovers of a crashed commit go now if nobody is committing (never wait for it).
         with contextlib.suppress(OSError, IndexUnwritable), lock.exclusive(wait=False) as held:
             if held and store.current_commit(directory) == index._base_commit:
@@ -481,6 +494,46 @@ class BM25Index:
                     totals[doc] = totals.get(doc, 0.0) + s
         return {int(self._keys[doc]): s for doc, s in totals.items()}
 
+    def scores_after(self, query: Sequence[str], after_key: int) -> dict[int, float]:
+        """Score of every live document with a key above ``after_key`` that contains a
+        query token, by key: :meth:`scores` restricted to the newest documents.
+
+        Keys grow with insertion, so those documents are a suffix of the document
+        numbers: only postings from there on are read (a binary search per term and
+        segment), whatever the size of the rest of the index. Digests use it to score
+        the passages added since a subscriber's last digest.
+        """
+        weights = Counter(t for t in query if t in self._vocab)
+        if not weights or self._n_alive == 0:
+            return {}
+        first = int(np.searchsorted(self._keys[: self._n_docs], after_key, side="right"))
+        if first >= self._n_docs:
+            return {}
+        average_idf, _, norm = self._stats()
+        totals = np.zeros(self._n_docs - first, dtype=np.float64)
+        touched = np.zeros(self._n_docs - first, dtype=bool)
+        for term, repeats in weights.items():
+            term_id = self._vocab[term]
+            df = int(self._df[term_id])
+            if not df:
+                continue
+            idf = self._idf_of(df, average_idf)
+            for segment in self._segments:
+                if segment.first_doc + segment.n_docs <= first:
+                    continue
+                docs, tfs = segment.postings(term_id)
+                start = int(np.searchsorted(docs, first))
+                docs, tfs = docs[start:], tfs[start:]
+                live = self._alive[docs].astype(bool)
+                docs, tf = docs[live], tfs[live].astype(np.float64)
+                part = idf * (tf * (self.k1 + 1) / (tf + norm[docs])) * repeats
+                # A document appears once per term and segment: plain fancy indexing adds.
+                totals[docs - first] += part
+                touched[docs - first] = True
+        found = np.flatnonzero(touched)
+        keys = self._keys[found + first]
+        return dict(zip(keys.tolist(), totals[found].tolist(), strict=True))
+
     # -- internals ----------------------------------------------------------------
 
     def _idf_of(self, df: int, average_idf: float) -> float:
@@ -535,6 +588,8 @@ class BM25Index:
         directory, lock = self._directory, self._lock
         if directory is None or lock is None:
             return
+        if self._read_only:
+            raise IndexError_(f"{directory} was opened read-only")
         with lock.exclusive():
             if store.current_commit(directory) != self._base_commit:
                 raise IndexStale(f"another process changed the index in {directory}")

@@ -170,8 +170,9 @@ class IndexLock:
     object per index, used from one thread at a time.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, read_only: bool = False) -> None:
         self.path = directory / LOCK
+        self.read_only = read_only  # never create the lock file
         self._fd: int | None = None
         self._depth = 0
         self._exclusive = False
@@ -190,9 +191,11 @@ class IndexLock:
             fd = os.open(self.path, os.O_RDONLY)
         except FileNotFoundError:
             try:
+                if self.read_only:
+                    raise
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             except OSError:
-                fd = -1  # nobody can write here, so nobody commits: nothing to guard
+                fd = -1  # no lock file: nobody committed here yet (or can), nothing to guard
         with self._held(fd, fcntl.LOCK_SH, exclusive=False):
             yield
 

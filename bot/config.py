@@ -14,7 +14,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 from dotenv import dotenv_values
 
-__all__ = ["LOG_LEVELS", "ConfigError", "Settings", "Webhook", "load_settings"]
+__all__ = [
+    "LOG_LEVELS",
+    "TELEGRAM_WEBHOOK_PORTS",
+    "ConfigError",
+    "Settings",
+    "Webhook",
+    "load_settings",
+]
 
 
 _USER_ID = re.compile(r"[0-9]{1,20}")
@@ -23,6 +30,8 @@ _SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
 _HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+TELEGRAM_WEBHOOK_PORTS = (443, 80, 88, 8443)
+"""The ports Telegram posts webhook updates to (a self-hosted Bot API server takes any)."""
 
 
 class ConfigError(ValueError):
@@ -69,11 +78,12 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     dotenv_path: Path | None = Path(".env"),
     *,
-    db_path: Path | None = None,
+    db_path: str | Path | None = None,
 ) -> Settings:
     """Settings from ``environ`` (default: the process environment) over a ``.env`` file.
 
-    ``db_path`` (the ``--db`` option) replaces ``TECHBRIEF_DB`` and is checked the same way.
+    ``db_path`` (the ``--db`` option) replaces ``TECHBRIEF_DB`` and is checked the same way;
+    an empty ``--db`` is refused (an empty ``TECHBRIEF_DB`` means the default file).
     """
     values: dict[str, str] = {}
     if dotenv_path is not None and dotenv_path.is_file():
@@ -88,7 +98,7 @@ def load_settings(
         db_path=(
             _db_path(values.get("TECHBRIEF_DB", "").strip())
             if db_path is None
-            else _db_path(str(db_path), "--db")
+            else _db_path(str(db_path), "--db", required=True)
         ),
         timezone=_timezone(values.get("TECHBRIEF_TZ", "").strip() or "UTC"),
         allow_private_urls=_flag("TECHBRIEF_ALLOW_PRIVATE_URLS", values),
@@ -148,7 +158,9 @@ def _admins(raw: str) -> frozenset[int]:
     return frozenset(admins)
 
 
-def _db_path(raw: str, name: str = "TECHBRIEF_DB") -> Path:
+def _db_path(raw: str, name: str = "TECHBRIEF_DB", *, required: bool = False) -> Path:
+    if not raw.strip() and required:
+        raise ConfigError(f"{name}: no file named; give a database file path")
     if not raw:
         return Path(platformdirs.user_data_dir("techbrief")) / "techbrief.db"
     path = Path(raw).expanduser()
@@ -158,10 +170,20 @@ def _db_path(raw: str, name: str = "TECHBRIEF_DB") -> Path:
 
 
 def _timezone(name: str) -> ZoneInfo:
+    """A zone as /timezone takes it: its IANA name in any case (utc, asia/shanghai), spaces
+    for underscores, or a city that names one zone."""
+    from bot.core.schedule import find_timezone, timezone_suggestions
+
+    zone = find_timezone(name)  # the zone's own spelling, so that replies show Asia/Shanghai
+    if zone is not None:
+        return zone
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder of zones
-        raise ConfigError(f"TECHBRIEF_TZ: unknown time zone {name!r} (use Area/City)") from None
+        pass
+    close = timezone_suggestions(name)
+    hint = f"e.g. {', '.join(close)}" if close else "use Area/City"
+    raise ConfigError(f"TECHBRIEF_TZ: unknown time zone {name!r} ({hint})")
 
 
 def _minutes(name: str, raw: str, default: int) -> int:
@@ -204,14 +226,26 @@ def _webhook(values: Mapping[str, str], *, self_hosted_api: bool) -> Webhook | N
     if not raw_url:
         return None
     url = urlsplit(raw_url)
+    try:
+        port = url.port
+    except ValueError:  # a port that is not a number, or out of range
+        port = -1
     if url.scheme not in ("https", "http") or not url.hostname or url.query or url.fragment:
         raise ConfigError(
             f"TECHBRIEF_WEBHOOK_URL: {raw_url!r} is not an https:// URL without query"
         )
+    if port == -1:
+        raise ConfigError(f"TECHBRIEF_WEBHOOK_URL: {raw_url!r} has a port that is not a number")
     if url.scheme == "http" and not self_hosted_api:
         raise ConfigError(
             "TECHBRIEF_WEBHOOK_URL: Telegram posts only to https:// URLs "
             "(http:// works with a self-hosted Bot API server, TELEGRAM_API_URL)"
+        )
+    if port is not None and port not in TELEGRAM_WEBHOOK_PORTS and not self_hosted_api:
+        raise ConfigError(
+            f"TECHBRIEF_WEBHOOK_URL: Telegram posts only to ports 443, 80, 88 and 8443, "
+            f"not {port} (the proxy listens on one of them and forwards to "
+            "TECHBRIEF_WEBHOOK_PORT)"
         )
     if not secret:
         raise ConfigError(

@@ -27,6 +27,34 @@ def test_defaults_without_any_configuration(tmp_path: Path) -> None:
     assert settings.index_path.name == "techbrief.db.index"
 
 
+@pytest.mark.parametrize(
+    ("raw", "zone"),
+    [
+        ("utc", "UTC"),
+        ("asia/shanghai", "Asia/Shanghai"),
+        ("ASIA/SHANGHAI", "Asia/Shanghai"),
+        ("America/New York", "America/New_York"),
+        ("Tokyo", "Asia/Tokyo"),
+        ("Europe/Berlin", "Europe/Berlin"),
+    ],
+)
+def test_the_time_zone_is_read_as_timezone_reads_it(raw: str, zone: str) -> None:
+    # /timezone asia/shanghai works in the chat; TECHBRIEF_TZ takes the same spellings
+    # and keeps the zone's own name, which replies show.
+    assert load_settings({"TECHBRIEF_TZ": raw}, None).timezone.key == zone
+
+
+def test_an_unknown_time_zone_names_the_close_ones() -> None:
+    with pytest.raises(ConfigError, match=r"^TECHBRIEF_TZ: .*'Asia/Shangai'.*Asia/Shanghai"):
+        load_settings({"TECHBRIEF_TZ": "Asia/Shangai"}, None)
+
+
+def test_an_empty_db_option_is_refused_and_an_empty_variable_is_the_default() -> None:
+    with pytest.raises(ConfigError, match=r"^--db: no file named"):
+        load_settings({}, None, db_path="")
+    assert load_settings({"TECHBRIEF_DB": ""}, None).db_path.name == "techbrief.db"
+
+
 def test_admin_ids_are_read_with_spaces(tmp_path: Path) -> None:
     settings = load_settings({"TECHBRIEF_ADMINS": " 11, 22 ,33 "}, None)
     assert settings.admins == frozenset({11, 22, 33})
@@ -108,6 +136,38 @@ def test_webhook_listen_port_and_path_are_read() -> None:
         8443,
         "/tg",
     )
+
+
+@pytest.mark.parametrize("port", ["", ":443", ":80", ":88", ":8443"])
+def test_webhook_urls_on_telegram_s_ports_are_taken(port: str) -> None:
+    environ = {
+        "TECHBRIEF_WEBHOOK_URL": f"https://bot.example.com{port}/tg",
+        "TECHBRIEF_WEBHOOK_SECRET": SECRET,
+    }
+    assert load_settings(environ, None).webhook is not None
+
+
+@pytest.mark.parametrize("port", ["9999", "8080", "1"])
+def test_webhook_urls_on_other_ports_are_refused_in_one_line(port: str) -> None:
+    # Telegram posts webhook updates only to 443, 80, 88 and 8443.
+    environ = {
+        "TECHBRIEF_WEBHOOK_URL": f"https://x.example:{port}/t",
+        "TECHBRIEF_WEBHOOK_SECRET": SECRET,
+    }
+    with pytest.raises(ConfigError, match=rf"^TECHBRIEF_WEBHOOK_URL: .*443, 80, 88.*not {port}"):
+        load_settings(environ, None)
+    # A self-hosted Bot API server posts to any port.
+    settings = load_settings({**environ, "TELEGRAM_API_URL": "http://127.0.0.1:8081/bot"}, None)
+    assert settings.webhook is not None
+
+
+def test_a_webhook_url_port_that_is_no_number_is_one_line() -> None:
+    environ = {
+        "TECHBRIEF_WEBHOOK_URL": "https://x.example:https/t",
+        "TECHBRIEF_WEBHOOK_SECRET": SECRET,
+    }
+    with pytest.raises(ConfigError, match=r"^TECHBRIEF_WEBHOOK_URL: .*not a number"):
+        load_settings(environ, None)
 
 
 def test_http_webhook_urls_only_with_a_self_hosted_bot_api() -> None:

@@ -246,6 +246,19 @@ def test_bad_configuration_is_the_first_failed_check(tmp_path: Path) -> None:
     assert proc.stderr == ""
 
 
+def test_a_webhook_url_on_a_port_telegram_does_not_post_to_fails(tmp_path: Path) -> None:
+    env = {
+        "TECHBRIEF_WEBHOOK_URL": "https://x.example:9999/t",
+        "TECHBRIEF_WEBHOOK_SECRET": "a1b2c3d4e5f6a7b8c9d0",
+    }
+    proc = run(tmp_path, "doctor", env=env)
+    assert proc.returncode == 1
+    first = proc.stdout.splitlines()[0]
+    assert first.startswith("FAIL  configuration  TECHBRIEF_WEBHOOK_URL:"), proc.stdout
+    assert "443, 80, 88 and 8443, not 9999" in first
+    assert proc.stderr == ""
+
+
 def test_the_readme_example_is_what_the_doctor_prints(db: Path, tmp_path: Path) -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     example = readme.split("$ techbrief doctor\n", 1)[1].split("```", 1)[0].splitlines()

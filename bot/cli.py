@@ -12,13 +12,16 @@ one line too, with status 70. Never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import io
 import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -67,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog='example:\n  techbrief ask "What did BYD unveil?"',
         formatter_class=_Help,
     )
-    parser.add_argument("--db", type=Path, help="database file (default: $TECHBRIEF_DB)")
+    parser.add_argument("--db", metavar="PATH", help="database file (default: $TECHBRIEF_DB)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _command(
         commands,
@@ -273,29 +276,164 @@ def _hours(raw: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     from bot.telegram.redaction import Redactor, install_redaction
 
+    _standard_streams()
     logging.basicConfig(level=logging.WARNING, format="techbrief: %(levelname)s: %(message)s")
-    # Never die on output the terminal cannot encode (emoji on a C locale, say).
-    for stream in (sys.stdout, sys.stderr):
-        if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="replace")
+    if hasattr(sys.stderr, "reconfigure"):  # as stdout: emoji in a message on a C locale
+        sys.stderr.reconfigure(errors="replace")
     # Secrets join it as the settings are read; the logs are guarded from the start.
     redactor = install_redaction(Redactor())
-    args = _parser().parse_args(argv)
     try:
-        return _dispatch(args, redactor)
+        args = _parser().parse_args(argv)
+    except SystemExit as done:  # --help, or a usage error: argparse has printed it
+        status = done.code if isinstance(done.code, int) else _EXIT_FAILURE
+        return _flushed(status, redactor)
+    try:
+        status = _dispatch(args, redactor)
     except BrokenPipeError:
-        # The reader went away (`techbrief ask ... | head -1`): stop quietly, as
-        # Unix tools do, and keep Python from complaining when it flushes stdout.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return _EXIT_BROKEN_PIPE
+        return _broken_pipe()
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the one place every error passes before it is printed
+        if isinstance(exc, _OutputError):
+            return _output_failed(exc, redactor)
         line, status = _failure(exc)
         log.debug("failure", exc_info=exc)  # the traceback, for whoever turns on DEBUG
-        print(f"techbrief: {redactor(line)}", file=sys.stderr)
+        _say(f"techbrief: {redactor(line)}")
         return status
+    return _flushed(status, redactor)
+
+
+class _OutputError(OSError):
+    """Writing standard output failed (a full disk, a closed stream): not the database's
+    or a source's error, whose own files are named."""
+
+
+class _Output:
+    """Standard output, whose failed writes are told apart (:class:`_OutputError`);
+    everything else is the stream's own."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        # The first failure, kept for the exit status: argparse, printing --help,
+        # swallows write errors.
+        self.failure: _OutputError | None = None
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise  # the reader went away: quiet, status 141
+        except OSError as exc:
+            raise self._failed(exc) from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise  # the reader went away: quiet, status 141
+        except OSError as exc:
+            raise self._failed(exc) from exc
+
+    def _failed(self, exc: OSError) -> _OutputError:
+        self.failure = self.failure or _OutputError(exc.errno, exc.strerror or str(exc))
+        return self.failure
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class _ClosedOutput(io.TextIOBase):
+    """Standard output when there is none (``techbrief ask BYD >&-``): printing fails
+    with one line and a non-zero status, as on a full disk."""
+
+    written = False  # something was to be printed: flush() fails too, so the status says so
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.written = True
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        if self.written:
+            raise OSError(errno.EBADF, "standard output is closed")
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _standard_streams() -> None:
+    """Descriptors 0-2 are always open (a closed one is /dev/null, so that no file the
+    command opens later can take its number and receive stray output); a closed stdin
+    reads as empty, a closed stdout makes printing fail (:class:`_ClosedOutput`)."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            devnull = os.open(os.devnull, os.O_RDWR)
+            if devnull != fd:
+                os.dup2(devnull, fd)
+                os.close(devnull)
+    if sys.stdin is None:
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - for the whole run
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the whole run
+    if hasattr(sys.stdout, "reconfigure"):
+        # Never die on output the terminal cannot encode (emoji on a C locale, say).
+        sys.stdout.reconfigure(errors="replace")
+    stdout = sys.stdout if sys.stdout is not None else cast(TextIO, _ClosedOutput())
+    sys.stdout = cast(TextIO, _Output(stdout))
+
+
+def _flushed(status: int, redactor: Redactor) -> int:
+    """``status``, once what was printed has reached standard output: a write that fails
+    (a full disk) is an exit status here, not a complaint from Python as it exits."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _broken_pipe()
+    except OSError as exc:
+        return _output_failed(exc, redactor)
+    failure = getattr(sys.stdout, "failure", None)
+    if failure is not None:
+        return _output_failed(failure, redactor)
+    return status
+
+
+def _output_failed(exc: OSError, redactor: Redactor) -> int:
+    """One line, as GNU tools say it (``write error: No space left on device``)."""
+    _discard_output()
+    _say(f"techbrief: cannot write the output: {redactor(exc.strerror or str(exc))}")
+    return _EXIT_FAILURE
+
+
+def _broken_pipe() -> int:
+    """The reader went away (`techbrief ask ... | head -1`): stop quietly, as Unix tools
+    do, and keep Python from complaining when it flushes stdout."""
+    _discard_output()
+    return _EXIT_BROKEN_PIPE
+
+
+def _discard_output() -> None:
+    """What is still buffered for stdout goes nowhere: Python flushes it as it exits."""
+    stream = getattr(sys.stdout, "_stream", sys.stdout)
+    if isinstance(stream, _ClosedOutput):
+        stream.written = False
+        return
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):  # no descriptor: nothing to redirect
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _say(line: str) -> None:
+    """One line on stderr; nothing when stderr cannot be written either."""
+    with contextlib.suppress(OSError):
+        print(line, file=sys.stderr, flush=True)
 
 
 def _failure(exc: Exception) -> tuple[str, int]:
@@ -361,8 +499,37 @@ def _with_settings(args: argparse.Namespace, redactor: Redactor) -> int:
         from bot.telegram.app import run_telegram
 
         return run_telegram(settings)
+    if command == "run" and _no_input():
+        # A service started with an empty token (systemd, compose): say why it stops.
+        from bot.config import ConfigError
+
+        raise ConfigError(_NOTHING_TO_RUN)
     args.settings = settings
     return _with_service(settings, _SERVICE_COMMANDS.get(command, _chat), args)
+
+
+_NOTHING_TO_RUN = (
+    "TELEGRAM_BOT_TOKEN is not set, so this is the console chat, and standard input is "
+    "empty: set TELEGRAM_BOT_TOKEN (the token from @BotFather) to run the Telegram bot, "
+    "or give the chat questions (a terminal, or lines on standard input)"
+)
+
+
+def _no_input() -> bool:
+    """Standard input is no terminal and ends at once (/dev/null, an empty pipe, closed).
+
+    A pipe is waited on until its first byte or its end; what is read stays buffered
+    for the chat.
+    """
+    if sys.stdin.isatty():
+        return False
+    buffer = getattr(sys.stdin, "buffer", None)
+    if not isinstance(buffer, io.BufferedReader):
+        return False
+    try:
+        return buffer.peek(1) == b""
+    except OSError:  # unreadable (a directory): the chat says so when it reads
+        return False
 
 
 def _with_service(

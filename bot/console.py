@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, BinaryIO, TextIO
@@ -300,10 +301,19 @@ def _due_digests(chat: ConsoleChat) -> list[str]:
         return []
 
 
-def terminal_lines(prompt: str = "› ") -> Iterator[str]:
-    """Lines typed at a terminal, with line editing; ends on Ctrl-D or Ctrl-C."""
+def terminal_lines(prompt: str = "› ", out: TextIO | None = None) -> Iterator[str]:
+    """Lines typed at a terminal, with line editing. Ctrl-D ends them; Ctrl-C raises
+    ``KeyboardInterrupt`` (the command exits 130). Either way the prompt's line is
+    ended, so that the shell's prompt starts on a line of its own."""
+    stream = sys.stdout if out is None else out
     while True:
         try:
             yield input(prompt)
-        except (EOFError, KeyboardInterrupt):
+        except EOFError:
+            stream.write("\n")
+            stream.flush()
             return
+        except KeyboardInterrupt:
+            stream.write("\n")
+            stream.flush()
+            raise

@@ -342,3 +342,183 @@ def test_the_first_chinese_question_says_the_segmenter_is_loading(tmp_path: Path
     assert "Loading the Chinese word segmenter" in proc.stderr
     proc = run(tmp_path, "ask", "What did BYD unveil?")
     assert "Loading" not in proc.stderr
+
+
+# -- no token and no input; standard streams that are closed or full ---------------------------
+
+
+@pytest.mark.parametrize("args", [["run"], []])
+def test_no_token_and_empty_input_is_one_line_naming_the_token(
+    tmp_path: Path, args: list[str]
+) -> None:
+    # systemd or compose with an empty TELEGRAM_BOT_TOKEN: stdin is /dev/null, and the
+    # bot used to end at once with status 0 and nothing logged.
+    with open(os.devnull, "rb") as devnull:
+        proc = subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            stdin=devnull,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=_environ(tmp_path),
+            timeout=120,
+            check=False,
+        )
+    assert proc.returncode == 2
+    [line] = proc.stderr.splitlines()
+    assert line.startswith("techbrief: TELEGRAM_BOT_TOKEN is not set")
+    assert "standard input is empty" in line
+    assert proc.stdout == ""
+    assert not (tmp_path / "t.db").exists()  # said before anything was made
+
+
+def test_no_token_and_closed_input_is_the_same_line(tmp_path: Path) -> None:
+    proc = _shell(tmp_path, 'exec "$0" -m bot run <&-')
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("techbrief: TELEGRAM_BOT_TOKEN is not set")
+    assert "Traceback" not in proc.stderr
+
+
+def test_chat_with_empty_input_still_ends_quietly(tmp_path: Path) -> None:
+    # Only `run` needs a token or questions; `techbrief chat` was asked for the chat.
+    proc = run(tmp_path, "chat")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+
+
+def test_piped_questions_without_a_command_are_still_the_chat(tmp_path: Path) -> None:
+    proc = run(tmp_path, "run", stdin=b"What did BYD unveil?\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "BYD" in proc.stdout
+
+
+def test_an_empty_db_option_is_one_line(tmp_path: Path) -> None:
+    proc = run(tmp_path, "--db", "", "stats")
+    assert proc.returncode == 2
+    assert proc.stderr == "techbrief: --db: no file named; give a database file path\n"
+
+
+def test_a_folder_as_db_option_or_variable_is_the_same_line(tmp_path: Path) -> None:
+    by_option = run(tmp_path, "--db", str(tmp_path), "stats")
+    by_variable = run(tmp_path, "stats", env={"TECHBRIEF_DB": str(tmp_path)})
+    assert by_option.returncode == by_variable.returncode == 2
+    assert by_option.stderr.replace("--db", "TECHBRIEF_DB") == by_variable.stderr
+    assert len(by_option.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("args", ["ask BYD", "stats", "--help", "ask --json BYD"])
+def test_a_closed_stdout_is_one_line_and_a_failure(tmp_path: Path, args: str) -> None:
+    proc = _shell(tmp_path, f'exec "$0" -m bot {args} >&-')
+    assert proc.returncode == 2
+    assert proc.stderr == "techbrief: cannot write the output: standard output is closed\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize("args", ["stats", "sources", "ask BYD", "--help"])
+def test_a_full_disk_on_stdout_is_one_line_and_a_failure(tmp_path: Path, args: str) -> None:
+    proc = _shell(tmp_path, f'exec "$0" -m bot {args} > /dev/full')
+    assert proc.returncode == 2
+    assert proc.stderr == "techbrief: cannot write the output: No space left on device\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+def test_stdout_and_stderr_both_full_is_a_failure_without_a_hang(tmp_path: Path) -> None:
+    proc = _shell(tmp_path, 'exec "$0" -m bot stats > /dev/full 2>&1')
+    assert proc.returncode == 2
+
+
+def _environ(tmp_path: Path) -> dict[str, str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("TECHBRIEF_", "TELEGRAM_"))}
+    environ.update({"TECHBRIEF_DB": str(tmp_path / "t.db"), "PYTHONPATH": str(ROOT)})
+    return environ
+
+
+def _shell(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
+    """``script`` run by sh with $0 the Python interpreter (for redirections like >&-)."""
+    return subprocess.run(
+        ["sh", "-c", script, sys.executable],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_environ(tmp_path),
+        timeout=120,
+        check=False,
+    )
+
+
+# -- the terminal chat: Ctrl-D and Ctrl-C -------------------------------------------------------
+
+
+def _terminal_chat(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """``techbrief chat`` on a pseudo-terminal it controls (so Ctrl-C is SIGINT), and the
+    terminal's other end."""
+    import fcntl
+    import termios
+
+    controller, terminal = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        cwd=tmp_path,
+        env={**_environ(tmp_path), "TERM": "dumb"},
+        start_new_session=True,
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+    )
+    os.close(terminal)
+    return proc, controller
+
+
+def _read_until(controller: int, wanted: bytes, proc: subprocess.Popen[bytes]) -> bytes:
+    """What the terminal shows until ``wanted`` appears, or the chat ends."""
+    import select
+
+    seen = b""
+    while wanted not in seen:
+        ready, _, _ = select.select([controller], [], [], 60)
+        assert ready, f"the chat showed nothing for 60 s: {seen!r}"
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # EIO: the chat ended and closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    return seen
+
+
+def _rest(controller: int, proc: subprocess.Popen[bytes]) -> bytes:
+    proc.wait(timeout=60)
+    return _read_until(controller, b"\0never\0", proc)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="pseudo-terminals as on Linux")
+def test_ctrl_d_in_the_terminal_chat_ends_the_prompt_line(tmp_path: Path) -> None:
+    proc, controller = _terminal_chat(tmp_path)
+    try:
+        _read_until(controller, "› ".encode(), proc)
+        os.write(controller, b"\x04")  # Ctrl-D on an empty line: end of input
+        shown = _rest(controller, proc)
+    finally:
+        os.close(controller)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert shown.endswith(b"\r\n"), shown  # the shell's prompt starts on its own line
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="pseudo-terminals as on Linux")
+def test_ctrl_c_in_the_terminal_chat_exits_130_quietly(tmp_path: Path) -> None:
+    proc, controller = _terminal_chat(tmp_path)
+    try:
+        _read_until(controller, "› ".encode(), proc)
+        os.write(controller, b"\x03")  # Ctrl-C: SIGINT to the chat
+        shown = _rest(controller, proc)
+    finally:
+        os.close(controller)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert b"Traceback" not in shown
+    assert shown.endswith(b"\r\n"), shown

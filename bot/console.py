@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.core.ingest import Ingestion
 
 __all__ = [
+    "CONSOLE_ADMIN_COMMANDS",
     "CONSOLE_COMMANDS",
     "ConsoleChat",
     "console_lines",
@@ -39,15 +40,24 @@ CONSOLE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("/digest [topic]", "preview the next digest now"),
     ("/timezone <Area/City>", "the time zone of your digests"),
     ("/topics", "the built-in topics"),
-    ("/sources", "the sources with their #id, last fetch and last error"),
-    ("/stats", "how much is stored, questions today, subscribers, recent errors"),
-    ("/addsource <url>", "add an article page or an RSS/Atom feed"),
-    ("/addtext", "add pasted text as an article (ends with a line holding only '.')"),
-    ("/removesource <id>", "remove a source and its articles"),
-    ("/refresh [id]", "poll one feed now, or every feed"),
     ("/help", "this help"),
     ("/quit", "leave (or Ctrl-D)"),
 )
+"""The console's commands for everyone, as a reader's /help in Telegram lists them."""
+
+CONSOLE_ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("/addsource <url>", "add an article page or an RSS/Atom feed"),
+    ("/addtext", "add pasted text as an article (ends with a line holding only '.')"),
+    ("/sources", "the sources with their #id, last fetch and last error"),
+    ("/removesource <id>", "remove a source and its articles"),
+    ("/refresh [id]", "poll one feed now, or every feed"),
+    ("/stats", "how much is stored, questions today, subscribers, recent errors"),
+)
+"""The admin commands: the terminal is the operator's, so the console user is an admin,
+and /help lists them under their own heading (those that need fetching only when the
+chat can fetch)."""
+
+_FETCHING = {"/addsource", "/addtext", "/refresh"}
 
 _SUBSCRIPTION_COMMANDS = {
     "/subscribe",
@@ -119,7 +129,14 @@ class ConsoleChat:
         if command in _QUIT or (command in _QUIT_WORDS and not rest):
             return None
         if command in ("/help", "/start"):
-            return render.help_card(self._service.topics, self._m, commands=CONSOLE_COMMANDS)
+            admin = [
+                (name, text)
+                for name, text in CONSOLE_ADMIN_COMMANDS
+                if self._ingestion is not None or name.split()[0] not in _FETCHING
+            ]
+            return render.help_card(
+                self._service.topics, self._m, commands=CONSOLE_COMMANDS, admin_commands=admin
+            )
         if command in _MORE and not rest:
             return self._show(self._conversation.more())
         if command == "/ask":

@@ -522,3 +522,23 @@ def test_ctrl_c_in_the_terminal_chat_exits_130_quietly(tmp_path: Path) -> None:
     assert proc.returncode == 130
     assert b"Traceback" not in shown
     assert shown.endswith(b"\r\n"), shown
+
+
+def test_the_console_s_help_lists_the_admin_commands_under_their_heading(tmp_path: Path) -> None:
+    # The terminal is the operator's: the console user is an admin.
+    proc = run(tmp_path, "chat", stdin=b"/help\n")
+    everyone, admin = proc.stdout.split("Admin commands:")
+    assert "/subscribe <topic> [HH:MM]" in everyone
+    assert "/quit" in everyone
+    for command in ("/addsource", "/addtext", "/sources", "/removesource", "/refresh", "/stats"):
+        assert command in admin
+        assert command not in everyone
+
+
+def test_the_console_chat_keeps_the_configured_time_zone(tmp_path: Path) -> None:
+    # Spelt as /timezone takes it: any case.
+    stdin = b"/subscribe ev\n/timezone\n"
+    proc = run(tmp_path, "chat", stdin=stdin, env={"TECHBRIEF_TZ": "asia/shanghai"})
+    assert proc.returncode == 0, proc.stderr
+    assert "daily at 08:00 (Asia/Shanghai)" in proc.stdout
+    assert "This chat's time zone is Asia/Shanghai." in proc.stdout

@@ -245,7 +245,14 @@ def abstention(answer: Answer, m: Markup, topics: Sequence[Topic] = TOPICS) -> s
     return "\n\n".join(parts)
 
 
-def help_card(topics: Sequence[Topic], m: Markup, *, commands: Sequence[tuple[str, str]]) -> str:
+def help_card(
+    topics: Sequence[Topic],
+    m: Markup,
+    *,
+    commands: Sequence[tuple[str, str]],
+    admin_commands: Sequence[tuple[str, str]] = (),
+) -> str:
+    """The /help card; ``admin_commands`` are listed under their own heading (an admin's)."""
     lines = [
         m.bold("techbrief")
         + m.text(
@@ -261,6 +268,12 @@ def help_card(topics: Sequence[Topic], m: Markup, *, commands: Sequence[tuple[st
         m.bold("Commands:"),
         *(f"{m.text(name)} {m.text('—')} {m.text(text)}" for name, text in commands),
     ]
+    if admin_commands:
+        lines += [
+            "",
+            m.bold("Admin commands:"),
+            *(f"{m.text(name)} {m.text('—')} {m.text(text)}" for name, text in admin_commands),
+        ]
     return "\n".join(lines)
 
 

@@ -38,6 +38,33 @@ async def test_help_lists_examples_topics_and_how_to_ask(bot: Harness) -> None:
     assert "/ask <question>" in reply.text
 
 
+ADMIN_ONLY = ["addsource", "addtext", "sources", "removesource", "refresh", "stats"]
+
+
+async def test_an_admin_s_help_lists_the_admin_commands_too(bot: Harness) -> None:
+    [reader] = await bot.say(READER, "/help")
+    [admin] = await bot.say(ADMIN, "/help")
+    assert "Admin commands:" not in reader.text
+    assert not [c for c in ADMIN_ONLY if f"/{c}" in reader.text]
+    # The admin's help is the reader's, then the admin commands under their own heading.
+    everyone, admin_part = admin.text.split("Admin commands:")
+    assert everyone.strip() == reader.text.strip()
+    assert [c for c in ADMIN_ONLY if f"/{c}" not in admin_part] == []
+    assert "/addsource <url> — add an article page or an RSS/Atom feed" in admin_part
+    # /start is the same welcome.
+    bot.api.private_message(ADMIN, "/start")
+    [start] = await bot.new_messages(ADMIN, 1)
+    assert "Admin commands:" in start.text
+
+
+async def test_an_admin_s_help_in_a_group_is_the_readers_help(bot: Harness) -> None:
+    # The group sees the reply: admin commands are listed where the admin's menu is.
+    message = bot.api.group_message(-1001234, ADMIN, "/help")
+    [reply] = await bot.replies(-1001234, message["message_id"])
+    assert "Commands:" in reply.text
+    assert "Admin commands:" not in reply.text
+
+
 async def test_unknown_command_in_private_says_so(bot: Harness) -> None:
     [reply] = await bot.say(READER, "/weather Beijing")
     assert reply.text == "Unknown command /weather. Type /help for what I understand."
@@ -65,7 +92,6 @@ async def test_command_menus_default_for_all_and_admin_scope_for_admins(
     admin = [c["command"] for c in api.commands[f"chat:{ADMIN}"]]
     subscribing = ["subscribe", "subscriptions", "unsubscribe", "digest", "timezone", "topics"]
     assert default == ["ask", *subscribing, "help"]
-    admin_only = ["addsource", "addtext", "sources", "removesource", "refresh", "stats"]
-    assert admin == ["ask", *subscribing, "help", *admin_only]
+    assert admin == ["ask", *subscribing, "help", *ADMIN_ONLY]
     # The admin who never started the bot: no menu, no crash.
     assert "chat:999" not in api.commands

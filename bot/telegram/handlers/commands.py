@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Message, Update
 
 from bot.core import render, texts
 from bot.telegram.cards import html_reply, text_reply
@@ -13,6 +13,7 @@ from retrieval.topics import TOPICS, Topic
 
 __all__ = [
     "ADMIN_COMMANDS",
+    "ADMIN_HELP",
     "ADMIN_ONLY_COMMANDS",
     "PUBLIC_COMMANDS",
     "on_admins_only",
@@ -50,10 +51,27 @@ ADMIN_ONLY_COMMANDS: tuple[str, ...] = tuple(
 """Commands only admins may run: their handlers carry the admin filter."""
 
 
-def _help(topics: tuple[Topic, ...], username: str) -> str:
+ADMIN_HELP: tuple[tuple[str, str], ...] = (
+    ("/addsource <url>", "add an article page or an RSS/Atom feed"),
+    ("/addtext", "add pasted text, or a .txt/.md/.html file, as an article"),
+    ("/sources", "the sources with their #id, last fetch and last error"),
+    ("/removesource <id>", "remove a source and its articles"),
+    ("/refresh [id]", "poll one feed now, or every feed"),
+    ("/stats", "how much is stored, questions today, subscribers, recent errors"),
+)
+"""What an admin's /help adds (in a private chat, where the admin's command menu is)."""
+
+
+def _is_admin_in_private(message: Message, context: BriefContext) -> bool:
+    user = message.from_user
+    return is_private(message) and user is not None and user.id in context.runtime.settings.admins
+
+
+def _help(topics: tuple[Topic, ...], username: str, *, admin: bool = False) -> str:
     return render.help_card(
         topics,
         render.HTML,
+        admin_commands=ADMIN_HELP if admin else (),
         commands=(
             ("any text", "in a private chat, a question"),
             ("/ask <question>", "a question, in any chat"),
@@ -81,14 +99,16 @@ async def on_start(update: Update, context: BriefContext) -> None:
     if await start_payload(message, context, payload):
         return
     topics = tuple(sorted(TOPICS, key=lambda t: t.name != payload))
-    reply = html_reply(_help(topics, context.bot.username))
+    admin = _is_admin_in_private(message, context)
+    reply = html_reply(_help(topics, context.bot.username, admin=admin))
     await send_reply(context.bot, message.chat_id, reply, reply_to=None)
 
 
 async def on_help(update: Update, context: BriefContext) -> None:
     message = update.effective_message
     if message is not None:
-        reply = html_reply(_help(TOPICS, context.bot.username))
+        admin = _is_admin_in_private(message, context)
+        reply = html_reply(_help(TOPICS, context.bot.username, admin=admin))
         await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
 
 

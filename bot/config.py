@@ -16,7 +16,7 @@ from dotenv import dotenv_values
 
 __all__ = [
     "LOG_LEVELS",
-    "TELEGRAM_WEBHOOK_PORTS",
+    "WEBHOOK_PORTS",
     "ConfigError",
     "Settings",
     "Webhook",
@@ -30,7 +30,7 @@ _SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
 _HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-TELEGRAM_WEBHOOK_PORTS = (443, 80, 88, 8443)
+WEBHOOK_PORTS = (443, 80, 88, 8443)
 """The ports Telegram posts webhook updates to (a self-hosted Bot API server takes any)."""
 
 
@@ -241,7 +241,7 @@ def _webhook(values: Mapping[str, str], *, self_hosted_api: bool) -> Webhook | N
             "TECHBRIEF_WEBHOOK_URL: Telegram posts only to https:// URLs "
             "(http:// works with a self-hosted Bot API server, TELEGRAM_API_URL)"
         )
-    if port is not None and port not in TELEGRAM_WEBHOOK_PORTS and not self_hosted_api:
+    if port is not None and port not in WEBHOOK_PORTS and not self_hosted_api:
         raise ConfigError(
             f"TECHBRIEF_WEBHOOK_URL: Telegram posts only to ports 443, 80, 88 and 8443, "
             f"not {port} (the proxy listens on one of them and forwards to "

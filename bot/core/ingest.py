@@ -37,6 +37,7 @@ from bot.sources import errors
 from bot.sources.extract import MIN_WORDS, decode, extract_article, tidy_text
 from bot.sources.feeds import FeedEntry, ParsedFeed, looks_like_feed, parse_feed
 from bot.sources.fetch import Fetched, Fetcher, check_url
+from retrieval.passages import count_words
 from storage import activity, sources
 from storage.articles import NewArticle
 from storage.errors import DuplicateArticle
@@ -286,7 +287,7 @@ class Ingestion:
         text = decode(fetched.body, fetched.charset)
         if media == "text/plain":
             body = tidy_text(text)
-            if len(body.split()) < MIN_WORDS:
+            if count_words(body) < MIN_WORDS:
                 raise errors.NoText(url)
             return NewArticle(title="", body=body, url=url, canonical_url=fetched.url)
         if media not in _HTML_TYPES:
@@ -410,7 +411,7 @@ class Ingestion:
                     ),
                     "",
                 )
-        if len(entry.text.split()) >= MIN_WORDS:
+        if count_words(entry.text) >= MIN_WORDS:
             article = NewArticle(
                 title=entry.title,
                 body=entry.text,
@@ -537,7 +538,7 @@ class Ingestion:
         if len(text) > MAX_TEXT_CHARS:
             return IngestReport(kind, what, error=texts.text_too_long(MAX_TEXT_CHARS))
         body = tidy_text(text)
-        if len(body.split()) < MIN_WORDS:
+        if count_words(body) < MIN_WORDS:
             return IngestReport(kind, what, error=texts.text_too_short(MIN_WORDS))
         return self._store_single(kind, what, NewArticle(title=title.strip(), body=body), name)
 
@@ -575,7 +576,7 @@ class Ingestion:
             body = tidy_text(text)
         if len(body) > MAX_TEXT_CHARS:
             return IngestReport("file", name, error=texts.text_too_long(MAX_TEXT_CHARS))
-        if len(body.split()) < MIN_WORDS:
+        if count_words(body) < MIN_WORDS:
             return IngestReport("file", name, error=texts.text_too_short(MIN_WORDS))
         return self._store_single("file", name, NewArticle(title=title.strip(), body=body), name)
 

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
 from bot.sources.errors import NoText
+from retrieval.passages import count_words
 
 __all__ = [
     "MIN_WORDS",
@@ -25,7 +26,8 @@ __all__ = [
 ]
 
 MIN_WORDS = 20
-"""Fewer words than this is no article (a login wall, an error page, a stub)."""
+"""Fewer words than this is no article (a login wall, an error page, a stub); words are
+counted by :func:`retrieval.passages.count_words`, so Chinese text without spaces counts."""
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -78,10 +80,6 @@ def decode(body: bytes, declared: str | None = None) -> str:
     return body.decode("utf-8", "replace")
 
 
-def _words(text: str) -> int:
-    return len(text.split())
-
-
 def _tidy(text: str, title: str) -> str:
     lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
     while lines and (not lines[0] or lines[0].casefold() == title.casefold()):
@@ -113,7 +111,7 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
     found: dict[str, Any] = document if isinstance(document, dict) else document.as_dict()
     title = (found.get("title") or "").strip()
     text = _tidy(found.get("text") or "", title)
-    if _words(text) < MIN_WORDS:
+    if count_words(text) < MIN_WORDS:
         raise NoText(url or "the page")
     publisher = (found.get("sitename") or found.get("hostname") or "").strip() or None
     return Extracted(

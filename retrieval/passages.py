@@ -4,9 +4,10 @@ Rules, in order:
 
 * the text is split into paragraphs on line breaks;
 * a short line (at most ``HEADING_MAX_WORDS`` words) that does not end like a
-  sentence is a *section heading*: it is not a passage of its own but the
-  context of every passage of its section (shown with the answer and indexed
-  with the passage, so "energy challenges" finds the section of that name);
+  sentence and is no list item (``- …``, ``• …``) is a *section heading*: it is
+  not a passage of its own but the context of every passage of its section
+  (shown with the answer and indexed with the passage, so "energy challenges"
+  finds the section of that name);
 * a paragraph longer than ``MAX_WORDS`` is cut at sentence boundaries into
   pieces of about ``TARGET_WORDS`` words;
 * a paragraph shorter than ``MIN_WORDS`` is merged into the next paragraph of
@@ -56,6 +57,7 @@ _CJK_WORD = re.compile(rf"[^\s{_CJK}]*[^\W_{_CJK}][^\s{_CJK}]*")  # a non-CJK wo
 # wide, and no space is put between two pieces that meet with them.
 _WIDE = re.compile(f"[{_CJK}\u3000-\u303f\uff01-\uff60]")
 _SENTENCE_END = re.compile(r"""[.!?…:;。！？：；]["'”’)\]」』）】]*$""")
+_LIST_ITEM = re.compile(r"[-*•▪–]\s")  # as trafilatura writes list items: "- item"
 _WHITESPACE = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u3000]+")
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
 
@@ -146,8 +148,12 @@ def split_passages(text: str) -> list[Passage]:
 
 
 def is_heading(paragraph: str) -> bool:
-    """A short line that does not end like a sentence."""
-    return count_words(paragraph) <= HEADING_MAX_WORDS and not _SENTENCE_END.search(paragraph)
+    """A short line that does not end like a sentence and is no list item."""
+    return (
+        count_words(paragraph) <= HEADING_MAX_WORDS
+        and not _SENTENCE_END.search(paragraph)
+        and not _LIST_ITEM.match(paragraph)
+    )
 
 
 def _join_headings(first: str | None, second: str | None) -> str | None:

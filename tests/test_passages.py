@@ -167,3 +167,15 @@ def test_no_chinese_characters_are_lost_or_repeated(paragraphs: list[str]) -> No
     for p in passages:
         assert p.text
         assert p.text.strip() == p.text
+
+
+def test_list_items_are_text_not_headings() -> None:
+    # trafilatura writes list items as "- item"; short ones do not end like sentences.
+    text = "\n".join(
+        ["Unitree in numbers", "- Revenue passed 1 billion yuan", "• G1 at 99,000 yuan"]
+    )
+    assert is_heading("Unitree in numbers")
+    assert not is_heading("- Revenue passed 1 billion yuan")
+    [passage] = split_passages(text)
+    assert passage.heading == "Unitree in numbers"
+    assert passage.text == "- Revenue passed 1 billion yuan • G1 at 99,000 yuan"

@@ -21,6 +21,7 @@ whole again by the next poll or ``ingest`` and the entries it lacks are added
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 import threading
@@ -34,10 +35,16 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from bot.core import texts
 from bot.core.corpus import Corpus
 from bot.sources import errors
-from bot.sources.extract import MIN_WORDS, decode, extract_article, tidy_text
+from bot.sources.extract import (
+    MIN_WORDS,
+    decode,
+    extract_article,
+    markdown_article,
+    tidy_text,
+)
 from bot.sources.feeds import FeedEntry, ParsedFeed, looks_like_feed, parse_feed
 from bot.sources.fetch import Fetched, Fetcher, check_url
-from retrieval.passages import count_words
+from retrieval.passages import count_words, derive_title
 from storage import activity, sources
 from storage.articles import NewArticle
 from storage.errors import DuplicateArticle
@@ -267,7 +274,7 @@ class Ingestion:
         return IngestReport(kind, url, error=why)
 
     def _add_page(self, url: str, fetched: Fetched, now: datetime) -> IngestReport:
-        article = self._page_article(url, fetched)
+        article = _titled(self._page_article(url, fetched))
         try:
             source_id, added = self._on_corpus(
                 lambda: self._corpus.add_source_article(
@@ -566,24 +573,23 @@ class Ingestion:
             )
             return self._store_single("file", name, article, name)
         if flavour == "markdown":
-            lines = [line for line in text.splitlines() if line.strip()]
-            if lines and lines[0].lstrip().startswith("#"):
-                # The leading heading is the title, not part of the body (whatever the title).
-                title = title or lines[0].lstrip().lstrip("#").strip()
-                text = text.split(lines[0], 1)[1]
-            body = tidy_text(text, markdown=True)
+            page = markdown_article(text)
+            title = title or page.title
+            body, published = page.text, page.published
         else:
-            body = tidy_text(text)
+            body, published = tidy_text(text), None
         if len(body) > MAX_TEXT_CHARS:
             return IngestReport("file", name, error=texts.text_too_long(MAX_TEXT_CHARS))
         if count_words(body) < MIN_WORDS:
             return IngestReport("file", name, error=texts.text_too_short(MIN_WORDS))
-        return self._store_single("file", name, NewArticle(title=title.strip(), body=body), name)
+        article = NewArticle(title=title.strip(), body=body, published=published)
+        return self._store_single("file", name, article, name)
 
     def _store_single(
         self, kind: str, what: str, article: NewArticle, name: str | None
     ) -> IngestReport:
         now = self._clock()
+        article = _titled(article)
         try:
             source_id, added = self._on_corpus(
                 lambda: self._corpus.add_source_article(
@@ -600,6 +606,14 @@ class Ingestion:
         return IngestReport(
             kind, what, source_id=source_id, source_title=name or added.title, added=[stored]
         )
+
+
+def _titled(article: NewArticle) -> NewArticle:
+    """The article with its title, derived from its text when it has none; derived here
+    rather than by the corpus so that a new source gets the same title."""
+    if article.title.strip():
+        return article
+    return dataclasses.replace(article, title=derive_title(article.body))
 
 
 def build_ingestion(

@@ -1,4 +1,5 @@
-"""Text out of bytes: charset detection, article extraction (trafilatura), HTML fragments.
+"""Text out of bytes: charset detection, article extraction (trafilatura), HTML fragments,
+Markdown (markdown-it-py, then the page extraction).
 
 Bytes are decoded by evidence, not by trust: valid UTF-8 is UTF-8 whatever the
 header says; otherwise the declared charset (header or ``<meta>``) if it
@@ -8,13 +9,14 @@ decodes cleanly; otherwise charset-normalizer's best guess.
 from __future__ import annotations
 
 import codecs
+import html
 import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
 from bot.sources.errors import NoText
-from retrieval.passages import count_words
+from retrieval.passages import HEADING_MAX_WORDS, count_words
 
 __all__ = [
     "MIN_WORDS",
@@ -22,6 +24,7 @@ __all__ = [
     "decode",
     "extract_article",
     "html_fragment_text",
+    "markdown_article",
     "tidy_text",
 ]
 
@@ -123,6 +126,53 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
     )
 
 
+_BYLINE = re.compile(r"^by\s+\S", re.IGNORECASE)
+
+
+def markdown_article(text: str) -> Extracted:
+    """A Markdown document's article, as clean text.
+
+    markdown-it-py (CommonMark) renders it to HTML, which is extracted like a
+    page: emphasis, links, code and list marks go, headings stay section
+    headings. A leading heading is the title; a first paragraph that is a
+    byline ("*By Staff Reporter, 2025-07-18*") is marked as one, so trafilatura
+    takes its date rather than making it the heading of the first passage.
+    Never raises: when the page extraction finds too little, the rendered
+    blocks are taken as they are (the caller judges the length).
+    """
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark")
+    tokens = md.parse(text)
+    title = ""
+    if len(tokens) >= 3 and tokens[0].type == "heading_open":
+        title = _inline_text(tokens[1])
+        tokens = tokens[3:]
+    if len(tokens) >= 3 and tokens[0].type == "paragraph_open":
+        first = _inline_text(tokens[1])
+        if _BYLINE.match(first) and count_words(first) <= HEADING_MAX_WORDS:
+            tokens[0].attrSet("class", "byline")
+    body = md.renderer.render(tokens, md.options, {})
+    head = f"<title>{html.escape(title)}</title>" if title else ""
+    page = f'<html><head><meta charset="utf-8">{head}</head><body><article>{body}</article>'
+    try:
+        found = extract_article(page + "</body></html>")
+    except NoText:
+        return Extracted(title=title, text=html_fragment_text(body))
+    return Extracted(title=title, text=found.text, published=found.published)
+
+
+def _inline_text(token: Any) -> str:
+    """The plain text of a markdown-it inline token (emphasis, links and code marks dropped)."""
+    parts = []
+    for child in token.children or ():
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return _SPACES.sub(" ", "".join(parts)).strip()
+
+
 _BLOCKS = frozenset(
     {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "section",
      "article", "header", "footer", "figcaption", "dd", "dt"}
@@ -160,11 +210,8 @@ def _join_blocks(text: str) -> str:
     return "\n".join(p for p in paragraphs if p)
 
 
-_MARKDOWN_LINE = re.compile(r"^\s{0,3}(?:#{1,6}\s+|[-*+]\s+|>\s?)")
-
-
-def tidy_text(text: str, *, markdown: bool = False) -> str:
-    """Pasted or uploaded text: one paragraph per line, spacing tidied, markdown marks dropped.
+def tidy_text(text: str) -> str:
+    """Pasted or uploaded text: one paragraph per line, spacing tidied.
 
     Hard-wrapped paragraphs (lines separated by single line breaks inside a block
     separated by blank lines) stay as lines: the passage splitter merges short ones.
@@ -172,7 +219,5 @@ def tidy_text(text: str, *, markdown: bool = False) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
     lines = []
     for line in text.split("\n"):
-        if markdown:
-            line = _MARKDOWN_LINE.sub("", line)
         lines.append(_SPACES.sub(" ", line).strip())
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

@@ -127,6 +127,9 @@ async def test_addtext_conversation(admin_bot: Harness) -> None:
     await admin_bot.say(ADMIN, "\n".join(PONY))
     [skipped] = await admin_bot.say(ADMIN, "/skip")
     assert skipped.text.startswith("Added source #4: “Pony.ai began charging fares")
+    # The source has the article's derived title too (it was empty: trial bug 6).
+    [listing] = await admin_bot.say(ADMIN, "/sources")
+    assert "#4 Pony.ai began charging fares" in listing.text
     await admin_bot.say(ADMIN, "/addtext")
     [cancelled] = await admin_bot.say(ADMIN, "/cancel")
     assert cancelled.text == "Cancelled; nothing was added."

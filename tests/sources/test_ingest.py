@@ -336,6 +336,21 @@ def test_pasted_text_becomes_an_article(ingestion: Ingestion) -> None:
     assert short.error == "that is too short for an article (at least 20 words, please)"
 
 
+def test_text_without_a_title_gives_its_source_the_derived_title(ingestion: Ingestion) -> None:
+    # Trial bug 6: /skip stored the source with an empty title.
+    report = ingestion.add_text("\n".join(PONY))
+    title = report.added[0].title
+    assert title.startswith("Pony.ai began charging fares for fully driverless robotaxi rides")
+    assert report.source_title == title
+    assert report.source_id is not None
+    stored = sources.get_source(ingestion._corpus.db, report.source_id)
+    assert stored is not None
+    assert stored.title == title
+    removed = ingestion._corpus.remove_source(report.source_id)
+    assert removed is not None
+    assert removed.title == title
+
+
 @pytest.mark.parametrize(
     ("name", "data", "title"),
     [

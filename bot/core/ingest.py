@@ -39,6 +39,7 @@ from bot.sources.extract import (
     MIN_WORDS,
     decode,
     extract_article,
+    host_name,
     markdown_article,
     tidy_text,
 )
@@ -275,6 +276,8 @@ class Ingestion:
 
     def _add_page(self, url: str, fetched: Fetched, now: datetime) -> IngestReport:
         article = _titled(self._page_article(url, fetched))
+        if article.publisher is None:
+            article = dataclasses.replace(article, publisher=host_name(fetched.url))
         try:
             source_id, added = self._on_corpus(
                 lambda: self._corpus.add_source_article(
@@ -289,7 +292,8 @@ class Ingestion:
         )
 
     def _page_article(self, url: str, fetched: Fetched) -> NewArticle:
-        """The article in a fetched page (raises UnsupportedContent or NoText)."""
+        """The article in a fetched page (raises UnsupportedContent or NoText); its
+        publisher is the site name the page gives, or None."""
         media = fetched.content_type
         text = decode(fetched.body, fetched.charset)
         if media == "text/plain":
@@ -364,7 +368,7 @@ class Ingestion:
                     if self._stopping.is_set():
                         break
                     batch = fresh[start : start + ENTRY_BATCH]
-                    prepared = list(pool.map(lambda e: self._entry_article(e, feed.title), batch))
+                    prepared = list(pool.map(lambda e: self._entry_article(e, feed.name), batch))
                     ready: list[NewArticle] = []
                     for entry, (article, failure) in zip(batch, prepared, strict=True):
                         if article is None:
@@ -397,9 +401,15 @@ class Ingestion:
             if progress is not None:
                 progress.finish()
 
-    def _entry_article(self, entry: FeedEntry, feed_title: str) -> tuple[NewArticle | None, str]:
-        """The entry's linked page, or its own content when the page fails."""
+    def _entry_article(
+        self, entry: FeedEntry, feed_name: str | None
+    ) -> tuple[NewArticle | None, str]:
+        """The entry's linked page, or its own content when the page fails.
+
+        Its publisher: the site name its page gives, else the feed's title, else the host.
+        """
         failure = texts.ENTRY_EMPTY
+        publisher = feed_name or host_name(entry.link)
         if entry.link:
             try:
                 page = self._page_article(entry.link, self.fetcher.fetch(entry.link))
@@ -411,7 +421,7 @@ class Ingestion:
                     NewArticle(
                         title=entry.title or page.title,
                         body=page.body,
-                        publisher=page.publisher or feed_title,
+                        publisher=page.publisher or publisher,
                         published=page.published or entry.published,
                         url=entry.link,
                         canonical_url=page.canonical_url,
@@ -422,7 +432,7 @@ class Ingestion:
             article = NewArticle(
                 title=entry.title,
                 body=entry.text,
-                publisher=feed_title,
+                publisher=publisher,
                 published=entry.published,
                 url=entry.link,
                 canonical_url=entry.link,

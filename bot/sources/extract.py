@@ -3,7 +3,10 @@ Markdown (markdown-it-py, then the page extraction).
 
 Bytes are decoded by evidence, not by trust: valid UTF-8 is UTF-8 whatever the
 header says; otherwise the declared charset (header or ``<meta>``) if it
-decodes cleanly; otherwise charset-normalizer's best guess.
+decodes cleanly; otherwise charset-normalizer's best guess, except that
+mostly-ASCII text goes to Windows-1252 (Latin-1's superset) when that reads as
+cleanly as the guess: a short Western text gives the detector little to go on,
+and it would pick a Baltic or Central European code page ("Cafķ", "naďve").
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ __all__ = [
     "Extracted",
     "decode",
     "extract_article",
+    "host_name",
     "html_fragment_text",
     "markdown_article",
     "tidy_text",
@@ -39,7 +43,8 @@ _SPACES = re.compile(r"[ \t\u00a0]+")
 
 @dataclass(frozen=True, slots=True)
 class Extracted:
-    """An article's main text and what the page says about it."""
+    """An article's main text and what the page says about it (``publisher``: the site
+    name the page gives, None when it gives none)."""
 
     title: str
     text: str
@@ -75,12 +80,37 @@ def decode(body: bytes, declared: str | None = None) -> str:
             return body.decode(codec)
         except UnicodeDecodeError:
             pass
+    return _detect(body)
+
+
+_WESTERN = frozenset({"cp1252", "latin_1", "iso8859_15"})
+_MOSTLY_ASCII = 0.85
+"""At least this share of bytes below 0x80: text in a Latin script."""
+
+
+def _detect(body: bytes) -> str:
+    """Undeclared, non-UTF-8 bytes as text (see the module doc)."""
     from charset_normalizer import from_bytes
 
-    best = from_bytes(body).best()
-    if best is not None:
-        return str(best)
-    return body.decode("utf-8", "replace")
+    results = from_bytes(body)
+    best = results.best()
+    if best is None:
+        return _western(body)
+    ascii_share = sum(b < 0x80 for b in body) / max(1, len(body))
+    if ascii_share >= _MOSTLY_ASCII and any(
+        _WESTERN.intersection(match.could_be_from_charset) and match.chaos <= best.chaos
+        for match in results
+    ):
+        return _western(body)
+    return str(best)
+
+
+def _western(body: bytes) -> str:
+    """Windows-1252, or Latin-1 for the five bytes Windows-1252 leaves undefined."""
+    try:
+        return body.decode("cp1252")
+    except UnicodeDecodeError:
+        return body.decode("latin-1")
 
 
 def _tidy(text: str, title: str) -> str:
@@ -116,7 +146,9 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
     text = _tidy(found.get("text") or "", title)
     if count_words(text) < MIN_WORDS:
         raise NoText(url or "the page")
-    publisher = (found.get("sitename") or found.get("hostname") or "").strip() or None
+    publisher = (found.get("sitename") or "").strip() or None
+    if publisher and _is_host(publisher, url, found.get("hostname")):
+        publisher = None  # trafilatura's stand-in when the page names no site
     return Extracted(
         title=title,
         text=text,
@@ -124,6 +156,20 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
         publisher=publisher,
         canonical_url=_http_url(found.get("url")) or (_http_url(url) if url else None),
     )
+
+
+def host_name(url: str | None) -> str | None:
+    """The host of ``url`` without port or "www." (a publisher of last resort)."""
+    host = urlsplit(url).hostname if url else None
+    return host.removeprefix("www.") if host else None
+
+
+def _is_host(name: str, url: str | None, hostname: str | None) -> bool:
+    name = name.casefold().removeprefix("www.")
+    hosts = {(hostname or "").casefold().removeprefix("www."), host_name(url) or ""}
+    if url:
+        hosts.add(urlsplit(url).netloc.casefold().removeprefix("www."))
+    return name in hosts
 
 
 _BYLINE = re.compile(r"^by\s+\S", re.IGNORECASE)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
+
+import pytest
+
 from bot.core.ingest import Ingestion
+from bot.sources.extract import decode
 from storage import articles
 from storage.articles import StoredPassage
+from tests.chinese import BYD_ZH
+from tests.sources.test_ingest import PONY
 
 UNITREE_MD = """\
 # Unitree files for a Shanghai IPO
@@ -72,3 +79,49 @@ def test_markdown_without_a_heading_takes_its_first_sentence_as_title(
     assert report.error is None, report.error
     assert report.added[0].title.startswith("Unitree Robotics, the Hangzhou maker of humanoid")
     assert report.source_title == "notes.md"
+
+
+# -- decoding text files (trial rough edge 4: a short Latin-1 file read as "Cafķ") ------------
+
+CAFE = "Café owner Zoë said Nio’s naïve plan — swapping batteries — works in Hefei."
+CAFE_LATIN1 = "Café owner Zoë said Nio's naïve plan of swapping batteries works in Hefei."
+CZECH = (
+    "Společnost Škoda Auto oznámila, že začne vyrábět elektromobily v Číně. Řekl to ředitel "
+    "podniku, podle něhož bude výroba zahájena příští rok v továrně u Šanghaje."
+)
+ARTICLE = " ".join(PONY)
+ARTICLE_ACCENTED = ARTICLE.replace("Guangzhou's", "Guangzhou’s café-filled").replace(
+    "rides", "rides « à la carte »"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        (CAFE_LATIN1, "latin-1"),
+        (CAFE, "cp1252"),
+        ("Café chains in Shenzhen.", "latin-1"),
+        ("Zoë’s café.", "cp1252"),
+        (f"{CAFE_LATIN1} {ARTICLE}" * 20, "latin-1"),
+        (f"{CAFE} {ARTICLE_ACCENTED}" * 20, "cp1252"),
+        (CZECH, "cp1250"),  # Central European text stays Central European
+        ("\n".join(BYD_ZH), "gbk"),
+        (CAFE, "utf-8"),
+    ],
+)
+def test_text_is_decoded_by_evidence(text: str, encoding: str) -> None:
+    assert decode(text.encode(encoding)) == text
+
+
+def test_a_utf8_bom_is_dropped() -> None:
+    assert decode(codecs.BOM_UTF8 + CAFE.encode()) == CAFE
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "utf-8-sig"])
+def test_a_short_western_txt_file_is_added_as_written(ingestion: Ingestion, encoding: str) -> None:
+    text = f"{CAFE_LATIN1}\n\n{ARTICLE}"
+    report = ingestion.add_document("cafe.txt", text.encode(encoding))
+    assert report.error is None, report.error
+    assert report.added[0].title == CAFE_LATIN1.rstrip(".")
+    passages = stored(ingestion, report.source_id)
+    assert passages[0].text.startswith(CAFE_LATIN1)

@@ -219,6 +219,44 @@ def test_entry_pages_404_and_500_fall_back_or_retry(
     assert (hit.title, hit.publisher) == ("Nio swaps", "China EV Wire")
 
 
+def bare_page(title: str, paragraphs: list[str]) -> bytes:
+    """A page that names no site (no og:site_name, a title without a site part)."""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    head = f"<head><title>{title}</title></head>"
+    return f"<html>{head}<body><article>{body}</article></body></html>".encode()
+
+
+def test_the_publisher_is_the_site_name_else_the_feed_title_else_the_host(
+    web: WebServer, ingestion: Ingestion
+) -> None:
+    # Trial rough edge 6: an entry whose page loaded got "127.0.0.1:8765" as publisher,
+    # one stored from the feed's own text got the feed's title.
+    web.route("/byd", Page(body=bare_page("BYD unveils five new EVs", BYD)))
+    web.route("/pony", Page(body=html_page("Pony.ai fares", PONY, site="Robotaxi Daily")))
+    items = [
+        ("/byd", "BYD unveils EVs", "BYD news"),  # the page names no site
+        ("/gone", "Nio swaps", "&lt;p&gt;" + " ".join(NIO) + "&lt;/p&gt;"),  # 404: own text
+        ("/pony", "Pony.ai fares", "Pony news"),  # the page names its site
+    ]
+    web.route("/feed.xml", Page(body=rss(web, items), content_type="application/rss+xml"))
+    report = ingestion.add_url(web.url("/feed.xml"))
+    assert [(a.title, a.publisher) for a in report.added] == [
+        ("BYD unveils EVs", "China EV Wire"),
+        ("Nio swaps", "China EV Wire"),
+        ("Pony.ai fares", "Robotaxi Daily"),
+    ]
+    # A lone page that names no site: its host, without the port.
+    web.route("/nio", Page(body=bare_page("Nio opens its 10,000th swap station", NIO[::-1])))
+    [page] = ingestion.add_url(web.url("/nio")).added
+    assert page.publisher == "127.0.0.1"
+    # A feed without a title: its entries' publisher is the host too.
+    web.route("/byd2", Page(body=bare_page("BYD again", [*BYD, "A second look."])))
+    untitled = rss(web, [("/byd2", "BYD again", "x")]).replace(b"<title>China EV Wire</title>", b"")
+    web.route("/untitled.xml", Page(body=untitled, content_type="application/rss+xml"))
+    [entry] = ingestion.add_url(web.url("/untitled.xml")).added
+    assert entry.publisher == "127.0.0.1"
+
+
 def test_polling_uses_conditional_get_and_adds_new_entries(
     web: WebServer, ingestion: Ingestion, clock: Clock
 ) -> None:

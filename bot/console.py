@@ -166,6 +166,8 @@ class ConsoleChat:
     def _add_text(self, line: str, command: str) -> str:
         """The /addtext conversation: text lines until ".", then a title (or /skip)."""
         assert self._ingestion is not None
+        from bot.core.ingest import check_text, check_title
+
         if command == "/cancel":
             self._draft = self._draft_text = None
             return texts.ADDTEXT_CANCELLED
@@ -173,10 +175,12 @@ class ConsoleChat:
             if line.strip() != _END_OF_TEXT:
                 self._draft.append(line)
                 return ""
-            self._draft_text, self._draft = "\n".join(self._draft), None
+            text, self._draft = "\n".join(self._draft), None
+            problem = check_text(text)  # refused now, not after the title was asked for
+            if problem is not None:
+                return texts.could_not_add(texts.PASTED_TEXT, problem)
+            self._draft_text = text
             return texts.ADDTEXT_TITLE
-        from bot.core.ingest import check_title
-
         title = ""
         if command != "/skip":
             checked, problem = check_title(line)
@@ -258,11 +262,13 @@ def run_console(
     chat = ConsoleChat(service, render.console_markup(ansi), ingestion=ingestion, clock=clock)
     if greeting:
         out.write('techbrief: ask about Chinese tech; "/help" for commands, "/quit" to leave.\n')
+    noticed = False  # the segmenter notice, once a run (lines of an /addtext draft load nothing)
     for line in lines:
         for digest in _due_digests(chat):
             out.write(digest + "\n\n")
-        notice = loading_notice(service, line)
+        notice = None if noticed else loading_notice(service, line)
         if notice:
+            noticed = True
             out.write(notice + "\n")
             out.flush()
         try:

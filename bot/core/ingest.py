@@ -70,6 +70,7 @@ __all__ = [
     "StoredArticle",
     "build_ingestion",
     "check_document",
+    "check_text",
     "check_title",
     "reason",
 ]
@@ -197,6 +198,16 @@ def check_title(raw: str) -> tuple[str | None, str | None]:
     if len(title) > MAX_TITLE_CHARS:
         return None, texts.title_too_long(MAX_TITLE_CHARS)
     return title, None
+
+
+def check_text(text: str) -> str | None:
+    """Why pasted text cannot be an article (too long or too short), or None; cheap enough
+    to ask before the title is asked for."""
+    if len(text) > MAX_TEXT_CHARS:
+        return texts.text_too_long(MAX_TEXT_CHARS)
+    if count_words(tidy_text(text)) < MIN_WORDS:
+        return texts.text_too_short(MIN_WORDS)
+    return None
 
 
 def check_document(name: str, size: int | None) -> str | None:
@@ -551,12 +562,11 @@ class Ingestion:
         self, text: str, title: str = "", *, kind: str = "text", name: str | None = None
     ) -> IngestReport:
         """Pasted text (or a text file's) as one article; ``title`` empty: its first sentence."""
-        what = name or "the text"
-        if len(text) > MAX_TEXT_CHARS:
-            return IngestReport(kind, what, error=texts.text_too_long(MAX_TEXT_CHARS))
+        what = name or texts.PASTED_TEXT
+        problem = check_text(text)
+        if problem is not None:
+            return IngestReport(kind, what, error=problem)
         body = tidy_text(text)
-        if count_words(body) < MIN_WORDS:
-            return IngestReport(kind, what, error=texts.text_too_short(MIN_WORDS))
         return self._store_single(kind, what, NewArticle(title=title.strip(), body=body), name)
 
     def add_document(self, name: str, data: bytes, title: str = "") -> IngestReport:

@@ -31,6 +31,7 @@ __all__ = [
     "NO_RESULTS",
     "NO_SOURCES",
     "NO_SUBSCRIPTIONS",
+    "PASTED_TEXT",
     "REFRESH_USAGE",
     "REMOVESOURCE_USAGE",
     "SOURCES_EXPIRED",
@@ -148,6 +149,7 @@ ADDTEXT_START_CONSOLE = (
     "Paste the article text; finish with a line holding only a period. /cancel stops."
 )
 ADDTEXT_TITLE = "Now its title (one line), or /skip to take the first sentence. /cancel stops."
+PASTED_TEXT = "the text"  # what "Could not add …" names for /addtext's text
 ADDTEXT_CANCELLED = "Cancelled; nothing was added."
 ADDTEXT_TIMEOUT = "Adding text timed out; nothing was added. Send /addtext to start again."
 NO_FEEDS = "No feeds to refresh."

@@ -17,9 +17,10 @@ from bot.core.corpus import Corpus
 from bot.core.digests import CONSOLE_CHAT, MAX_SUBSCRIPTIONS, Subscribed, TopicChoice
 from bot.core.service import Refusal, TechBrief
 from retrieval.analyze import Analyzer
-from retrieval.answer import Candidate, term_weight
+from retrieval.answer import Candidate
 from retrieval.digest import MAX_ARTICLES, MIN_RELEVANCE, select_digest
 from retrieval.index import BM25Index
+from retrieval.query import Query, QueryParser
 from storage import deliveries, sources, subscriptions
 from storage.articles import NewArticle
 from storage.deliveries import AlreadyDelivered
@@ -180,13 +181,16 @@ def _candidate(pid: int, article: int, score: float, text: str, title: str = "")
     )
 
 
+def _query(topic: str) -> Query:
+    return QueryParser(Analyzer()).parse(topic, BM25Index())
+
+
 def _select(candidates: list[Candidate], **kw: int) -> tuple[list[int], list[int]]:
     analyzer = Analyzer()
     digest = select_digest(
-        "electric vehicle EV BYD battery charging",
+        _query("electric vehicle EV BYD battery charging"),
         candidates,
         analyzer,
-        lambda term: term_weight(1, 10),
         ceiling=10.0,
         upto=99,
         **kw,
@@ -208,9 +212,7 @@ def test_digest_groups_by_article_keeps_the_best_passage_and_caps_at_five() -> N
         for pid in range(14)
     ]
     analyzer = Analyzer()
-    digest = select_digest(
-        "BYD battery", candidates, analyzer, lambda term: 1.0, ceiling=10.0, upto=13
-    )
+    digest = select_digest(_query("BYD battery"), candidates, analyzer, ceiling=10.0, upto=13)
     assert [a.candidate.article_id for a in digest.articles] == [0, 1, 2, 3, 4]
     assert [a.candidate.passage_id for a in digest.articles] == [0, 2, 4, 6, 8]
     assert [a.passages for a in digest.articles] == [2] * MAX_ARTICLES
@@ -240,10 +242,9 @@ def test_digest_best_sentence_marks_topic_words() -> None:
     text = "Shares fell on Monday. BYD unveiled a battery that charges in five minutes."
     analyzer = Analyzer()
     digest = select_digest(
-        "BYD battery",
+        _query("BYD battery"),
         [_candidate(1, 1, 5.0, text)],
         analyzer,
-        lambda term: 1.0,
         ceiling=10.0,
         upto=1,
     )

@@ -35,7 +35,6 @@ from bot.core.schedule import (
     timezone_suggestions,
 )
 from bot.core.service import Refusal, clean_text
-from retrieval.answer import term_weight
 from retrieval.digest import MIN_RELEVANCE, Digest, relevance, select_digest, topic_ceiling
 from retrieval.topics import TOPICS, Topic, find_topic
 from storage import articles, deliveries, subscriptions
@@ -432,6 +431,9 @@ class Digests:
     def compose(self, topic: TopicChoice, after: int) -> Digest:
         """The digest of ``topic`` over the passages with an id above ``after``."""
         corpus = self.corpus
+        # Passages another process stored count too: the index catches up first, or
+        # the watermark would pass passages it never scored.
+        corpus.follow()
         index = corpus.index
         upto = subscriptions.latest_passage_id(corpus.db)
         terms = corpus.analyzer.terms(topic.query)
@@ -441,12 +443,10 @@ class Digests:
             k for k, s in scores.items() if relevance(s, ceiling) >= MIN_RELEVANCE and k <= upto
         ]
         stored = articles.get_passages(corpus.db, keys)
-        n = len(index)
         return select_digest(
-            topic.query,
+            corpus.parser.parse(topic.query, index),
             [candidate(stored[k], scores[k]) for k in keys if k in stored],
             corpus.analyzer,
-            lambda term: term_weight(index.document_frequency(term), n),
             ceiling=ceiling,
             upto=max(upto, after),
         )

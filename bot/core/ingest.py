@@ -44,7 +44,7 @@ from bot.sources.extract import (
     tidy_text,
 )
 from bot.sources.feeds import FeedEntry, ParsedFeed, looks_like_feed, parse_feed
-from bot.sources.fetch import Fetched, Fetcher, check_url
+from bot.sources.fetch import Fetched, Fetcher, check_url, with_scheme
 from retrieval.passages import count_words, derive_title
 from storage import activity, sources
 from storage.articles import NewArticle
@@ -171,6 +171,8 @@ def reason(exc: errors.SourceError) -> str:
             return texts.reason_timeout()
         case errors.BadCertificate():
             return texts.reason_certificate()
+        case errors.UnknownHost(host=host):
+            return texts.reason_unknown_host(host)
         case errors.FetchFailed():
             return texts.reason_unreachable()
         case errors.HttpStatus(status=status):
@@ -248,7 +250,7 @@ class Ingestion:
         self, raw_url: str, *, feed: bool | None = None, progress: Progress | None = None
     ) -> IngestReport:
         """Add an article page or a feed (``feed``: force one or the other; None: detect)."""
-        given = raw_url.strip()
+        given = with_scheme(raw_url.strip())  # "example.com/x": https://, "127.0.0.1/x": http://
         try:
             url = check_url(given)
         except errors.BadUrl as exc:

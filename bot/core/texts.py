@@ -77,6 +77,7 @@ __all__ = [
     "reason_redirects",
     "reason_timeout",
     "reason_too_large",
+    "reason_unknown_host",
     "reason_unreachable",
     "reason_unsupported",
     "removed_source",
@@ -180,6 +181,10 @@ def reason_timeout() -> str:
 
 def reason_certificate() -> str:
     return "its TLS certificate is not valid for that address"
+
+
+def reason_unknown_host(host: str) -> str:
+    return f"the host {host} was not found (check the address)"
 
 
 def reason_unreachable() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 
 from bot.core import render
 from bot.core.ingest import DISABLE_AFTER, NOTIFY_AFTER, Ingestion
+from bot.sources.fetch import Fetcher, FetchPolicy
 from storage import activity, articles, sources
 from tests.sources.conftest import Clock
 from tests.sources.webserver import Page, Request, WebServer, html_page
@@ -163,6 +165,34 @@ def test_failures_are_one_clear_line(web: WebServer, ingestion: Ingestion) -> No
         line = render.ingest_report(ingestion.add_url(url), M)
         assert reason in line
         assert "\n" not in line
+
+
+def test_an_address_without_a_scheme_is_fetched(web: WebServer, ingestion: Ingestion) -> None:
+    # Trial rough edge 9: "127.0.0.1:8765/news/x.html" was refused (no scheme). An IP
+    # address or localhost gets http://, a host name https:// (failed before the fix).
+    web.route("/byd", Page(body=html_page("BYD unveils five new EVs", BYD)))
+    report = ingestion.add_url(f"127.0.0.1:{web.port}/byd")
+    assert report.error is None, report.error
+    assert report.what == web.url("/byd")
+    [source] = [s for s in ingestion._corpus.sources() if s.id == report.source_id]
+    assert source.url == web.url("/byd")
+
+
+def test_a_host_that_does_not_exist_is_one_line_at_once(ingestion: Ingestion) -> None:
+    waits: list[float] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    fetcher = Fetcher(FetchPolicy(), resolve=resolve, sleep=waits.append)
+    with fetcher:
+        report = Ingestion(ingestion._corpus, fetcher, clock=Clock()).add_url("news.invalid/a")
+    assert report.what == "https://news.invalid/a"
+    assert render.ingest_report(report, M) == (
+        "Could not add https://news.invalid/a: the host news.invalid was not found "
+        "(check the address)."
+    )
+    assert waits == []
 
 
 def test_an_rss_feed_adds_its_entries(web: WebServer, ingestion: Ingestion) -> None:

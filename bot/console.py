@@ -32,7 +32,7 @@ CONSOLE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("any text", "a question, e.g. what did BYD unveil?"),
     ("/ask <question>", "the same, explicitly"),
     ("more", "the next result for the last question"),
-    ("/subscribe <topic> [HH:MM]", "a daily digest of new articles on a topic"),
+    ("/subscribe <topic> [time]", "a daily digest of new articles on a topic"),
     ("/subscriptions", "this chat's subscriptions"),
     ("/unsubscribe <topic|all>", "stop a digest"),
     ("/digest [topic]", "preview the next digest now"),

@@ -497,10 +497,14 @@ def subscribed(result: Subscribed, next_at: datetime, m: Markup) -> str:
     label = topic_label(topic_of(s))
     if result.created:
         first = format_local(next_at, ZoneInfo(s.timezone))
-        return m.text(texts.subscribed(label, s.local_time, s.timezone, first))
-    if result.time_changed:
-        return m.text(texts.time_changed(label, s.local_time, s.timezone))
-    return m.text(texts.already_subscribed(label, s.local_time, s.timezone))
+        said = texts.subscribed(label, s.local_time, s.timezone, first)
+    elif result.time_changed:
+        said = texts.time_changed(label, s.local_time, s.timezone)
+    else:
+        said = texts.already_subscribed(label, s.local_time, s.timezone)
+    if result.number_topic is not None:  # "Xiaomi 15" may have been the topic
+        said += " " + texts.number_as_time(result.number_topic, s.local_time)
+    return m.text(said)
 
 
 def unsubscribed(gone: Sequence[Subscription], m: Markup) -> str:

@@ -66,6 +66,7 @@ __all__ = [
     "not_a_feed_source",
     "not_subscribed",
     "nothing_new_since",
+    "number_as_time",
     "question_too_long",
     "reason_bad_url",
     "reason_blocked",
@@ -309,7 +310,7 @@ UNSUBSCRIBE = "Unsubscribe"
 CHANGE_TIME = "Change time"
 TYPE_TIME = "type HH:MM"
 SUBSCRIBE_USAGE = (
-    "Usage: /subscribe <topic> [HH:MM], e.g. /subscribe ev 07:30. "
+    "Usage: /subscribe <topic> [time], e.g. /subscribe ev 07:30 or /subscribe ev 7pm. "
     "/topics lists the built-in topics; any words (up to 100 characters) work too."
 )
 UNSUBSCRIBE_USAGE = "Usage: /unsubscribe <topic>, or /unsubscribe all."
@@ -349,6 +350,10 @@ def subscribed(label: str, local_time: str, zone: str, first: str) -> str:
         f"Subscribed to {label}: a digest of new articles daily at {local_time} ({zone}), "
         f"only when there is something new. First one: {first}."
     )
+
+
+def number_as_time(number_topic: str, local_time: str) -> str:
+    return f"(For the topic “{number_topic}”: /subscribe {number_topic} {local_time})"
 
 
 def already_subscribed(label: str, local_time: str, zone: str) -> str:

@@ -44,6 +44,7 @@ __all__ = [
     "TYPE_TIME",
     "UNSUBSCRIBE",
     "UNSUBSCRIBE_USAGE",
+    "UNTITLED",
     "added_source",
     "all_results_shown",
     "already_stored",
@@ -315,6 +316,7 @@ SUBSCRIBE_USAGE = (
 )
 UNSUBSCRIBE_USAGE = "Usage: /unsubscribe <topic>, or /unsubscribe all."
 NO_SUBSCRIPTIONS = "No subscriptions in this chat yet. Try /subscribe ev, or /topics for the list."
+UNTITLED = "untitled"  # an answer's source with neither title, publisher nor link to name
 SUBSCRIPTION_GONE = "That subscription no longer exists; /subscriptions lists this chat's."
 CONSOLE_SUBSCRIPTIONS_HINT = (
     "/subscribe <topic> HH:MM changes a time; /unsubscribe <topic> stops a digest."

@@ -108,9 +108,7 @@ ONE_SENTENCE = (
 
 
 @pytest.mark.parametrize("url", [None, "https://news.example/pony"])
-def test_a_one_sentence_article_shows_its_sentence_once(
-    corpus: Corpus, url: str | None
-) -> None:
+def test_a_one_sentence_article_shows_its_sentence_once(corpus: Corpus, url: str | None) -> None:
     # Trial rough edge 5: the best sentence, the quoted passage and the title derived from
     # it were the same sentence three times (failed before the fix: three times).
     with corpus.db.atomic():

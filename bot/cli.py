@@ -792,6 +792,8 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
     from storage.backup import backup_database
     from storage.errors import StorageError
 
+    if not args.path.strip():  # Path("") is the current directory: never guess
+        raise StorageError("the backup PATH is empty; give a file, or a directory ending in /")
     target = Path(args.path)
     if args.path.endswith("/") and settings.db_path.is_file():  # a directory, as with cp
         try:

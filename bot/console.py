@@ -34,7 +34,7 @@ CONSOLE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("any text", "a question, e.g. what did BYD unveil?"),
     ("/ask <question>", "the same, explicitly"),
     ("more", "the next result for the last question"),
-    ("/subscribe <topic> [HH:MM]", "a daily digest of new articles on a topic"),
+    ("/subscribe <topic> [time]", "a daily digest of new articles on a topic"),
     ("/subscriptions", "this chat's subscriptions"),
     ("/unsubscribe <topic|all>", "stop a digest"),
     ("/digest [topic]", "preview the next digest now"),
@@ -191,6 +191,8 @@ class ConsoleChat:
     def _add_text(self, line: str, command: str) -> str:
         """The /addtext conversation: text lines until ".", then a title (or /skip)."""
         assert self._ingestion is not None
+        from bot.core.ingest import check_text, check_title
+
         if command == "/cancel":
             self._draft = self._draft_text = None
             return texts.ADDTEXT_CANCELLED
@@ -198,10 +200,12 @@ class ConsoleChat:
             if line.strip() != _END_OF_TEXT:
                 self._draft.append(line)
                 return ""
-            self._draft_text, self._draft = "\n".join(self._draft), None
+            text, self._draft = "\n".join(self._draft), None
+            problem = check_text(text)  # refused now, not after the title was asked for
+            if problem is not None:
+                return texts.could_not_add(texts.PASTED_TEXT, problem)
+            self._draft_text = text
             return texts.ADDTEXT_TITLE
-        from bot.core.ingest import check_title
-
         title = ""
         if command != "/skip":
             checked, problem = check_title(line)
@@ -283,11 +287,13 @@ def run_console(
     chat = ConsoleChat(service, render.console_markup(ansi), ingestion=ingestion, clock=clock)
     if greeting:
         out.write('techbrief: ask about Chinese tech; "/help" for commands, "/quit" to leave.\n')
+    noticed = False  # the segmenter notice, once a run (lines of an /addtext draft load nothing)
     for line in lines:
         for digest in _due_digests(chat):
             out.write(digest + "\n\n")
-        notice = loading_notice(service, line)
+        notice = None if noticed else loading_notice(service, line)
         if notice:
+            noticed = True
             out.write(notice + "\n")
             out.flush()
         try:

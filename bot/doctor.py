@@ -83,12 +83,14 @@ def run_doctor(
     failed = [c.name for c in checks if c.status is Status.FAIL]
     warned = [c.name for c in checks if c.status is Status.WARN]
     if failed:
-        summary = f"{len(failed)} of {len(checks)} checks failed: {', '.join(failed)}"
+        summary = f"{len(failed)} of {len(checks)} check{'' if len(checks) == 1 else 's'} failed"
+        summary += f": {', '.join(failed)}"
         print(f"doctor: {summary}", file=out)
         return 1
     passed = sum(c.status is Status.OK for c in checks)
     note = f"; warnings: {', '.join(warned)}" if warned else ""
-    print(f"doctor: no problem found ({passed} checks passed{note})", file=out)
+    checks_passed = f"{passed} check{'' if passed == 1 else 's'} passed"
+    print(f"doctor: no problem found ({checks_passed}{note})", file=out)
     return 0
 
 

@@ -81,14 +81,24 @@ _NUMBER_WORDS = (
     "forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
     "trillion|dozen|dozens|half|double|doubled|doubling|triple|tripled|twice|percent"
 )
+_HAN = "\u4e00-\u9fff"
+_ZH_DIGITS = "零〇一二两三四五六七八九"
+# Chinese numbers: "四百公里", "三成", "五分钟", "400公里" (Han letters may follow digits).
+_ZH_NUMBER = (
+    rf"[{_ZH_DIGITS}]*[十百千万亿][{_ZH_DIGITS}十百千万亿]*"
+    rf"|[{_ZH_DIGITS}](?=[个座辆台款家倍成年月天周分秒小公万亿元])"
+    rf"|(?<![^\W{_HAN}])\d[\d,.]*(?=[{_HAN}%])"
+)
 # A number of its own ("five", "$690,000", "80%", "2030"), not a digit inside a name ("ChR2").
 _NUMBER = re.compile(
-    rf"(?<![\w$€£¥])[$€£¥]?\d[\d,.]*(?![^\W\d_])|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE
+    rf"(?<![\w$€£¥])[$€£¥]?\d[\d,.]*(?![^\W\d_])|\b(?:{_NUMBER_WORDS})\b|{_ZH_NUMBER}",
+    re.IGNORECASE,
 )
 _TIME = re.compile(
     r"\b(?:1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|"
     r"october|november|december|spring|summer|autumn|winter|ago|recently|yesterday|today|"
-    r"tomorrow|weeks?|months?|decades?|year-to-date)\b",
+    r"tomorrow|weeks?|months?|decades?|year-to-date)\b"
+    r"|\d{4}年|[\d一二三四五六七八九十]+月|[今去明前]年|[上下本]周|周[一二三四五六日]|星期|最近|近日",
     re.IGNORECASE,
 )
 

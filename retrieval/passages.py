@@ -4,13 +4,18 @@ Rules, in order:
 
 * the text is split into paragraphs on line breaks;
 * a short line (at most ``HEADING_MAX_WORDS`` words) that does not end like a
-  sentence is a *section heading*: it is not a passage of its own but the
-  context of every passage of its section (shown with the answer and indexed
-  with the passage, so "energy challenges" finds the section of that name);
+  sentence and is no list item (``- …``, ``• …``) is a *section heading*: it is
+  not a passage of its own but the context of every passage of its section
+  (shown with the answer and indexed with the passage, so "energy challenges"
+  finds the section of that name);
 * a paragraph longer than ``MAX_WORDS`` is cut at sentence boundaries into
   pieces of about ``TARGET_WORDS`` words;
 * a paragraph shorter than ``MIN_WORDS`` is merged into the next paragraph of
   the same section (or the previous one when it is the last).
+
+Words are counted by :func:`count_words`: Chinese (and Japanese) text has no
+spaces between words, so its characters count ``CJK_CHARS_PER_WORD`` to a word;
+sentences end with ``。！？`` too, and Chinese pieces are joined without spaces.
 """
 
 from __future__ import annotations
@@ -21,12 +26,14 @@ from dataclasses import dataclass
 import pysbd
 
 __all__ = [
+    "CJK_CHARS_PER_WORD",
     "HEADING_MAX_WORDS",
     "MAX_WORDS",
     "MIN_WORDS",
     "TARGET_WORDS",
     "Passage",
     "Sentence",
+    "count_words",
     "derive_title",
     "is_heading",
     "sentence_spans",
@@ -39,7 +46,18 @@ MIN_WORDS = 25
 MAX_WORDS = 180
 TARGET_WORDS = 110
 
-_SENTENCE_END = re.compile(r"""[.!?…:;]["'”’)\]]*$""")
+CJK_CHARS_PER_WORD = 1.8
+"""Chinese news text averages about 1.8 characters per word (jieba's segmentation)."""
+
+# Han and kana, as the analyzer segments them; CJK punctuation is not counted.
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff"
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_CJK_WORD = re.compile(rf"[^\s{_CJK}]*[^\W_{_CJK}][^\s{_CJK}]*")  # a non-CJK word
+# Chinese characters and punctuation (、。「」 and the full-width ，！？): drawn two columns
+# wide, and no space is put between two pieces that meet with them.
+_WIDE = re.compile(f"[{_CJK}\u3000-\u303f\uff01-\uff60]")
+_SENTENCE_END = re.compile(r"""[.!?…:;。！？：；]["'”’)\]」』）】]*$""")
+_LIST_ITEM = re.compile(r"[-*•▪–]\s")  # as trafilatura writes list items: "- item"
 _WHITESPACE = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u3000]+")
 _LINE_BREAKS = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
 
@@ -64,6 +82,22 @@ class Sentence:
     text: str
     start: int
     end: int
+
+
+def count_words(text: str) -> int:
+    """Words in ``text``: space-separated tokens, and Chinese characters by
+    ``CJK_CHARS_PER_WORD`` (text without them counts exactly as ``len(text.split())``)."""
+    cjk = len(_CJK_CHAR.findall(text))
+    if not cjk:
+        return len(text.split())
+    return len(_CJK_WORD.findall(text)) + max(1, round(cjk / CJK_CHARS_PER_WORD))
+
+
+def _join(first: str, second: str) -> str:
+    """Two pieces of text as one: a space between them, none between Chinese ones."""
+    if first and second and _WIDE.match(first[-1]) and _WIDE.match(second[0]):
+        return first + second
+    return f"{first} {second}"
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -114,9 +148,12 @@ def split_passages(text: str) -> list[Passage]:
 
 
 def is_heading(paragraph: str) -> bool:
-    """A short line that does not end like a sentence."""
-    words = paragraph.split()
-    return len(words) <= HEADING_MAX_WORDS and not _SENTENCE_END.search(paragraph)
+    """A short line that does not end like a sentence and is no list item."""
+    return (
+        count_words(paragraph) <= HEADING_MAX_WORDS
+        and not _SENTENCE_END.search(paragraph)
+        and not _LIST_ITEM.match(paragraph)
+    )
 
 
 def _join_headings(first: str | None, second: str | None) -> str | None:
@@ -128,20 +165,23 @@ def _join_headings(first: str | None, second: str | None) -> str | None:
 def _cut_long(paragraphs: list[str]) -> list[str]:
     out: list[str] = []
     for paragraph in paragraphs:
-        if len(paragraph.split()) <= MAX_WORDS:
+        if count_words(paragraph) <= MAX_WORDS:
             out.append(paragraph)
             continue
-        piece: list[str] = []
-        size = 0
+        # Pieces are cut out of the paragraph, so its own spacing (none in Chinese) stays.
+        start: int | None = None
+        end = size = 0
         for sentence in split_sentences(paragraph):
-            words = len(sentence.text.split())
-            if piece and size + words > TARGET_WORDS:
-                out.append(" ".join(piece))
-                piece, size = [], 0
-            piece.append(sentence.text)
+            words = count_words(sentence.text)
+            if start is not None and size + words > TARGET_WORDS:
+                out.append(paragraph[start:end])
+                start, size = None, 0
+            if start is None:
+                start = sentence.start
+            end = sentence.end
             size += words
-        if piece:
-            out.append(" ".join(piece))
+        if start is not None:
+            out.append(paragraph[start:end])
     return out
 
 
@@ -149,26 +189,42 @@ def _merge_short(paragraphs: list[str]) -> list[str]:
     out: list[str] = []
     carry = ""
     for paragraph in paragraphs:
-        text = f"{carry} {paragraph}" if carry else paragraph
-        if len(text.split()) < MIN_WORDS:
+        text = _join(carry, paragraph) if carry else paragraph
+        if count_words(text) < MIN_WORDS:
             carry = text
             continue
         out.append(text)
         carry = ""
     if carry:
         if out:
-            out[-1] = f"{out[-1]} {carry}"
+            out[-1] = _join(out[-1], carry)
         else:
             out.append(carry)
     return out
 
 
 def derive_title(text: str, max_chars: int = 90) -> str:
-    """A title for an article that has none: its first sentence, cut at a word boundary."""
+    """A title for an article that has none: its first sentence, cut at a word boundary.
+
+    ``max_chars`` is a width: a Chinese character counts as two (it is drawn as
+    wide as two Latin letters), and Chinese text is cut between characters.
+    """
     sentences = split_sentences(text[:2000])
     first = sentences[0].text if sentences else text.strip()
     first = _WHITESPACE.sub(" ", first)
-    if len(first) <= max_chars:
-        return first.rstrip(".")
-    cut = first[: max_chars + 1].rsplit(" ", 1)[0].rstrip(",;:—- ")
-    return f"{cut}…"
+    end = _overflow(first, max_chars)
+    if end is None:
+        return first.rstrip(".。")
+    wide = _WIDE.match(first[end])
+    cut = first[:end] if wide else first[: end + 1].rsplit(" ", 1)[0]
+    return f"{cut.rstrip(',;:—- ，、；：')}…"
+
+
+def _overflow(text: str, max_width: int) -> int | None:
+    """The index of the first character past ``max_width`` columns, None if all fit."""
+    width = 0
+    for index, char in enumerate(text):
+        width += 2 if _WIDE.match(char) else 1
+        if width > max_width:
+            return index
+    return None

@@ -168,6 +168,20 @@ def test_bad_targets_are_one_line(tmp_path: Path, target: str) -> None:
     assert live.read_bytes() == before
 
 
+@pytest.mark.parametrize("path", ["", "  "])
+def test_an_empty_path_is_refused_in_one_line(tmp_path: Path, path: str) -> None:
+    # Trial rough edge 9: `techbrief backup ""` wrote into the current directory (failed
+    # before the fix: exit 0 and a techbrief-*.db file in tmp_path).
+    live = tmp_path / "techbrief.db"
+    Corpus.open(live, NOW).close()
+    proc = run(tmp_path, "backup", path, env={"TECHBRIEF_DB": str(live)})
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "techbrief: the backup PATH is empty; give a file, or a directory ending in /"
+    )
+    assert sorted(p.name for p in tmp_path.glob("*.db")) == ["techbrief.db"]
+
+
 def test_no_database_is_one_line_and_none_is_created(tmp_path: Path) -> None:
     missing = tmp_path / "none.db"
     proc = run(tmp_path, "backup", str(tmp_path / "copy.db"), env={"TECHBRIEF_DB": str(missing)})

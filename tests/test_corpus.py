@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -46,6 +47,23 @@ def test_first_open_loads_the_seed_articles_once(tmp_path: Path) -> None:
     assert third.stats().articles == 0
     assert third.answer("What did BYD unveil?").abstained
     third.close()
+
+
+def test_a_new_database_builds_its_index_it_does_not_repair_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Trial rough edge 9: a brand-new database logged "search index repaired: 25 passages
+    # added" (failed before the fix).
+    caplog.set_level(logging.INFO, logger="bot.core.corpus")
+    corpus = Corpus.open(tmp_path / "t.db", NOW)
+    corpus.close()
+    messages = [r.getMessage() for r in caplog.records]
+    assert "search index built: 25 passages" in messages
+    assert not any("repaired" in m for m in messages)
+    caplog.clear()
+    index = Corpus.open(tmp_path / "t.db", NOW)  # a second open: nothing to do, nothing said
+    index.close()
+    assert not any("search index" in r.getMessage() for r in caplog.records)
 
 
 def test_an_added_article_is_searchable_at_once(corpus: Corpus) -> None:

@@ -284,6 +284,21 @@ def brief(tmp_path: Path) -> TechBrief:
         ("Xiaomi SU7 21:00", "Xiaomi SU7", "21:00"),
         ("<b>Pony.ai</b> &amp; WeRide", "Pony.ai & WeRide", "08:00"),
         ("DeepSeek R2 launch 9h05", "DeepSeek R2 launch", "09:05"),
+        # Trial rough edge 1: these became free-text topics ("chips 7pm", "ev 8"...).
+        ("chips 7pm", "chips", "19:00"),
+        ("chips 7 pm", "chips", "19:00"),
+        ("ai 7:30 p.m.", "ai", "19:30"),
+        ("ai 12am", "ai", "00:00"),
+        ("ev 8", "ev", "08:00"),
+        ("ev 19", "ev", "19:00"),
+        ("ai 0800", "ai", "08:00"),
+        ("ai 2130", "ai", "21:30"),
+        ("ev 19:30", "ev", "19:30"),
+        # Numbers that are no time, and years, stay in the topic.
+        ("Huawei Mate 60", "Huawei Mate 60", "08:00"),
+        ("Honor 200", "Honor 200", "08:00"),
+        ("Made in China 2025", "Made in China 2025", "08:00"),
+        ("Xiaomi 15 8:00", "Xiaomi 15", "08:00"),
     ],
 )
 def test_subscribe_reads_topic_and_time(
@@ -301,6 +316,8 @@ def test_subscribe_reads_topic_and_time(
         ("7:30", "Usage: /subscribe"),
         ("ev 25:00", "25:00 is not a time of day"),
         ("ev 7:61", "7:61 is not a time of day"),
+        ("ev 13pm", "13pm is not a time of day"),
+        ("8 pm", "Usage: /subscribe"),
         ("x" * 101, "101 characters long"),
         ("the of and", "a few meaningful words"),
         ("😀🚗", "a few meaningful words"),
@@ -312,6 +329,18 @@ def test_subscribe_refuses_clearly(brief: TechBrief, raw: str, says: str) -> Non
     assert isinstance(result, Refusal)
     assert says in result.message
     assert brief.digests.subscriptions(42) == []
+
+
+def test_a_number_read_as_the_time_says_how_to_keep_it_in_the_topic(brief: TechBrief) -> None:
+    result = brief.digests.subscribe(42, "Xiaomi 15", T0)
+    assert isinstance(result, Subscribed)
+    assert (result.subscription.topic, result.subscription.local_time) == ("Xiaomi", "15:00")
+    assert result.number_topic == "Xiaomi 15"
+    said = render.subscribed(result, T0, render.console_markup(ansi=False))
+    assert said.endswith("(For the topic “Xiaomi 15”: /subscribe Xiaomi 15 15:00)")
+    clear = brief.digests.subscribe(42, "ev 19:30", T0)
+    assert isinstance(clear, Subscribed)
+    assert clear.number_topic is None  # a clock time needs no such hint
 
 
 def test_subscribing_again_changes_the_time_and_a_chat_has_at_most_ten(brief: TechBrief) -> None:
@@ -326,7 +355,7 @@ def test_subscribing_again_changes_the_time_and_a_chat_has_at_most_ten(brief: Te
     assert moved.time_changed
     assert moved.subscription.local_time == "06:00"
     for n in range(MAX_SUBSCRIPTIONS - 1):
-        assert isinstance(digests.subscribe(42, f"topic number {n}", T0), Subscribed)
+        assert isinstance(digests.subscribe(42, f"topic number {n} 08:00", T0), Subscribed)
     refused = digests.subscribe(42, "one too many", T0)
     assert isinstance(refused, Refusal)
     assert "10 subscriptions" in refused.message

@@ -80,6 +80,14 @@ def test_a_healthy_database_passes_every_check(db: Path, tmp_path: Path) -> None
     assert _fingerprint(db) == before  # read-only
 
 
+def test_one_passed_check_is_one_check(tmp_path: Path) -> None:
+    # Trial rough edge 9: "1 checks passed" (failed before the fix). No database yet and
+    # no token: the configuration passes, the database is a warning, Telegram is skipped.
+    status, out = _doctor(_settings(tmp_path / "none-yet.db"))
+    assert status == 0
+    assert out.splitlines()[-1] == "doctor: no problem found (1 check passed; warnings: database)"
+
+
 def test_quick_mode_runs_quick_check(db: Path, tmp_path: Path) -> None:
     proc = run(tmp_path, "doctor", "--quick", env={"TECHBRIEF_DB": str(db)})
     assert proc.returncode == 0
@@ -242,7 +250,7 @@ def test_bad_configuration_is_the_first_failed_check(tmp_path: Path) -> None:
     assert proc.returncode == 1
     first, summary = proc.stdout.splitlines()
     assert first.startswith("FAIL  configuration  TECHBRIEF_TZ: unknown time zone")
-    assert summary == "doctor: 1 of 1 checks failed: configuration"
+    assert summary == "doctor: 1 of 1 check failed: configuration"
     assert proc.stderr == ""
 
 

@@ -99,3 +99,37 @@ def test_techbrief_ask_prints_hostile_article_text_harmlessly(tmp_path: Path) ->
         assert proc.returncode == 0, proc.stderr
         assert "Zeekr" in proc.stdout or "Feed" in proc.stdout
         assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", proc.stdout)
+
+
+ONE_SENTENCE = (
+    "Pony.ai began charging fares for fully driverless robotaxi rides in Guangzhou's Nansha "
+    "district, becoming the first company to win such a permit in the city."
+)
+
+
+@pytest.mark.parametrize("url", [None, "https://news.example/pony"])
+def test_a_one_sentence_article_shows_its_sentence_once(corpus: Corpus, url: str | None) -> None:
+    # Trial rough edge 5: the best sentence, the quoted passage and the title derived from
+    # it were the same sentence three times (failed before the fix: three times).
+    with corpus.db.atomic():
+        source = add_source(corpus.db, kind="text", title="", now=NOW, url=url)
+    corpus.add_article(source, NewArticle(title="", body=ONE_SENTENCE, url=url), NOW)
+    answer = corpus.answer("Which company began charging fares for driverless robotaxi rides?")
+    assert not answer.abstained
+    assert answer.hits[0].candidate.title.startswith("Pony.ai began charging fares")
+    card = render.answer_card(AnswerPage(answer), render.console_markup(ansi=False))
+    assert card.count("win such a permit") == 1
+    assert card.count("Nansha") == 1
+    credit = next(line for line in card.splitlines() if line.startswith("📰"))
+    assert credit == ("📰 news.example <https://news.example/pony>" if url else "📰 untitled")
+
+
+def test_a_real_title_stays_on_the_card(corpus: Corpus) -> None:
+    with corpus.db.atomic():
+        source = add_source(corpus.db, kind="text", title="", now=NOW)
+    article = NewArticle(title="Pony.ai's Nansha fares", body=ONE_SENTENCE, publisher="Wire")
+    corpus.add_article(source, article, NOW)
+    answer = corpus.answer("Which company began charging fares for driverless robotaxi rides?")
+    card = render.answer_card(AnswerPage(answer), render.console_markup(ansi=False))
+    assert "📰 Pony.ai's Nansha fares · Wire" in card
+    assert card.count("win such a permit") == 1

@@ -36,6 +36,16 @@ def utc(*args: int) -> datetime:
         ("07.30", "07.30"),
         ("23h59", "23:59"),
         ("0:00", "00:00"),
+        # Trial rough edges 1 and 2: the forms people type.
+        ("7pm", "19:00"),
+        ("7 PM", "19:00"),
+        ("7:30 p.m.", "19:30"),
+        ("12am", "00:00"),
+        ("12pm", "12:00"),
+        ("8", "08:00"),
+        ("19", "19:00"),
+        ("0800", "08:00"),
+        ("1930", "19:30"),
     ],
 )
 def test_parse_local_time(raw: str, parsed: str) -> None:
@@ -43,7 +53,8 @@ def test_parse_local_time(raw: str, parsed: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["24:00", "7:60", "7", "0730", "noon", "", "07:3", "-1:00", "٠٧:٣٠"]
+    "raw",
+    ["24:00", "7:60", "24", "2400", "800", "13pm", "0am", "noon", "", "07:3", "-1:00", "٠٧:٣٠"],
 )
 def test_parse_local_time_refuses_what_is_no_time(raw: str) -> None:
     assert parse_local_time(raw) is None

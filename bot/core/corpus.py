@@ -188,7 +188,9 @@ class Corpus:
                     ),
                 )
         self.index = index
-        if missing.shape[0] or extra.shape[0]:
+        if last is None and not extra.shape[0]:  # an empty index: built, not repaired
+            log.info("search index built: %d passages", missing.shape[0])
+        elif missing.shape[0] or extra.shape[0]:
             log.info(
                 "search index repaired: %d passages added, %d dropped",
                 missing.shape[0],

@@ -70,7 +70,15 @@ MAX_SUBSCRIPTIONS = 10
 PREVIEW_WINDOW = timedelta(hours=24)
 """What ``/digest`` shows for a topic the chat does not subscribe to: the last day."""
 
-_TIME_LIKE = re.compile(r"[0-9]{1,2}[:.h][0-9]{1,2}")
+# The last word of /subscribe as a delivery time (see Digests.subscribe). Clock-like words
+# are times for sure (refused when invalid); a number is a time only when it is a valid one
+# (a four-digit 20xx is a year: "Made in China 2025" stays a topic).
+_CLOCK_LIKE = re.compile(
+    r"[0-9]{1,2}[:.h][0-9]{1,2}|[0-9]{1,2}(?:[:.][0-9]{1,2})?[ap]\.?m\.?", re.IGNORECASE
+)
+_MERIDIEM = frozenset({"am", "pm", "a.m.", "p.m.", "a.m", "p.m"})
+_BEFORE_MERIDIEM = re.compile(r"[0-9]{1,2}(?:[:.][0-9]{1,2})?")
+_NUMBER_TIME = re.compile(r"[01]?[0-9]|2[0-3]|[01][0-9][0-5][0-9]|2[1-3][0-5][0-9]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +96,8 @@ class Subscribed:
     subscription: Subscription
     created: bool  # False: it existed (its time may have changed)
     time_changed: bool = False
+    number_topic: str | None = None
+    """The topic had the trailing number been part of it ("ev 8" when 8 became 08:00)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,27 +194,31 @@ class Digests:
     # -- commands -----------------------------------------------------------------
 
     def subscribe(self, chat_id: int, raw: str, now: datetime) -> Subscribed | Refusal:
-        """``<topic> [HH:MM]``: subscribe, or change the time of an existing subscription."""
-        words = clean_text(raw).split()
-        local_time: str | None = None
-        if words and _looks_like_time(words[-1]):
-            local_time = parse_local_time(words[-1])
-            if local_time is None:
-                return Refusal(texts.bad_time(words[-1]))
-            words = words[:-1]
+        """``<topic> [time]``: subscribe, or change the time of an existing subscription.
+
+        The time is the last word (or two: ``7 pm``): ``19:30``, ``7pm``, ``7:30 p.m.``,
+        a bare hour ``8`` or four digits ``0800`` (see :func:`_trailing_time`).
+        """
+        trailing = _trailing_time(clean_text(raw).split())
+        if isinstance(trailing, Refusal):
+            return trailing
+        local_time, words, number = trailing
         if not words:
             return Refusal(texts.SUBSCRIBE_USAGE)
         topic = self.choose_topic(" ".join(words))
         if isinstance(topic, Refusal):
             return topic
+        number_topic = " ".join([*words, number]) if number is not None else None
         db = self.corpus.db
         existing = {s.topic_key: s for s in subscriptions.list_subscriptions(db, chat_id)}
         current = existing.get(topic.key)
         if current is not None:
             if local_time is None or local_time == current.local_time:
-                return Subscribed(current, created=False)
+                return Subscribed(current, created=False, number_topic=number_topic)
             self._set_time(current, local_time, now)
-            return Subscribed(self._get(current.id), created=False, time_changed=True)
+            return Subscribed(
+                self._get(current.id), created=False, time_changed=True, number_topic=number_topic
+            )
         if len(existing) >= MAX_SUBSCRIPTIONS:
             return Refusal(texts.too_many_subscriptions(MAX_SUBSCRIPTIONS))
         zone = self.zone_of(chat_id)
@@ -219,7 +233,7 @@ class Digests:
             now=now,
             next_due_at=next_delivery(now, local_time, zone, None, now),
         )
-        return Subscribed(self._get(subscription_id), created=True)
+        return Subscribed(self._get(subscription_id), created=True, number_topic=number_topic)
 
     def subscriptions(self, chat_id: int) -> list[Subscription]:
         return subscriptions.list_subscriptions(self.corpus.db, chat_id)
@@ -465,6 +479,24 @@ class Digests:
         return found
 
 
-def _looks_like_time(word: str) -> bool:
-    """Whether the last word of ``/subscribe`` is meant as a time (valid or not)."""
-    return _TIME_LIKE.fullmatch(word) is not None
+def _trailing_time(words: list[str]) -> tuple[str | None, list[str], str | None] | Refusal:
+    """The delivery time at the end of ``/subscribe``'s words: (the time or None, the
+    topic's words, the number read as the time when it was only a number), or a Refusal
+    for a word that is clearly a time but no valid one ("25:00", "13pm")."""
+    if (
+        len(words) >= 2
+        and words[-1].casefold() in _MERIDIEM
+        and _BEFORE_MERIDIEM.fullmatch(words[-2])
+    ):
+        words = [*words[:-2], words[-2] + words[-1]]  # "7 pm" -> "7pm"
+    if not words:
+        return None, words, None
+    last = words[-1]
+    if _CLOCK_LIKE.fullmatch(last):
+        local_time = parse_local_time(last)
+        if local_time is None:
+            return Refusal(texts.bad_time(last))
+        return local_time, words[:-1], None
+    if len(words) > 1 and _NUMBER_TIME.fullmatch(last):
+        return parse_local_time(last), words[:-1], last
+    return None, words, None

@@ -21,6 +21,7 @@ whole again by the next poll or ``ingest`` and the entries it lacks are added
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 import threading
@@ -34,9 +35,17 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from bot.core import texts
 from bot.core.corpus import Corpus
 from bot.sources import errors
-from bot.sources.extract import MIN_WORDS, decode, extract_article, tidy_text
+from bot.sources.extract import (
+    MIN_WORDS,
+    decode,
+    extract_article,
+    host_name,
+    markdown_article,
+    tidy_text,
+)
 from bot.sources.feeds import FeedEntry, ParsedFeed, looks_like_feed, parse_feed
-from bot.sources.fetch import Fetched, Fetcher, check_url
+from bot.sources.fetch import Fetched, Fetcher, check_url, with_scheme
+from retrieval.passages import count_words, derive_title
 from storage import activity, sources
 from storage.articles import NewArticle
 from storage.errors import DuplicateArticle
@@ -61,6 +70,7 @@ __all__ = [
     "StoredArticle",
     "build_ingestion",
     "check_document",
+    "check_text",
     "check_title",
     "reason",
 ]
@@ -161,6 +171,8 @@ def reason(exc: errors.SourceError) -> str:
             return texts.reason_timeout()
         case errors.BadCertificate():
             return texts.reason_certificate()
+        case errors.UnknownHost(host=host):
+            return texts.reason_unknown_host(host)
         case errors.FetchFailed():
             return texts.reason_unreachable()
         case errors.HttpStatus(status=status):
@@ -188,6 +200,16 @@ def check_title(raw: str) -> tuple[str | None, str | None]:
     if len(title) > MAX_TITLE_CHARS:
         return None, texts.title_too_long(MAX_TITLE_CHARS)
     return title, None
+
+
+def check_text(text: str) -> str | None:
+    """Why pasted text cannot be an article (too long or too short), or None; cheap enough
+    to ask before the title is asked for."""
+    if len(text) > MAX_TEXT_CHARS:
+        return texts.text_too_long(MAX_TEXT_CHARS)
+    if count_words(tidy_text(text)) < MIN_WORDS:
+        return texts.text_too_short(MIN_WORDS)
+    return None
 
 
 def check_document(name: str, size: int | None) -> str | None:
@@ -228,7 +250,7 @@ class Ingestion:
         self, raw_url: str, *, feed: bool | None = None, progress: Progress | None = None
     ) -> IngestReport:
         """Add an article page or a feed (``feed``: force one or the other; None: detect)."""
-        given = raw_url.strip()
+        given = with_scheme(raw_url.strip())  # "example.com/x": https://, "127.0.0.1/x": http://
         try:
             url = check_url(given)
         except errors.BadUrl as exc:
@@ -266,7 +288,9 @@ class Ingestion:
         return IngestReport(kind, url, error=why)
 
     def _add_page(self, url: str, fetched: Fetched, now: datetime) -> IngestReport:
-        article = self._page_article(url, fetched)
+        article = _titled(self._page_article(url, fetched))
+        if article.publisher is None:
+            article = dataclasses.replace(article, publisher=host_name(fetched.url))
         try:
             source_id, added = self._on_corpus(
                 lambda: self._corpus.add_source_article(
@@ -281,12 +305,13 @@ class Ingestion:
         )
 
     def _page_article(self, url: str, fetched: Fetched) -> NewArticle:
-        """The article in a fetched page (raises UnsupportedContent or NoText)."""
+        """The article in a fetched page (raises UnsupportedContent or NoText); its
+        publisher is the site name the page gives, or None."""
         media = fetched.content_type
         text = decode(fetched.body, fetched.charset)
         if media == "text/plain":
             body = tidy_text(text)
-            if len(body.split()) < MIN_WORDS:
+            if count_words(body) < MIN_WORDS:
                 raise errors.NoText(url)
             return NewArticle(title="", body=body, url=url, canonical_url=fetched.url)
         if media not in _HTML_TYPES:
@@ -356,7 +381,7 @@ class Ingestion:
                     if self._stopping.is_set():
                         break
                     batch = fresh[start : start + ENTRY_BATCH]
-                    prepared = list(pool.map(lambda e: self._entry_article(e, feed.title), batch))
+                    prepared = list(pool.map(lambda e: self._entry_article(e, feed.name), batch))
                     ready: list[NewArticle] = []
                     for entry, (article, failure) in zip(batch, prepared, strict=True):
                         if article is None:
@@ -389,9 +414,15 @@ class Ingestion:
             if progress is not None:
                 progress.finish()
 
-    def _entry_article(self, entry: FeedEntry, feed_title: str) -> tuple[NewArticle | None, str]:
-        """The entry's linked page, or its own content when the page fails."""
+    def _entry_article(
+        self, entry: FeedEntry, feed_name: str | None
+    ) -> tuple[NewArticle | None, str]:
+        """The entry's linked page, or its own content when the page fails.
+
+        Its publisher: the site name its page gives, else the feed's title, else the host.
+        """
         failure = texts.ENTRY_EMPTY
+        publisher = feed_name or host_name(entry.link)
         if entry.link:
             try:
                 page = self._page_article(entry.link, self.fetcher.fetch(entry.link))
@@ -403,18 +434,18 @@ class Ingestion:
                     NewArticle(
                         title=entry.title or page.title,
                         body=page.body,
-                        publisher=page.publisher or feed_title,
+                        publisher=page.publisher or publisher,
                         published=page.published or entry.published,
                         url=entry.link,
                         canonical_url=page.canonical_url,
                     ),
                     "",
                 )
-        if len(entry.text.split()) >= MIN_WORDS:
+        if count_words(entry.text) >= MIN_WORDS:
             article = NewArticle(
                 title=entry.title,
                 body=entry.text,
-                publisher=feed_title,
+                publisher=publisher,
                 published=entry.published,
                 url=entry.link,
                 canonical_url=entry.link,
@@ -533,12 +564,11 @@ class Ingestion:
         self, text: str, title: str = "", *, kind: str = "text", name: str | None = None
     ) -> IngestReport:
         """Pasted text (or a text file's) as one article; ``title`` empty: its first sentence."""
-        what = name or "the text"
-        if len(text) > MAX_TEXT_CHARS:
-            return IngestReport(kind, what, error=texts.text_too_long(MAX_TEXT_CHARS))
+        what = name or texts.PASTED_TEXT
+        problem = check_text(text)
+        if problem is not None:
+            return IngestReport(kind, what, error=problem)
         body = tidy_text(text)
-        if len(body.split()) < MIN_WORDS:
-            return IngestReport(kind, what, error=texts.text_too_short(MIN_WORDS))
         return self._store_single(kind, what, NewArticle(title=title.strip(), body=body), name)
 
     def add_document(self, name: str, data: bytes, title: str = "") -> IngestReport:
@@ -565,24 +595,23 @@ class Ingestion:
             )
             return self._store_single("file", name, article, name)
         if flavour == "markdown":
-            lines = [line for line in text.splitlines() if line.strip()]
-            if lines and lines[0].lstrip().startswith("#"):
-                # The leading heading is the title, not part of the body (whatever the title).
-                title = title or lines[0].lstrip().lstrip("#").strip()
-                text = text.split(lines[0], 1)[1]
-            body = tidy_text(text, markdown=True)
+            page = markdown_article(text)
+            title = title or page.title
+            body, published = page.text, page.published
         else:
-            body = tidy_text(text)
+            body, published = tidy_text(text), None
         if len(body) > MAX_TEXT_CHARS:
             return IngestReport("file", name, error=texts.text_too_long(MAX_TEXT_CHARS))
-        if len(body.split()) < MIN_WORDS:
+        if count_words(body) < MIN_WORDS:
             return IngestReport("file", name, error=texts.text_too_short(MIN_WORDS))
-        return self._store_single("file", name, NewArticle(title=title.strip(), body=body), name)
+        article = NewArticle(title=title.strip(), body=body, published=published)
+        return self._store_single("file", name, article, name)
 
     def _store_single(
         self, kind: str, what: str, article: NewArticle, name: str | None
     ) -> IngestReport:
         now = self._clock()
+        article = _titled(article)
         try:
             source_id, added = self._on_corpus(
                 lambda: self._corpus.add_source_article(
@@ -599,6 +628,14 @@ class Ingestion:
         return IngestReport(
             kind, what, source_id=source_id, source_title=name or added.title, added=[stored]
         )
+
+
+def _titled(article: NewArticle) -> NewArticle:
+    """The article with its title, derived from its text when it has none; derived here
+    rather than by the corpus so that a new source gets the same title."""
+    if article.title.strip():
+        return article
+    return dataclasses.replace(article, title=derive_title(article.body))
 
 
 def build_ingestion(

@@ -169,15 +169,38 @@ def _highlighted(h: Highlighted, m: Markup) -> str:
     return "".join(out)
 
 
-def _credit_line(c: Candidate, m: Markup) -> str:
-    title = m.text(c.title)
-    title = m.link(title, c.url) if c.url else title
-    details = [m.text(x) for x in (c.publisher, format_date(c.published, c.published_note)) if x]
-    return " · ".join([f"📰 {title}", *details])
+def _credit_line(c: Candidate, m: Markup, *, shown: str | None = None) -> str:
+    """📰 title · publisher · date; without the title when it only repeats ``shown`` (the
+    sentence on the card, an untitled article's title being its first sentence)."""
+    publisher = c.publisher
+    if shown is not None and _repeats(c.title, shown):
+        name = publisher or (urlsplit(c.url).hostname if c.url else None) or texts.UNTITLED
+        publisher = None
+    else:
+        name = c.title
+    label = m.link(m.text(name), c.url) if c.url else m.text(name)
+    details = [m.text(x) for x in (publisher, format_date(c.published, c.published_note)) if x]
+    return " · ".join([f"📰 {label}", *details])
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _repeats(title: str, sentence: str) -> bool:
+    """Whether ``title`` is ``sentence`` again: whole (final stop aside) or its cut start."""
+    title, sentence = _plain(title), _plain(sentence)
+    if title.endswith("…"):
+        stem = title[:-1].rstrip()
+        return len(stem) >= 10 and sentence.startswith(stem)
+    return bool(title) and sentence.rstrip(".。!?！？") == title.rstrip(".。!?！？")
 
 
 def answer_card(page: AnswerPage, m: Markup) -> str:
-    """The answer card: best sentence (terms bold), passage, source, position."""
+    """The answer card: best sentence (terms bold), passage, source, position.
+
+    A passage that is its best sentence alone is quoted once, without the sentence above it.
+    """
     hit = page.hit
     if hit is None:
         return abstention(page.answer, m)
@@ -186,11 +209,12 @@ def answer_card(page: AnswerPage, m: Markup) -> str:
         context = f"{m.italic(_highlighted(hit.heading, m))}\n{context}"
     total = len(page.answer.hits)
     footer = f"Result {page.index + 1} of {total}" if total > 1 else "The only result"
+    alone = _plain(hit.sentence.text) == _plain(hit.passage.text)
     return "\n\n".join(
         [
-            _highlighted(hit.sentence, m),
+            *([] if alone else [_highlighted(hit.sentence, m)]),
             m.quote(context),
-            _credit_line(hit.candidate, m),
+            _credit_line(hit.candidate, m, shown=hit.sentence.text),
             m.italic(m.text(footer)),
         ]
     )
@@ -510,10 +534,14 @@ def subscribed(result: Subscribed, next_at: datetime, m: Markup) -> str:
     label = topic_label(topic_of(s))
     if result.created:
         first = format_local(next_at, ZoneInfo(s.timezone))
-        return m.text(texts.subscribed(label, s.local_time, s.timezone, first))
-    if result.time_changed:
-        return m.text(texts.time_changed(label, s.local_time, s.timezone))
-    return m.text(texts.already_subscribed(label, s.local_time, s.timezone))
+        said = texts.subscribed(label, s.local_time, s.timezone, first)
+    elif result.time_changed:
+        said = texts.time_changed(label, s.local_time, s.timezone)
+    else:
+        said = texts.already_subscribed(label, s.local_time, s.timezone)
+    if result.number_topic is not None:  # "Xiaomi 15" may have been the topic
+        said += " " + texts.number_as_time(result.number_topic, s.local_time)
+    return m.text(said)
 
 
 def unsubscribed(gone: Sequence[Subscription], m: Markup) -> str:

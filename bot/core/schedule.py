@@ -32,14 +32,28 @@ __all__ = [
 DEFAULT_TIME = "08:00"
 
 _TIME = re.compile(r"([01]?[0-9]|2[0-3])[:.h]([0-5][0-9])")
+_TWELVE_HOUR = re.compile(r"(1[0-2]|0?[1-9])(?:[:.]([0-5][0-9]))? ?([ap])\.?m\.?")
+_HOUR = re.compile(r"[01]?[0-9]|2[0-3]")
+_HHMM = re.compile(r"([01][0-9]|2[0-3])([0-5][0-9])")
 
 
 def parse_local_time(raw: str) -> str | None:
-    """``"7:30"``, ``"07.30"`` or ``"07h30"`` -> ``"07:30"``; ``None`` for anything else."""
-    match = _TIME.fullmatch(raw.strip())
-    if match is None:
-        return None
-    return f"{int(match.group(1)):02d}:{match.group(2)}"
+    """A time of day as ``"HH:MM"``, or ``None``.
+
+    ``7:30``, ``07.30``, ``07h30``; ``7pm``, ``7:30 pm``, ``7 p.m.``; a bare hour
+    ``8`` or ``19``; four digits ``0800`` or ``1930``.
+    """
+    text = raw.strip().casefold()
+    if match := _TIME.fullmatch(text):
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+    if match := _TWELVE_HOUR.fullmatch(text):
+        hour = int(match.group(1)) % 12 + (12 if match.group(3) == "p" else 0)
+        return f"{hour:02d}:{match.group(2) or '00'}"
+    if _HOUR.fullmatch(text):
+        return f"{int(text):02d}:00"
+    if match := _HHMM.fullmatch(text):
+        return f"{match.group(1)}:{match.group(2)}"
+    return None
 
 
 def _exists(local: datetime, zone: ZoneInfo) -> bool:

@@ -33,6 +33,7 @@ __all__ = [
     "NO_RESULTS",
     "NO_SOURCES",
     "NO_SUBSCRIPTIONS",
+    "PASTED_TEXT",
     "REFRESH_USAGE",
     "REMOVESOURCE_USAGE",
     "SOURCES_EXPIRED",
@@ -43,6 +44,7 @@ __all__ = [
     "TYPE_TIME",
     "UNSUBSCRIBE",
     "UNSUBSCRIBE_USAGE",
+    "UNTITLED",
     "added_source",
     "all_results_shown",
     "already_stored",
@@ -65,6 +67,7 @@ __all__ = [
     "not_a_feed_source",
     "not_subscribed",
     "nothing_new_since",
+    "number_as_time",
     "question_too_long",
     "reason_bad_url",
     "reason_blocked",
@@ -76,6 +79,7 @@ __all__ = [
     "reason_redirects",
     "reason_timeout",
     "reason_too_large",
+    "reason_unknown_host",
     "reason_unreachable",
     "reason_unsupported",
     "removed_source",
@@ -155,6 +159,7 @@ ADDTEXT_START_CONSOLE = (
     "Paste the article text; finish with a line holding only a period. /cancel stops."
 )
 ADDTEXT_TITLE = "Now its title (one line), or /skip to take the first sentence. /cancel stops."
+PASTED_TEXT = "the text"  # what "Could not add …" names for /addtext's text
 ADDTEXT_CANCELLED = "Cancelled; nothing was added."
 ADDTEXT_TIMEOUT = "Adding text timed out; nothing was added. Send /addtext to start again."
 NO_FEEDS = "No feeds to refresh."
@@ -178,6 +183,10 @@ def reason_timeout() -> str:
 
 def reason_certificate() -> str:
     return "its TLS certificate is not valid for that address"
+
+
+def reason_unknown_host(host: str) -> str:
+    return f"the host {host} was not found (check the address)"
 
 
 def reason_unreachable() -> str:
@@ -302,11 +311,12 @@ UNSUBSCRIBE = "Unsubscribe"
 CHANGE_TIME = "Change time"
 TYPE_TIME = "type HH:MM"
 SUBSCRIBE_USAGE = (
-    "Usage: /subscribe <topic> [HH:MM], e.g. /subscribe ev 07:30. "
+    "Usage: /subscribe <topic> [time], e.g. /subscribe ev 07:30 or /subscribe ev 7pm. "
     "/topics lists the built-in topics; any words (up to 100 characters) work too."
 )
 UNSUBSCRIBE_USAGE = "Usage: /unsubscribe <topic>, or /unsubscribe all."
 NO_SUBSCRIPTIONS = "No subscriptions in this chat yet. Try /subscribe ev, or /topics for the list."
+UNTITLED = "untitled"  # an answer's source with neither title, publisher nor link to name
 SUBSCRIPTION_GONE = "That subscription no longer exists; /subscriptions lists this chat's."
 CONSOLE_SUBSCRIPTIONS_HINT = (
     "/subscribe <topic> HH:MM changes a time; /unsubscribe <topic> stops a digest."
@@ -342,6 +352,10 @@ def subscribed(label: str, local_time: str, zone: str, first: str) -> str:
         f"Subscribed to {label}: a digest of new articles daily at {local_time} ({zone}), "
         f"only when there is something new. First one: {first}."
     )
+
+
+def number_as_time(number_topic: str, local_time: str) -> str:
+    return f"(For the topic “{number_topic}”: /subscribe {number_topic} {local_time})"
 
 
 def already_subscribed(label: str, local_time: str, zone: str) -> str:

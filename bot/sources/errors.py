@@ -3,6 +3,7 @@
 SourceError                 the base: every failure of a URL, a feed or a document
 ├── BadUrl                  not an http(s) URL with a host
 ├── BlockedAddress          the host resolves to a loopback/private/link-local/... address
+├── UnknownHost             the host name does not exist (DNS says so; not retried)
 ├── FetchFailed             the server could not be reached or did not answer in time
 │   └── Timeout             connect or read timeout, or the whole download took too long
 ├── BadCertificate          the TLS certificate is not valid for the host (not retried)
@@ -34,6 +35,7 @@ __all__ = [
     "TooLarge",
     "TooManyRedirects",
     "TransientStatus",
+    "UnknownHost",
     "UnsupportedContent",
 ]
 
@@ -54,6 +56,15 @@ class BlockedAddress(SourceError):
         super().__init__(f"{host} resolves to {address}, a non-public address")
         self.host = host
         self.address = address
+
+
+class UnknownHost(SourceError):
+    """DNS answered that the name does not exist: retrying would get the same answer."""
+
+    def __init__(self, url: str, host: str) -> None:
+        super().__init__(f"{url}: {host} does not resolve")
+        self.url = url
+        self.host = host
 
 
 class FetchFailed(SourceError):

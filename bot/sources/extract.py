@@ -1,31 +1,40 @@
-"""Text out of bytes: charset detection, article extraction (trafilatura), HTML fragments.
+"""Text out of bytes: charset detection, article extraction (trafilatura), HTML fragments,
+Markdown (markdown-it-py, then the page extraction).
 
 Bytes are decoded by evidence, not by trust: valid UTF-8 is UTF-8 whatever the
 header says; otherwise the declared charset (header or ``<meta>``) if it
-decodes cleanly; otherwise charset-normalizer's best guess.
+decodes cleanly; otherwise charset-normalizer's best guess, except that
+mostly-ASCII text goes to Windows-1252 (Latin-1's superset) when that reads as
+cleanly as the guess: a short Western text gives the detector little to go on,
+and it would pick a Baltic or Central European code page ("Cafķ", "naďve").
 """
 
 from __future__ import annotations
 
 import codecs
+import html
 import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
 from bot.sources.errors import NoText
+from retrieval.passages import HEADING_MAX_WORDS, count_words
 
 __all__ = [
     "MIN_WORDS",
     "Extracted",
     "decode",
     "extract_article",
+    "host_name",
     "html_fragment_text",
+    "markdown_article",
     "tidy_text",
 ]
 
 MIN_WORDS = 20
-"""Fewer words than this is no article (a login wall, an error page, a stub)."""
+"""Fewer words than this is no article (a login wall, an error page, a stub); words are
+counted by :func:`retrieval.passages.count_words`, so Chinese text without spaces counts."""
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -34,7 +43,8 @@ _SPACES = re.compile(r"[ \t\u00a0]+")
 
 @dataclass(frozen=True, slots=True)
 class Extracted:
-    """An article's main text and what the page says about it."""
+    """An article's main text and what the page says about it (``publisher``: the site
+    name the page gives, None when it gives none)."""
 
     title: str
     text: str
@@ -70,16 +80,37 @@ def decode(body: bytes, declared: str | None = None) -> str:
             return body.decode(codec)
         except UnicodeDecodeError:
             pass
+    return _detect(body)
+
+
+_WESTERN = frozenset({"cp1252", "latin_1", "iso8859_15"})
+_MOSTLY_ASCII = 0.85
+"""At least this share of bytes below 0x80: text in a Latin script."""
+
+
+def _detect(body: bytes) -> str:
+    """Undeclared, non-UTF-8 bytes as text (see the module doc)."""
     from charset_normalizer import from_bytes
 
-    best = from_bytes(body).best()
-    if best is not None:
-        return str(best)
-    return body.decode("utf-8", "replace")
+    results = from_bytes(body)
+    best = results.best()
+    if best is None:
+        return _western(body)
+    ascii_share = sum(b < 0x80 for b in body) / max(1, len(body))
+    if ascii_share >= _MOSTLY_ASCII and any(
+        _WESTERN.intersection(match.could_be_from_charset) and match.chaos <= best.chaos
+        for match in results
+    ):
+        return _western(body)
+    return str(best)
 
 
-def _words(text: str) -> int:
-    return len(text.split())
+def _western(body: bytes) -> str:
+    """Windows-1252, or Latin-1 for the five bytes Windows-1252 leaves undefined."""
+    try:
+        return body.decode("cp1252")
+    except UnicodeDecodeError:
+        return body.decode("latin-1")
 
 
 def _tidy(text: str, title: str) -> str:
@@ -113,9 +144,11 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
     found: dict[str, Any] = document if isinstance(document, dict) else document.as_dict()
     title = (found.get("title") or "").strip()
     text = _tidy(found.get("text") or "", title)
-    if _words(text) < MIN_WORDS:
+    if count_words(text) < MIN_WORDS:
         raise NoText(url or "the page")
-    publisher = (found.get("sitename") or found.get("hostname") or "").strip() or None
+    publisher = (found.get("sitename") or "").strip() or None
+    if publisher and _is_host(publisher, url, found.get("hostname")):
+        publisher = None  # trafilatura's stand-in when the page names no site
     return Extracted(
         title=title,
         text=text,
@@ -123,6 +156,67 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
         publisher=publisher,
         canonical_url=_http_url(found.get("url")) or (_http_url(url) if url else None),
     )
+
+
+def host_name(url: str | None) -> str | None:
+    """The host of ``url`` without port or "www." (a publisher of last resort)."""
+    host = urlsplit(url).hostname if url else None
+    return host.removeprefix("www.") if host else None
+
+
+def _is_host(name: str, url: str | None, hostname: str | None) -> bool:
+    name = name.casefold().removeprefix("www.")
+    hosts = {(hostname or "").casefold().removeprefix("www."), host_name(url) or ""}
+    if url:
+        hosts.add(urlsplit(url).netloc.casefold().removeprefix("www."))
+    return name in hosts
+
+
+_BYLINE = re.compile(r"^by\s+\S", re.IGNORECASE)
+
+
+def markdown_article(text: str) -> Extracted:
+    """A Markdown document's article, as clean text.
+
+    markdown-it-py (CommonMark) renders it to HTML, which is extracted like a
+    page: emphasis, links, code and list marks go, headings stay section
+    headings. A leading heading is the title; a first paragraph that is a
+    byline ("*By Staff Reporter, 2025-07-18*") is marked as one, so trafilatura
+    takes its date rather than making it the heading of the first passage.
+    Never raises: when the page extraction finds too little, the rendered
+    blocks are taken as they are (the caller judges the length).
+    """
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark")
+    tokens = md.parse(text)
+    title = ""
+    if len(tokens) >= 3 and tokens[0].type == "heading_open":
+        title = _inline_text(tokens[1])
+        tokens = tokens[3:]
+    if len(tokens) >= 3 and tokens[0].type == "paragraph_open":
+        first = _inline_text(tokens[1])
+        if _BYLINE.match(first) and count_words(first) <= HEADING_MAX_WORDS:
+            tokens[0].attrSet("class", "byline")
+    body = md.renderer.render(tokens, md.options, {})
+    head = f"<title>{html.escape(title)}</title>" if title else ""
+    page = f'<html><head><meta charset="utf-8">{head}</head><body><article>{body}</article>'
+    try:
+        found = extract_article(page + "</body></html>")
+    except NoText:
+        return Extracted(title=title, text=html_fragment_text(body))
+    return Extracted(title=title, text=found.text, published=found.published)
+
+
+def _inline_text(token: Any) -> str:
+    """The plain text of a markdown-it inline token (emphasis, links and code marks dropped)."""
+    parts = []
+    for child in token.children or ():
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return _SPACES.sub(" ", "".join(parts)).strip()
 
 
 _BLOCKS = frozenset(
@@ -162,11 +256,8 @@ def _join_blocks(text: str) -> str:
     return "\n".join(p for p in paragraphs if p)
 
 
-_MARKDOWN_LINE = re.compile(r"^\s{0,3}(?:#{1,6}\s+|[-*+]\s+|>\s?)")
-
-
-def tidy_text(text: str, *, markdown: bool = False) -> str:
-    """Pasted or uploaded text: one paragraph per line, spacing tidied, markdown marks dropped.
+def tidy_text(text: str) -> str:
+    """Pasted or uploaded text: one paragraph per line, spacing tidied.
 
     Hard-wrapped paragraphs (lines separated by single line breaks inside a block
     separated by blank lines) stay as lines: the passage splitter merges short ones.
@@ -174,7 +265,5 @@ def tidy_text(text: str, *, markdown: bool = False) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
     lines = []
     for line in text.split("\n"):
-        if markdown:
-            line = _MARKDOWN_LINE.sub("", line)
         lines.append(_SPACES.sub(" ", line).strip())
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

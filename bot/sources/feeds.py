@@ -36,8 +36,11 @@ class FeedEntry:
 
 @dataclass(frozen=True, slots=True)
 class ParsedFeed:
+    """``title``: the feed's title, else its URL; ``name``: its own title or None."""
+
     title: str
     entries: tuple[FeedEntry, ...]
+    name: str | None = None
 
 
 def looks_like_feed(content_type: str, body: bytes) -> bool:
@@ -92,5 +95,5 @@ def parse_feed(body: bytes, url: str) -> ParsedFeed:
         )
         for e in parsed.entries
     )
-    title = html_fragment_text(feed.get("title") or "").replace("\n", " ") or url
-    return ParsedFeed(title=title, entries=entries)
+    name = html_fragment_text(feed.get("title") or "").replace("\n", " ") or None
+    return ParsedFeed(title=name or url, entries=entries, name=name)

@@ -14,12 +14,14 @@
   is capped while it streams (and by ``Content-Length`` before).
 * One tenacity policy retries timeouts, connection errors, 5xx and 429,
   honouring ``Retry-After`` up to a cap; its ``sleep`` is injectable so tests
-  record waits instead of waiting.
+  record waits instead of waiting. A host name DNS says does not exist is
+  not retried (a temporary DNS failure is).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import ssl
 import time
@@ -42,6 +44,7 @@ from bot.sources.errors import (
     TooLarge,
     TooManyRedirects,
     TransientStatus,
+    UnknownHost,
 )
 
 __all__ = [
@@ -54,6 +57,7 @@ __all__ = [
     "check_address",
     "check_url",
     "system_resolver",
+    "with_scheme",
 ]
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -132,6 +136,31 @@ def check_address(
         raise BlockedAddress(host, address)
 
 
+_HOST_PORT = re.compile(r"(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|(?P<host>[^\s/:?#@\[\]]+))(?::\d+)?")
+
+
+def with_scheme(url: str) -> str:
+    """``url`` with ``https://`` put in front when it has no scheme ("example.com/news"),
+    ``http://`` when its host is an IP address or ``localhost`` (a local server seldom has TLS).
+
+    Anything else (a URL with a scheme, a word that is no host) is returned as it is.
+    """
+    if "://" in url or url.startswith("//"):
+        return url
+    match = _HOST_PORT.fullmatch(re.split(r"[/?#]", url, maxsplit=1)[0])
+    if match is None:
+        return url
+    host = match["ipv6"] or match["host"]
+    try:
+        ipaddress.ip_address(host)
+        local = True
+    except ValueError:
+        local = host.lower() == "localhost"
+        if not local and "." not in host.strip("."):
+            return url  # one word: no host name
+    return ("http://" if local else "https://") + url
+
+
 def check_url(url: str) -> str:
     """``url`` without its fragment, if it is an http(s) URL with a host; else BadUrl."""
     try:
@@ -146,6 +175,17 @@ def check_url(url: str) -> str:
     if port == 0:
         raise BadUrl(url, "port 0")
     return urldefrag(url)[0]
+
+
+# getaddrinfo's answers that the name does not exist (EAI_AGAIN, a temporary failure, is
+# not one of them: it is retried like any connection error).
+_NO_SUCH_NAME = frozenset(
+    code for code in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None)) if code is not None
+)
+
+
+class _NoSuchHost(httpcore.ConnectError):
+    """The resolver said the host name does not exist (raised through httpx as its cause)."""
 
 
 class _PinnedBackend(httpcore.NetworkBackend):
@@ -170,6 +210,10 @@ class _PinnedBackend(httpcore.NetworkBackend):
     ) -> httpcore.NetworkStream:
         try:
             addresses = self._resolve(host, port)
+        except socket.gaierror as exc:
+            if exc.errno in _NO_SUCH_NAME:
+                raise _NoSuchHost(f"{host} does not resolve: {exc}") from None
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
         if not addresses:
@@ -353,6 +397,8 @@ class Fetcher:
         except (httpx.TransportError, httpx.StreamError) as exc:
             if _caused_by(exc, ssl.SSLCertVerificationError):
                 raise BadCertificate(url, str(exc)) from None  # retrying will not fix it
+            if _caused_by(exc, _NoSuchHost):
+                raise UnknownHost(url, urlsplit(url).hostname or url) from None  # nor this
             raise FetchFailed(url, str(exc) or type(exc).__name__) from None
 
     def _read(self, url: str, response: httpx.Response, started: float) -> bytes:

@@ -42,6 +42,8 @@ __all__ = [
     "Runtime",
     "TechBriefApplication",
     "TextDrafts",
+    "TimePrompt",
+    "TimePrompts",
 ]
 
 P = ParamSpec("P")
@@ -129,6 +131,39 @@ class TextDrafts:
         return self._drafts.pop(key, None)
 
 
+@dataclass(frozen=True, slots=True)
+class TimePrompt:
+    subscription_id: int
+    user_id: int  # who pressed "type HH:MM": only their plain message is read as the time
+    asked: datetime
+
+
+class TimePrompts:
+    """The "type HH:MM" prompts still awaiting a time, one per chat, each for ``ttl``.
+
+    A time typed as a plain message (not a reply to the prompt) is understood
+    while the chat's prompt is fresh. Touched only from the event loop.
+    """
+
+    def __init__(self, ttl: timedelta = timedelta(minutes=5)) -> None:
+        self.ttl = ttl
+        self._asked: dict[int, TimePrompt] = {}
+
+    def ask(self, chat_id: int, subscription_id: int, user_id: int, now: datetime) -> None:
+        self._asked[chat_id] = TimePrompt(subscription_id, user_id, now)
+
+    def pending(self, chat_id: int, user_id: int | None, now: datetime) -> TimePrompt | None:
+        """The chat's fresh prompt if ``user_id`` asked for it (an expired one is dropped)."""
+        prompt = self._asked.get(chat_id)
+        if prompt is not None and now - prompt.asked > self.ttl:
+            del self._asked[chat_id]
+            return None
+        return prompt if prompt is not None and prompt.user_id == user_id else None
+
+    def answered(self, chat_id: int) -> None:
+        self._asked.pop(chat_id, None)
+
+
 def _fetch_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="techbrief-fetch")
 
@@ -148,6 +183,7 @@ class Runtime:
     fetches: ThreadPoolExecutor = field(default_factory=_fetch_pool)
     ingestion: Ingestion | None = None
     drafts: TextDrafts = field(default_factory=TextDrafts)
+    time_prompts: TimePrompts = field(default_factory=TimePrompts)
 
     @property
     def service(self) -> TechBrief:

@@ -429,6 +429,44 @@ async def test_the_buttons_unsubscribe_and_change_the_time(digesting: Digesting)
     assert answer["text"] == texts.SUBSCRIPTION_GONE
 
 
+async def test_a_time_typed_without_replying_is_understood(digesting: Digesting) -> None:
+    # Trial rough edge 2: after "type HH:MM", a plain 10:15 (not a reply to the prompt)
+    # got the abstention. Failed before the fix: the reply was an answer card.
+    await digesting.say(READER, "/subscribe ev")
+    [card] = await digesting.say(READER, "/subscriptions")
+    type_time = "y:" + card.button("Change time")["callback_data"].removeprefix("t:")
+
+    async def ask_for_a_time() -> None:
+        known = len(digesting.api.sent(READER))
+        query = digesting.api.press(card, type_time)
+        await wait_for(lambda: digesting.api.callback_answer(query), what="an answer")
+        await digesting.new(READER, known)  # the prompt
+
+    async def time_of_ev() -> str:
+        [ev] = await digesting.subscriptions(READER)
+        return ev.local_time
+
+    await ask_for_a_time()
+    [confirmed] = await digesting.say(READER, "10:15")
+    assert confirmed.text == "electric vehicles now arrives daily at 10:15 (UTC)."
+    # Answered: the next plain time is a question again.
+    [answer] = await digesting.say(READER, "10:30")
+    assert "now arrives" not in answer.text
+    assert await time_of_ev() == "10:15"
+    # A question while the prompt waits is a question; the time after it still counts.
+    await ask_for_a_time()
+    [answer] = await digesting.say(READER, "What did BYD unveil in Shanghai?")
+    assert "now arrives" not in answer.text
+    [confirmed] = await digesting.say(READER, "7pm")
+    assert confirmed.text == "electric vehicles now arrives daily at 19:00 (UTC)."
+    # After five minutes the prompt is forgotten.
+    await ask_for_a_time()
+    digesting.clock.now += timedelta(minutes=6)
+    [answer] = await digesting.say(READER, "11:00")
+    assert "now arrives" not in answer.text
+    assert await time_of_ev() == "19:00"
+
+
 @pytest.mark.parametrize(
     "data", ["u:999999", "t:0", "h:1:2500", "h:1:0761", "y:", "u:1:extra", "u:-1", "t:" + "9" * 40]
 )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core import texts
 from bot.telegram.app import build_application
 from bot.telegram.handlers import questions
 from tests.e2e.botapi import BotApiServer
@@ -89,6 +90,12 @@ async def test_more_pages_to_the_end_then_the_stale_button_is_answered_politely(
     beyond = stale_data.rsplit(":", 1)[0] + f":{index + 1}"
     answer = await bot.press(card, beyond)
     assert "No more results" in answer["text"]
+    # A forged "More" on a real card: expired, as for any question it does not know
+    # (README). Past the last hit it got "No more results" before the fix.
+    for forged in ("m:AAAAAAAAAAAA:1", "m:AAAAAAAAAAAA:99"):
+        answer = await bot.press(card, forged)
+        assert answer["text"] == texts.EXPIRED_ANSWER
+    assert bot.api.message(card.chat_id, card.message_id).edits == presses
 
 
 async def test_pressing_more_twice_is_harmless(bot: Harness, errors: Errors) -> None:

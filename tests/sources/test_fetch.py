@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 
 import pytest
 import trustme
 
 from bot.sources import errors
-from bot.sources.fetch import USER_AGENT, Fetcher, FetchPolicy, check_address, system_resolver
+from bot.sources.fetch import (
+    USER_AGENT,
+    Fetcher,
+    FetchPolicy,
+    Resolver,
+    check_address,
+    system_resolver,
+    with_scheme,
+)
 from tests.sources.webserver import Page, Request, WebServer, html_page
 
 ARTICLE = html_page("BYD unveils five new EVs", ["BYD unveiled five new models."] * 3)
@@ -240,3 +249,61 @@ def test_tls_keeps_the_host_name_for_sni_and_the_certificate(waits: list[float])
             with pytest.raises(errors.BadCertificate):
                 fetcher.fetch(web.url("/a", host="other.test"))  # a name the cert lacks
         assert waits == []  # a bad certificate is not retried
+
+
+def _resolver_failing(errno: int, message: str, asked: list[str]) -> Resolver:
+    def resolve(host: str, port: int) -> list[str]:
+        asked.append(host)
+        raise socket.gaierror(errno, message)  # what getaddrinfo raises
+
+    return resolve
+
+
+def test_a_host_that_does_not_exist_is_not_retried(waits: list[float]) -> None:
+    # Trial rough edge 9: a .invalid host was retried for ~5.6 s; DNS saying "no such
+    # name" is an answer, not a transient failure. Failed before: FetchFailed after 3 tries.
+    asked: list[str] = []
+    resolve = _resolver_failing(socket.EAI_NONAME, "Name or service not known", asked)
+    with Fetcher(FetchPolicy(), resolve=resolve, sleep=waits.append) as fetcher:
+        with pytest.raises(errors.UnknownHost) as raised:
+            fetcher.fetch("https://news.invalid/a")
+        assert fetcher.retrying.statistics["attempt_number"] == 1
+    assert raised.value.host == "news.invalid"
+    assert (asked, waits) == (["news.invalid"], [])
+
+
+def test_a_temporary_dns_failure_is_retried(waits: list[float]) -> None:
+    asked: list[str] = []
+    resolve = _resolver_failing(socket.EAI_AGAIN, "Temporary failure in name resolution", asked)
+    fetcher = Fetcher(FetchPolicy(), resolve=resolve, sleep=waits.append)
+    with fetcher, pytest.raises(errors.FetchFailed):
+        fetcher.fetch("https://news.example/a")
+    assert len(asked) == 3
+    assert waits == [1.0, 2.0]
+
+
+def test_the_system_resolver_finds_no_invalid_host() -> None:
+    # RFC 6761: .invalid names never resolve; the system resolver says so with EAI_NONAME
+    # here (a machine without any DNS may say EAI_AGAIN instead, which is retried).
+    with pytest.raises(socket.gaierror) as raised:
+        system_resolver("nothing.invalid", 80)
+    assert raised.value.errno in (socket.EAI_NONAME, socket.EAI_AGAIN)
+
+
+@pytest.mark.parametrize(
+    ("typed", "url"),
+    [
+        ("127.0.0.1:8765/news/x.html", "http://127.0.0.1:8765/news/x.html"),
+        ("localhost:8000", "http://localhost:8000"),
+        ("[::1]:80/x", "http://[::1]:80/x"),
+        ("example.com/news", "https://example.com/news"),
+        ("www.example.com", "https://www.example.com"),
+        ("http://example.com/a", "http://example.com/a"),
+        ("ftp://example.com/a", "ftp://example.com/a"),  # refused later, as before
+        ("mailto:x@example.com", "mailto:x@example.com"),
+        ("hello", "hello"),
+        ("a b.com", "a b.com"),
+    ],
+)
+def test_a_url_without_a_scheme_gets_one(typed: str, url: str) -> None:
+    assert with_scheme(typed) == url

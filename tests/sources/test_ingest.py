@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 
 from bot.core import render
 from bot.core.ingest import DISABLE_AFTER, NOTIFY_AFTER, Ingestion
+from bot.sources.fetch import Fetcher, FetchPolicy
 from storage import activity, articles, sources
 from tests.sources.conftest import Clock
 from tests.sources.webserver import Page, Request, WebServer, html_page
@@ -165,6 +167,34 @@ def test_failures_are_one_clear_line(web: WebServer, ingestion: Ingestion) -> No
         assert "\n" not in line
 
 
+def test_an_address_without_a_scheme_is_fetched(web: WebServer, ingestion: Ingestion) -> None:
+    # Trial rough edge 9: "127.0.0.1:8765/news/x.html" was refused (no scheme). An IP
+    # address or localhost gets http://, a host name https:// (failed before the fix).
+    web.route("/byd", Page(body=html_page("BYD unveils five new EVs", BYD)))
+    report = ingestion.add_url(f"127.0.0.1:{web.port}/byd")
+    assert report.error is None, report.error
+    assert report.what == web.url("/byd")
+    [source] = [s for s in ingestion._corpus.sources() if s.id == report.source_id]
+    assert source.url == web.url("/byd")
+
+
+def test_a_host_that_does_not_exist_is_one_line_at_once(ingestion: Ingestion) -> None:
+    waits: list[float] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    fetcher = Fetcher(FetchPolicy(), resolve=resolve, sleep=waits.append)
+    with fetcher:
+        report = Ingestion(ingestion._corpus, fetcher, clock=Clock()).add_url("news.invalid/a")
+    assert report.what == "https://news.invalid/a"
+    assert render.ingest_report(report, M) == (
+        "Could not add https://news.invalid/a: the host news.invalid was not found "
+        "(check the address)."
+    )
+    assert waits == []
+
+
 def test_an_rss_feed_adds_its_entries(web: WebServer, ingestion: Ingestion) -> None:
     web.route("/byd", Page(body=html_page("BYD unveils five new EVs", BYD)))
     web.route("/nio", Page(body=html_page("Nio opens its 10,000th swap station", NIO)))
@@ -217,6 +247,44 @@ def test_entry_pages_404_and_500_fall_back_or_retry(
     assert "✗ Thin entry: the site answered HTTP 404 (not found)" in render.ingest_report(report, M)
     hit = ingestion._corpus.answer("Nio swap station Hefei").hits[0].candidate
     assert (hit.title, hit.publisher) == ("Nio swaps", "China EV Wire")
+
+
+def bare_page(title: str, paragraphs: list[str]) -> bytes:
+    """A page that names no site (no og:site_name, a title without a site part)."""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    head = f"<head><title>{title}</title></head>"
+    return f"<html>{head}<body><article>{body}</article></body></html>".encode()
+
+
+def test_the_publisher_is_the_site_name_else_the_feed_title_else_the_host(
+    web: WebServer, ingestion: Ingestion
+) -> None:
+    # Trial rough edge 6: an entry whose page loaded got "127.0.0.1:8765" as publisher,
+    # one stored from the feed's own text got the feed's title.
+    web.route("/byd", Page(body=bare_page("BYD unveils five new EVs", BYD)))
+    web.route("/pony", Page(body=html_page("Pony.ai fares", PONY, site="Robotaxi Daily")))
+    items = [
+        ("/byd", "BYD unveils EVs", "BYD news"),  # the page names no site
+        ("/gone", "Nio swaps", "&lt;p&gt;" + " ".join(NIO) + "&lt;/p&gt;"),  # 404: own text
+        ("/pony", "Pony.ai fares", "Pony news"),  # the page names its site
+    ]
+    web.route("/feed.xml", Page(body=rss(web, items), content_type="application/rss+xml"))
+    report = ingestion.add_url(web.url("/feed.xml"))
+    assert [(a.title, a.publisher) for a in report.added] == [
+        ("BYD unveils EVs", "China EV Wire"),
+        ("Nio swaps", "China EV Wire"),
+        ("Pony.ai fares", "Robotaxi Daily"),
+    ]
+    # A lone page that names no site: its host, without the port.
+    web.route("/nio", Page(body=bare_page("Nio opens its 10,000th swap station", NIO[::-1])))
+    [page] = ingestion.add_url(web.url("/nio")).added
+    assert page.publisher == "127.0.0.1"
+    # A feed without a title: its entries' publisher is the host too.
+    web.route("/byd2", Page(body=bare_page("BYD again", [*BYD, "A second look."])))
+    untitled = rss(web, [("/byd2", "BYD again", "x")]).replace(b"<title>China EV Wire</title>", b"")
+    web.route("/untitled.xml", Page(body=untitled, content_type="application/rss+xml"))
+    [entry] = ingestion.add_url(web.url("/untitled.xml")).added
+    assert entry.publisher == "127.0.0.1"
 
 
 def test_polling_uses_conditional_get_and_adds_new_entries(
@@ -334,6 +402,21 @@ def test_pasted_text_becomes_an_article(ingestion: Ingestion) -> None:
     assert ingestion.add_text("\n".join(PONY)).known == 1  # same words: same article
     short = ingestion.add_text("Too short.")
     assert short.error == "that is too short for an article (at least 20 words, please)"
+
+
+def test_text_without_a_title_gives_its_source_the_derived_title(ingestion: Ingestion) -> None:
+    # Trial bug 6: /skip stored the source with an empty title.
+    report = ingestion.add_text("\n".join(PONY))
+    title = report.added[0].title
+    assert title.startswith("Pony.ai began charging fares for fully driverless robotaxi rides")
+    assert report.source_title == title
+    assert report.source_id is not None
+    stored = sources.get_source(ingestion._corpus.db, report.source_id)
+    assert stored is not None
+    assert stored.title == title
+    removed = ingestion._corpus.remove_source(report.source_id)
+    assert removed is not None
+    assert removed.title == title
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,7 @@ from bot.telegram.handlers.subscriptions import (
     on_time_reply,
     on_timezone,
     on_topics,
+    on_typed_time,
     on_unsubscribe,
 )
 from bot.telegram.runtime import TechBriefApplication
@@ -73,6 +74,11 @@ def register(application: TechBriefApplication) -> None:
     application.add_handler(MessageHandler(f.StatusUpdate.MIGRATE, on_migrate))
     # A typed time answers the bot's prompt; before plain text, which would be a question.
     application.add_handler(MessageHandler(new & TIME_REPLY & ~f.COMMAND, on_time_reply))
+    # A time typed plainly after "type HH:MM" (group -2: before /addtext's text and
+    # questions); it stops the update only when it took it as the time.
+    application.add_handler(
+        MessageHandler(new & f.TEXT & ~f.COMMAND & ~TIME_REPLY, on_typed_time), group=-2
+    )
     # Admin paths carry the admin filter; anyone else gets one refusal. Edited
     # messages match none of them (``new``): an edited command is never run again.
     admin = f.User(user_id=application.runtime.settings.admins)

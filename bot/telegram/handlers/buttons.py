@@ -1,8 +1,9 @@
 """The "More" and "Source" buttons under an answer card.
 
 Every press gets an ``answerCallbackQuery`` — a polite one for data this bot
-did not write (forged, garbled, another bot's) or for a card whose question is
-no longer known — and never an exception.
+did not write (garbled, another bot's: "not one of mine"), for a "More" whose
+question is unknown or is not the card's (forged, or the question was edited:
+"expired"), or past the last hit ("no more results") — and never an exception.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from telegram import CallbackQuery, MaybeInaccessibleMessage, Message, Update
 from telegram.error import BadRequest
 
 from bot.core import texts
-from bot.core.service import Refusal
+from bot.core.service import Refusal, clean_text
 from bot.telegram.callbacks import NextHit, ShowSource, ShowSources, parse_callback, question_id
 from bot.telegram.cards import answer_reply, source_reply
 from bot.telegram.handlers.common import keyboard_markup, question_text, send_reply
@@ -54,15 +55,13 @@ async def show_next(
     """Edit the card in place to show the next hit."""
     runtime = context.runtime
     question = runtime.questions.get(action.question_id) or _asked_in(card, context)
-    if question is None:
+    if question is None or question_id(clean_text(question)) != action.question_id:
+        # Unknown, forged, or the question message was edited since: not this card's button.
         await query.answer(texts.EXPIRED_ANSWER)
         return
     page = await runtime.run(runtime.service.page, question, action.index)
     if isinstance(page, Refusal):
-        await query.answer(page.message)
-        return
-    if question_id(page.answer.question) != action.question_id:
-        await query.answer(texts.EXPIRED_ANSWER)  # the question message was edited since
+        await query.answer(page.message)  # e.g. a stale "More" past the last hit
         return
     runtime.questions.remember(action.question_id, page.answer.question)
     reply = answer_reply(page, action.question_id)

@@ -14,7 +14,13 @@ from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop
 
 from bot.core import render, texts
-from bot.core.ingest import MAX_DOCUMENT_BYTES, IngestReport, check_document, check_title
+from bot.core.ingest import (
+    MAX_DOCUMENT_BYTES,
+    IngestReport,
+    check_document,
+    check_text,
+    check_title,
+)
 from bot.telegram.callbacks import ShowSources, parse_callback
 from bot.telegram.cards import html_reply, sources_reply, text_reply
 from bot.telegram.handlers.common import keyboard_markup, send_reply, show_typing
@@ -186,6 +192,11 @@ async def on_draft_text(update: Update, context: BriefContext) -> None:
         return  # no conversation: a question, handled by the next group
     text = message.text or ""
     if draft.text is None:
+        problem = check_text(text)  # refused now, not after the title was asked for
+        if problem is not None:
+            runtime.drafts.pop(key)
+            await _say(message, context, texts.could_not_add(texts.PASTED_TEXT, problem))
+            raise ApplicationHandlerStop
         runtime.drafts.set_text(key, text)
         await _say(message, context, texts.ADDTEXT_TITLE)
         raise ApplicationHandlerStop

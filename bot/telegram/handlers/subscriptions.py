@@ -1,11 +1,13 @@
 """Subscriptions in Telegram: the commands, their buttons, the typed time, group migrations.
 
-``/subscribe <topic> [HH:MM]``, ``/subscriptions``, ``/unsubscribe <topic|all>``,
+``/subscribe <topic> [time]``, ``/subscriptions``, ``/unsubscribe <topic|all>``,
 ``/digest [topic]``, ``/timezone <Area/City>``, ``/topics``, the deep link
 ``/start subscribe_<topic>``, and the buttons "Unsubscribe", "Change time" (a
-keyboard of common times plus "type HH:MM"). In groups, only the group's
-admins (asked of Telegram with ``getChatMember``; an anonymous admin writes as
-the group itself) may change the group's subscriptions; anyone may look.
+keyboard of common times plus "type HH:MM": the time is read as a reply to the
+prompt, or typed plainly by the one who pressed within five minutes). In groups,
+only the group's admins (asked of Telegram with ``getChatMember``; an anonymous
+admin writes as the group itself) may change the group's subscriptions; anyone
+may look.
 The work runs on the corpus thread; what it returns is rendered there too.
 """
 
@@ -18,10 +20,11 @@ from datetime import datetime
 from telegram import Bot, CallbackQuery, Chat, ForceReply, Message, Update, User
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import filters
+from telegram.ext import ApplicationHandlerStop, filters
 
 from bot.core import render, texts
 from bot.core.digests import Digests, topic_of
+from bot.core.schedule import parse_local_time
 from bot.core.service import Refusal
 from bot.telegram.callbacks import (
     ChangeTime,
@@ -52,6 +55,7 @@ __all__ = [
     "on_time_reply",
     "on_timezone",
     "on_topics",
+    "on_typed_time",
     "on_unsubscribe",
     "start_payload",
 ]
@@ -282,13 +286,46 @@ async def on_time_reply(update: Update, context: BriefContext) -> None:
         )
         if found is None:
             return text_reply(texts.SUBSCRIPTION_GONE)
-        result = digests.set_time(message.chat_id, found.id, typed, runtime.clock())
-        if isinstance(result, Refusal):
-            return text_reply(result.message)
-        label = render.topic_label(topic_of(result))
-        return text_reply(texts.time_changed(label, result.local_time, result.timezone))
+        return _set_time(digests, message.chat_id, found.id, typed, runtime.clock())
 
+    runtime.time_prompts.answered(message.chat_id)
     await _reply(message, context, await runtime.run(change))
+
+
+async def on_typed_time(update: Update, context: BriefContext) -> None:
+    """A time typed without replying to the "type HH:MM" prompt, by the one who pressed it,
+    while the prompt is fresh (:class:`~bot.telegram.runtime.TimePrompts`). Anything that is
+    no time goes on to the next handlers (a question)."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    runtime = context.runtime
+    user_id = message.from_user.id if message.from_user is not None else None
+    prompt = runtime.time_prompts.pending(message.chat_id, user_id, runtime.clock())
+    if prompt is None or parse_local_time(message.text) is None:
+        return
+    runtime.time_prompts.answered(message.chat_id)
+    if await _allowed(message, context):  # still an admin of the group?
+        reply = await runtime.run(
+            _set_time,
+            runtime.service.digests,
+            message.chat_id,
+            prompt.subscription_id,
+            message.text,
+            runtime.clock(),
+        )
+        await _reply(message, context, reply)
+    raise ApplicationHandlerStop
+
+
+def _set_time(
+    digests: Digests, chat_id: int, subscription_id: int, typed: str, now: datetime
+) -> Reply:
+    result = digests.set_time(chat_id, subscription_id, typed, now)
+    if isinstance(result, Refusal):
+        return text_reply(result.message)
+    label = render.topic_label(topic_of(result))
+    return text_reply(texts.time_changed(label, result.local_time, result.timezone))
 
 
 # -- buttons --------------------------------------------------------------------------------
@@ -334,6 +371,7 @@ async def on_subscription_button(update: Update, context: BriefContext) -> None:
         await _edit(query, confirmation)
     elif isinstance(action, TypeTime):
         await query.answer()
+        runtime.time_prompts.ask(card.chat.id, found.id, query.from_user.id, runtime.clock())
         await context.bot.send_message(
             card.chat.id,
             render.HTML.text(texts.type_time_prompt(found.topic)),

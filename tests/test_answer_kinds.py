@@ -1,0 +1,37 @@
+"""The kind of answer a question asks for is recognised in Chinese text too."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.answer import answers_kind
+from retrieval.query import ANSWER_NUMBER, ANSWER_TIME
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "其新的闪充平台可在五分钟内增加四百公里的续航里程。",  # Chinese numerals
+        "份额超过三成。",
+        "新车续航达到600公里。",  # digits followed by Han letters
+        "It adds 400 km in five minutes.",
+    ],
+)
+def test_numbers_are_found(text: str) -> None:
+    # Failed for the Chinese sentences before: after the answer-quality merge a Chinese
+    # "多少" question abstained although the passage held the number.
+    assert answers_kind(text, ANSWER_NUMBER)
+
+
+@pytest.mark.parametrize("text", ["公司高管在发布会上说。", "The ChR2 gene.", "比亚迪宣布"])
+def test_no_number_is_found(text: str) -> None:
+    assert not answers_kind(text, ANSWER_NUMBER)
+
+
+@pytest.mark.parametrize("text", ["比亚迪2030年的目标", "去年上市", "周三发布", "In 2024 it rose."])
+def test_times_are_found(text: str) -> None:
+    assert answers_kind(text, ANSWER_TIME)
+
+
+def test_no_time_is_found() -> None:
+    assert not answers_kind("公司高管在发布会上说。", ANSWER_TIME)

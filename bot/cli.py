@@ -2,6 +2,11 @@
 
 Only ``argparse`` is imported up front, so ``techbrief --help`` answers at
 once; each command imports what it needs when it runs.
+
+Every error passes :func:`main` before it is printed: there it becomes one
+line on stderr, with every secret of the settings masked (the redaction that
+also guards the logs), and exit status 2; an error nobody foresaw (a bug) is
+one line too, with status 70. Never a traceback.
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.core.ingest import Ingestion
     from bot.core.service import TechBrief
+    from bot.telegram.redaction import Redactor
     from retrieval.answer import Hit
 
 __all__ = ["main"]
 
 log = logging.getLogger("techbrief")
 
+_EXIT_FAILURE = 2  # configuration, database, index, file system, Bot API: the cause is named
+_EXIT_BUG = 70  # EX_SOFTWARE: an error nobody foresaw
 _EXIT_BROKEN_PIPE = 141  # what a shell reports for a program stopped by SIGPIPE (128 + 13)
 
 
@@ -263,14 +271,18 @@ def _hours(raw: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from bot.telegram.redaction import Redactor, install_redaction
+
     logging.basicConfig(level=logging.WARNING, format="techbrief: %(levelname)s: %(message)s")
     # Never die on output the terminal cannot encode (emoji on a C locale, say).
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
+    # Secrets join it as the settings are read; the logs are guarded from the start.
+    redactor = install_redaction(Redactor())
     args = _parser().parse_args(argv)
     try:
-        return _dispatch(args)
+        return _dispatch(args, redactor)
     except BrokenPipeError:
         # The reader went away (`techbrief ask ... | head -1`): stop quietly, as
         # Unix tools do, and keep Python from complaining when it flushes stdout.
@@ -279,41 +291,68 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # the one place every error passes before it is printed
+        line, status = _failure(exc)
+        log.debug("failure", exc_info=exc)  # the traceback, for whoever turns on DEBUG
+        print(f"techbrief: {redactor(line)}", file=sys.stderr)
+        return status
 
 
-def _dispatch(args: argparse.Namespace) -> int:
-    from bot.config import ConfigError
-    from retrieval.evaluate import EvaluationError
-    from storage.errors import StorageError
-
-    try:
-        if args.command == "eval-qa":
-            return _eval_qa(args)
-        if args.command == "eval":
-            return _eval(args.corpus_dir, as_json=args.json)
-        if args.command == "bench":
-            return _bench(args)
-        if args.command == "doctor":
-            return _doctor(args)
-        return _with_settings(args)
-    except (ConfigError, StorageError, EvaluationError) as exc:
-        print(f"techbrief: {exc}", file=sys.stderr)
-        return 2
+def _failure(exc: Exception) -> tuple[str, int]:
+    """One line naming the cause of a failure, and the exit status."""
+    if isinstance(exc, _named_failures()):
+        return " ".join(str(exc).split()), _EXIT_FAILURE
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}", _EXIT_FAILURE
+    if isinstance(exc, MemoryError):
+        return "out of memory", _EXIT_FAILURE
+    detail = " ".join(str(exc).split())[:300]
+    return f"internal error ({type(exc).__name__}: {detail}); please report it", _EXIT_BUG
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    from dataclasses import replace
+def _named_failures() -> tuple[type[BaseException], ...]:
+    """Error types whose message is one line naming the cause (configuration, database,
+    index, evaluation data, Bot API at start-up). Looked up only among the modules this
+    run imported: an error of a module never imported cannot have happened."""
+    names = (
+        ("bot.config", "ConfigError"),
+        ("storage.errors", "StorageError"),
+        ("retrieval.index.errors", "IndexError_"),
+        ("retrieval.evaluate", "EvaluationError"),
+        ("bot.telegram.app", "BotUnavailable"),
+    )
+    found: list[type[BaseException]] = []
+    for module, name in names:
+        if module in sys.modules:
+            found.append(getattr(sys.modules[module], name))
+    return tuple(found)
 
+
+def _dispatch(args: argparse.Namespace, redactor: Redactor) -> int:
+    if args.command == "eval-qa":
+        return _eval_qa(args)
+    if args.command == "eval":
+        return _eval(args.corpus_dir, as_json=args.json)
+    if args.command == "bench":
+        return _bench(args)
+    if args.command == "doctor":
+        return _doctor(args, redactor)
+    return _with_settings(args, redactor)
+
+
+def _settings(args: argparse.Namespace, redactor: Redactor) -> Settings:
     from bot.config import load_settings
+    from bot.telegram.redaction import register_settings
 
-    settings = load_settings()
-    if args.db is not None:
-        settings = replace(settings, db_path=args.db)
+    settings = load_settings(db_path=args.db)
+    # Every output from here on masks the settings' secrets (the token, the webhook secret).
+    register_settings(redactor, settings)
     return settings
 
 
-def _with_settings(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+def _with_settings(args: argparse.Namespace, redactor: Redactor) -> int:
+    settings = _settings(args, redactor)
     command = args.command or "run"
     if command in _OPERATOR_COMMANDS:
         return _OPERATOR_COMMANDS[command](settings, args)
@@ -331,16 +370,21 @@ def _with_service(
     command: Callable[[TechBrief, argparse.Namespace], int],
     args: argparse.Namespace,
 ) -> int:
+    import sqlite3
     from datetime import UTC, datetime
 
     from bot.core.corpus import Corpus
     from bot.core.service import TechBrief
+    from storage.errors import StorageError
 
-    corpus = Corpus.open(settings.db_path, datetime.now(UTC), index_path=settings.index_path)
     try:
-        return command(TechBrief(corpus, timezone=settings.timezone), args)
-    finally:
-        corpus.close()
+        corpus = Corpus.open(settings.db_path, datetime.now(UTC), index_path=settings.index_path)
+        try:
+            return command(TechBrief(corpus, timezone=settings.timezone), args)
+        finally:
+            corpus.close()
+    except sqlite3.Error as exc:  # found damaged after opening (a query read a bad page)
+        raise StorageError(f"cannot use database {settings.db_path}: {exc}") from exc
 
 
 def _ingestion(service: TechBrief, args: argparse.Namespace) -> Ingestion:
@@ -601,11 +645,11 @@ _OPERATOR_COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
 """Commands on the database file, not the corpus (the corpus is not opened for them)."""
 
 
-def _doctor(args: argparse.Namespace) -> int:
+def _doctor(args: argparse.Namespace, redactor: Redactor) -> int:
     from bot.doctor import run_doctor
 
     # The doctor reads the configuration itself: a bad variable is its first failed check.
-    return run_doctor(lambda: _settings(args), quick=args.quick, out=sys.stdout)
+    return run_doctor(lambda: _settings(args, redactor), quick=args.quick, out=sys.stdout)
 
 
 def _eval(directory: Path, *, as_json: bool) -> int:
@@ -687,6 +731,15 @@ def _bench(args: argparse.Namespace) -> int:
         _print_json(report)
     else:
         print(format_table(report))
+    failed = [r for r in report["results"] if "failed" in str(r.get("note") or "")]
+    if failed:  # the figures that came out are printed; the failure is one line and status 2
+        first = failed[0]
+        print(
+            f"techbrief: bench: {first['engine']} at {first['passages']:,} passages: "
+            f"{first['note']}" + (f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""),
+            file=sys.stderr,
+        )
+        return _EXIT_FAILURE
     return 0
 
 

@@ -57,21 +57,39 @@ class Settings:
         """The search index lives beside the database."""
         return self.db_path.with_name(self.db_path.name + ".index")
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never reach any output (logs, errors, notices): a setting
+        that holds a secret is named here, and every output masks it."""
+        webhook_secret = self.webhook.secret if self.webhook is not None else None
+        return tuple(s for s in (self.token, webhook_secret) if s)
+
 
 def load_settings(
-    environ: Mapping[str, str] | None = None, dotenv_path: Path | None = Path(".env")
+    environ: Mapping[str, str] | None = None,
+    dotenv_path: Path | None = Path(".env"),
+    *,
+    db_path: Path | None = None,
 ) -> Settings:
-    """Settings from ``environ`` (default: the process environment) over a ``.env`` file."""
+    """Settings from ``environ`` (default: the process environment) over a ``.env`` file.
+
+    ``db_path`` (the ``--db`` option) replaces ``TECHBRIEF_DB`` and is checked the same way.
+    """
     values: dict[str, str] = {}
     if dotenv_path is not None and dotenv_path.is_file():
         values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
     values.update(os.environ if environ is None else environ)
-    api_url = _url(values.get("TELEGRAM_API_URL", "").strip() or None)
+    token = _token(values.get("TELEGRAM_BOT_TOKEN", "").strip() or None)
+    api_url = _url(values.get("TELEGRAM_API_URL", "").strip() or None, token)
     return Settings(
-        token=_token(values.get("TELEGRAM_BOT_TOKEN", "").strip() or None),
+        token=token,
         api_url=api_url,
         admins=_admins(values.get("TECHBRIEF_ADMINS", "")),
-        db_path=_db_path(values.get("TECHBRIEF_DB", "").strip()),
+        db_path=(
+            _db_path(values.get("TECHBRIEF_DB", "").strip())
+            if db_path is None
+            else _db_path(str(db_path), "--db")
+        ),
         timezone=_timezone(values.get("TECHBRIEF_TZ", "").strip() or "UTC"),
         allow_private_urls=_flag("TECHBRIEF_ALLOW_PRIVATE_URLS", values),
         webhook=_webhook(values, self_hosted_api=api_url is not None),
@@ -92,11 +110,27 @@ def _token(token: str | None) -> str | None:
     return token
 
 
-def _url(url: str | None) -> str | None:
+def _url(url: str | None, token: str | None) -> str | None:
+    """A Bot API base URL: http(s), a host, and a path the token is appended to."""
     if url is None:
         return None
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"TELEGRAM_API_URL: {url!r} is not an http(s) URL")
+    shown = url.replace(token, "<token>") if token else url  # the token is never echoed
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ConfigError(f"TELEGRAM_API_URL: {shown!r} is not a valid URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"TELEGRAM_API_URL: {shown!r} is not an http(s) URL with a host "
+            "(e.g. http://127.0.0.1:8081/bot)"
+        )
+    if not parts.path or parts.query or parts.fragment or any(c.isspace() for c in url):
+        # The token is appended to the URL: without a path it would become part of the host.
+        raise ConfigError(
+            f"TELEGRAM_API_URL: {shown!r} needs a path the token can follow "
+            "(e.g. http://127.0.0.1:8081/bot) and no query"
+        )
     return url
 
 
@@ -114,19 +148,19 @@ def _admins(raw: str) -> frozenset[int]:
     return frozenset(admins)
 
 
-def _db_path(raw: str) -> Path:
+def _db_path(raw: str, name: str = "TECHBRIEF_DB") -> Path:
     if not raw:
         return Path(platformdirs.user_data_dir("techbrief")) / "techbrief.db"
     path = Path(raw).expanduser()
     if path.is_dir():
-        raise ConfigError(f"TECHBRIEF_DB: {raw!r} is a directory; give a file path")
+        raise ConfigError(f"{name}: {raw!r} is a directory; give a file path")
     return path
 
 
 def _timezone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder of zones
         raise ConfigError(f"TECHBRIEF_TZ: unknown time zone {name!r} (use Area/City)") from None
 
 

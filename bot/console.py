@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, BinaryIO, TextIO
@@ -10,6 +11,8 @@ from typing import TYPE_CHECKING, BinaryIO, TextIO
 from bot.core import render, texts
 from bot.core.digests import CONSOLE_CHAT, topic_of
 from bot.core.service import AnswerPage, Conversation, Refusal, TechBrief
+from retrieval.index import IndexError_
+from storage.errors import StorageError
 
 if TYPE_CHECKING:
     from bot.core.ingest import Ingestion
@@ -57,6 +60,10 @@ _QUIT = {"/quit", "/exit"}
 _QUIT_WORDS = {"quit", "exit"}  # without a slash only when alone: "quit smoking?" is a question
 _MORE = {"more", "/more", "next", "/next"}
 _END_OF_TEXT = "."
+
+
+_FATAL = (sqlite3.Error, StorageError, IndexError_)
+"""Failures of the database or the index: the chat ends with one line (``bot.cli``)."""
 
 
 def loading_notice(service: TechBrief, question: str) -> str | None:
@@ -267,9 +274,12 @@ def run_console(
             out.flush()
         try:
             reply = chat.reply(line)
-        except Exception:
-            # Keep the chat alive and the traceback out of the user's way.
-            log.exception("console reply failed")
+        except _FATAL:
+            raise  # the database or the index: the command stops with one line
+        except Exception as exc:
+            # Keep the chat alive and the traceback out of the user's way (DEBUG has it).
+            log.error("could not answer that line (%s: %s)", type(exc).__name__, exc)
+            log.debug("console reply failed", exc_info=exc)
             reply = texts.APOLOGY
         if reply is None:
             break
@@ -282,8 +292,11 @@ def run_console(
 def _due_digests(chat: ConsoleChat) -> list[str]:
     try:
         return chat.due_digests()
-    except Exception:
-        log.exception("console digests failed")
+    except _FATAL:
+        raise
+    except Exception as exc:
+        log.error("could not show due digests (%s: %s)", type(exc).__name__, exc)
+        log.debug("console digests failed", exc_info=exc)
         return []
 
 

@@ -2,21 +2,34 @@
 
 Schema changes happen only here, as new functions registered on
 :data:`MIGRATIONS` (never edit an applied one: add the next).
+
+Safe to share between processes (the bot and a command an admin runs, or
+several first starts at once): every transaction takes the write lock up
+front (``BEGIN IMMEDIATE``: a transaction that reads, then writes, never
+fails because another process wrote in between) and waits up to
+:data:`BUSY_TIMEOUT` for it; migrations and first-run initialisation happen
+together in one such transaction.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from storage.errors import StorageError
 
-__all__ = ["MIGRATIONS", "open_database"]
+__all__ = ["BUSY_TIMEOUT", "MIGRATIONS", "data_version", "open_database"]
 
 MIGRATIONS = Migrations("techbrief")
+
+BUSY_TIMEOUT = 30.0
+"""Seconds a statement waits for another process's write lock before failing."""
 
 
 @MIGRATIONS(name="0001_corpus")
@@ -177,8 +190,42 @@ def _run(db: sqlite_utils.Database, script: str) -> None:
             db.execute(statement)
 
 
-def open_database(path: Path | str) -> sqlite_utils.Database:
-    """Open (creating if needed) the database at ``path`` and apply pending migrations.
+class _Database(sqlite_utils.Database):
+    """sqlite-utils' Database whose outermost :meth:`atomic` is ``BEGIN IMMEDIATE``."""
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[sqlite_utils.Database]:
+        if self.conn.in_transaction:
+            with super().atomic():  # a savepoint
+                yield self
+            return
+        # IMMEDIATE: take the write lock now (waiting for it), not at the first write,
+        # where another process's commit since our first read would be SQLITE_BUSY at once.
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
+
+
+def open_database(
+    path: Path | str, *, initialise: Callable[[sqlite_utils.Database], None] | None = None
+) -> sqlite_utils.Database:
+    """Open (creating if needed) the database at ``path``; apply pending migrations.
+
+    An existing file is first looked at read-only, and refused (:class:`StorageError`)
+    before anything in it changes when it is not a SQLite database, belongs to
+    another application, or comes from a newer techbrief. Then pending
+    migrations and ``initialise`` (the first-run setup, e.g. loading the seed
+    articles; it must check itself whether it already ran) run in one
+    ``BEGIN IMMEDIATE`` transaction, so concurrent first starts set the
+    database up exactly once.
 
     ``":memory:"`` gives a private in-memory database. The connection may be
     used from another thread than the one that opened it, but from one thread
@@ -188,19 +235,92 @@ def open_database(path: Path | str) -> sqlite_utils.Database:
         conn = sqlite3.connect(":memory:", check_same_thread=False)
     else:
         file = Path(path)
+        _inspect(file)
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(file, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode = WAL")
+            conn = sqlite3.connect(file, timeout=BUSY_TIMEOUT, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise StorageError(f"cannot open database {file}: {exc}") from exc
-    db = sqlite_utils.Database(conn)
+    db = _Database(conn)
     try:
         db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA busy_timeout = 5000")
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+        if str(path) != ":memory:":
+            db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
-        MIGRATIONS.apply(db)
-    except sqlite3.DatabaseError as exc:
+        with db.atomic():
+            _check_schema(conn, str(path))
+            MIGRATIONS.apply(db)
+            if initialise is not None:
+                initialise(db)
+    except sqlite3.Error as exc:
         conn.close()
         raise StorageError(f"cannot use database {path}: {exc}") from exc
+    except BaseException:
+        conn.close()
+        raise
     return db
+
+
+def _inspect(file: Path) -> None:
+    """Refuse, without writing anything, a file techbrief must not open read-write."""
+    try:
+        if not file.exists() or file.stat().st_size == 0:
+            return  # a new database
+    except OSError as exc:
+        raise StorageError(f"cannot open database {file}: {exc}") from exc
+    try:
+        conn = sqlite3.connect(
+            f"file:{quote(str(file.resolve()))}?mode=ro", uri=True, timeout=BUSY_TIMEOUT
+        )
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open database {file}: {exc}") from exc
+    try:
+        _check_schema(conn, str(file))
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot use database {file}: {exc}") from exc
+    finally:
+        conn.close()
+
+
+def _check_schema(conn: sqlite3.Connection, name: str) -> None:
+    """Raise :class:`StorageError` for another application's or a newer techbrief's database."""
+    tables = {
+        str(row[0])
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    }
+    if not tables:
+        return  # empty: ours to set up
+    applied: set[str] = set()
+    if Migrations.migrations_table in tables:
+        applied = {
+            str(row[0])
+            for row in conn.execute(
+                f'SELECT name FROM "{Migrations.migrations_table}" WHERE migration_set = ?',  # noqa: S608 - a constant name
+                [MIGRATIONS.name],
+            )
+        }
+    if not applied:
+        raise StorageError(
+            f"{name} is not a techbrief database (it holds other tables); "
+            "techbrief leaves it unchanged: choose another file"
+        )
+    # Every migration this version knows is pending on an empty database.
+    known = {m.name for m in MIGRATIONS.pending(sqlite_utils.Database(memory=True))}
+    unknown = sorted(applied - known)
+    if unknown:
+        raise StorageError(
+            f"database {name} is from a newer techbrief (unknown migrations: "
+            f"{', '.join(unknown)}); upgrade techbrief to use it"
+        )
+
+
+def data_version(db: sqlite_utils.Database) -> int:
+    """A number that changes whenever another connection commits to the database.
+
+    Cheap (no I/O): a long-running process asks before each answer whether
+    another process changed the articles.
+    """
+    return int(db.execute("PRAGMA data_version").fetchone()[0])

@@ -431,6 +431,9 @@ class Digests:
     def compose(self, topic: TopicChoice, after: int) -> Digest:
         """The digest of ``topic`` over the passages with an id above ``after``."""
         corpus = self.corpus
+        # Passages another process stored count too: the index catches up first, or
+        # the watermark would pass passages it never scored.
+        corpus.follow()
         index = corpus.index
         upto = subscriptions.latest_passage_id(corpus.db)
         terms = corpus.analyzer.terms(topic.query)

@@ -8,10 +8,12 @@ produces plain terminal text.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.core import texts
@@ -44,6 +46,7 @@ __all__ = [
     "format_local",
     "help_card",
     "ingest_report",
+    "linkable",
     "other_hits",
     "source_card",
     "sources_list",
@@ -58,6 +61,11 @@ __all__ = [
     "topics_card",
     "unsubscribed",
 ]
+
+# Terminal escape sequences (colours, cursor moves, titles) and other C0/C1 controls
+# but newline and tab, and the bidirectional overrides that reorder what a terminal shows.
+_ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-_])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -83,6 +91,8 @@ class _Html:
         return f"<i>{text}</i>"
 
     def link(self, label: str, url: str) -> str:
+        if not linkable(url):  # javascript:, data:, relative... stay text
+            return label
         return f'<a href="{html.escape(url, quote=True)}">{label}</a>'
 
     def quote(self, text: str) -> str:
@@ -94,7 +104,8 @@ class _Console:
     ansi: bool
 
     def text(self, text: str) -> str:
-        return text
+        # Stored text comes from the web: no escape sequence of it reaches the terminal.
+        return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
 
     def bold(self, text: str) -> str:
         return f"\033[1m{text}\033[0m" if self.ansi else f"**{text}**"
@@ -103,7 +114,7 @@ class _Console:
         return f"\033[3m{text}\033[0m" if self.ansi else text
 
     def link(self, label: str, url: str) -> str:
-        return f"{label} <{url}>"
+        return f"{label} <{self.text(url)}>" if linkable(url) else label
 
     def quote(self, text: str) -> str:
         return "\n".join(f"  | {line}" for line in text.split("\n"))
@@ -115,6 +126,18 @@ HTML: Markup = _Html()
 def console_markup(ansi: bool) -> Markup:
     """Terminal text; ``ansi`` uses real bold, otherwise ``**bold**``."""
     return _Console(ansi)
+
+
+def linkable(url: str | None) -> bool:
+    """Whether a stored URL may become a link: absolute http(s) with a host, no spaces or
+    control characters, at most 2048 characters (what Telegram accepts on a button too)."""
+    if not url or len(url) > 2048 or any(c.isspace() or ord(c) < 0x20 or c == "\x7f" for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 def format_date(published: str | None, note: str | None = None) -> str:
@@ -186,7 +209,10 @@ def source_card(candidate: Candidate, m: Markup) -> str:
     body = m.text(candidate.text)
     if candidate.heading:
         body = f"{m.italic(m.text(candidate.heading))}\n{body}"
-    link = m.link(m.text(candidate.url), candidate.url) if candidate.url else "(no link stored)"
+    if candidate.url and linkable(candidate.url):
+        link = m.link(m.text(candidate.url), candidate.url)
+    else:
+        link = m.text(candidate.url) if candidate.url else "(no link stored)"
     return f"{body}\n\n{_credit_line(candidate, m)}\n{link}"
 
 

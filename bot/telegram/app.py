@@ -24,7 +24,6 @@ import errno
 import logging
 import os
 import signal
-import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -50,13 +49,18 @@ from bot.core.ingest import build_ingestion
 from bot.core.service import TechBrief
 from bot.logs import configure_logging
 from bot.telegram.handlers import ADMIN_COMMANDS, PUBLIC_COMMANDS, register
+from bot.telegram.handlers.errors import notify_admins
 from bot.telegram.jobs.digests import DigestJob, schedule_digests, stop_digests
 from bot.telegram.jobs.feeds import schedule_feed_polling
-from bot.telegram.redaction import SECRET_MASK, install_redaction, redact
+from bot.telegram.redaction import Redactor, install_redaction, register_settings
 from bot.telegram.runtime import BriefContext, Runtime, TechBriefApplication
 
 __all__ = [
     "ALLOWED_UPDATES",
+    "BOT_API_CONNECTIONS",
+    "CONCURRENT_UPDATES",
+    "POOL_TIMEOUT",
+    "BotUnavailable",
     "build_application",
     "file_url",
     "open_corpus",
@@ -76,8 +80,28 @@ LONG_POLL = timedelta(seconds=10)
 BOT_API_CONNECTIONS = 8
 """HTTP connections to the Bot API for requests other than getUpdates."""
 
+CONCURRENT_UPDATES = 4 * BOT_API_CONNECTIONS
+"""Updates handled at once; the rest wait their turn in PTB's queue (waiting is not a
+failure). A handler makes its Bot API requests one after another, so at most this
+many requests compete for the connections."""
+
+REQUEST_TIMEOUT = 5.0
+"""Seconds to connect, to send a request and to read its answer (each; PTB's defaults)."""
+
+POOL_TIMEOUT = -(-CONCURRENT_UPDATES // BOT_API_CONNECTIONS) * 3 * REQUEST_TIMEOUT
+"""Seconds a request may wait for a free connection: long enough for every request
+that can be ahead of it to run into its own timeouts (60 s). With PTB's default of
+1 s a burst of questions got "Pool timeout" and apologies instead of answers, although
+nothing had failed; now a request waiting for a connection fails only when the Bot
+API itself does."""
+
 RETRIES_AFTER_429 = 3
 """How often one request is retried after Telegram answers 429 (waiting its ``retry_after``)."""
+
+
+class BotUnavailable(Exception):
+    """The bot cannot start: the Bot API refused the token, could not be reached, or
+    refused a start-up request. The message is one line naming the cause."""
 
 
 def telegram_rate_limiter() -> AIORateLimiter:
@@ -120,10 +144,9 @@ def build_application(
     if not settings.token:
         raise ConfigError("TELEGRAM_BOT_TOKEN: not set")
     # First: PTB logs its base URL (which holds the token) as soon as the bot exists.
-    install_redaction(settings.token)
-    if settings.webhook is not None:
-        # PTB logs every Bot API call's parameters at DEBUG, setWebhook's secret_token too.
-        install_redaction(settings.webhook.secret, mask=SECRET_MASK)
+    # The token, and the webhook secret (PTB logs every Bot API call's parameters at
+    # DEBUG, setWebhook's secret_token too).
+    redactor = install_redaction(register_settings(Redactor(), settings))
     # Opt in to PTB 23's time periods as timedelta (techbrief reads none as int):
     # without it PTB's own RetryAfter warns of the deprecation on every 429.
     if os.environ.get("PTB_TIMEDELTA", "").strip().lower() not in ("1", "true"):
@@ -133,6 +156,7 @@ def build_application(
         # One thread owns the SQLite connection and the index (see bot.telegram.runtime).
         executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="techbrief-corpus"),
         clock=clock,
+        redactor=redactor,
     )
     builder = (
         ApplicationBuilder()
@@ -151,8 +175,13 @@ def build_application(
         # A few keep-alive connections serve many answers a second; PTB's default
         # pool of 256 makes httpcore probe every idle connection on each request.
         .connection_pool_size(BOT_API_CONNECTIONS)
-        # Updates are handled concurrently; the corpus thread serialises the search.
-        .concurrent_updates(True)
+        .pool_timeout(POOL_TIMEOUT)
+        .connect_timeout(REQUEST_TIMEOUT)
+        .read_timeout(REQUEST_TIMEOUT)
+        .write_timeout(REQUEST_TIMEOUT)
+        # Updates are handled concurrently, a bounded number at a time (see
+        # CONCURRENT_UPDATES); the corpus thread serialises the search.
+        .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -182,6 +211,13 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     runtime.ingestion = build_ingestion(
         runtime.settings, corpus, clock=runtime.clock, on_corpus=runtime.on_corpus
     )
+    loop = asyncio.get_running_loop()
+
+    def corpus_problem(message: str) -> None:
+        # On the corpus thread, which goes on serving; the admins hear of it (rarely).
+        asyncio.run_coroutine_threadsafe(notify_admins(application.bot, runtime, message), loop)
+
+    corpus.on_problem = corpus_problem
     # The Chinese segmenter takes seconds to load: now, beside serving, not on
     # the first Chinese question.
     threading.Thread(
@@ -300,8 +336,10 @@ _CANNOT_BIND = (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES)
 def run_telegram(settings: Settings) -> int:
     """Run the bot (polling or webhook) until SIGINT or SIGTERM. Returns an exit status.
 
-    A token Telegram rejects, a Bot API server that cannot be reached at start,
-    or a webhook port that cannot be bound, is one line on stderr and status 2.
+    A token Telegram rejects, a Bot API server that cannot be reached or that
+    refuses a start-up request, or a webhook port that cannot be bound raise
+    :class:`BotUnavailable`; an unusable database or index raises their errors.
+    The caller (``bot.cli``) prints one line, secrets masked.
     """
     # One line per event at TECHBRIEF_LOG_LEVEL; httpx (which logs every request
     # URL, each holding the token, at INFO) stays at WARNING unless debugging.
@@ -311,26 +349,19 @@ def run_telegram(settings: Settings) -> int:
     try:
         asyncio.run(_serve_until_signalled(application))
     except InvalidToken:
-        print("techbrief: TELEGRAM_BOT_TOKEN: the Bot API rejected the token", file=sys.stderr)
-        return 2
+        raise BotUnavailable("TELEGRAM_BOT_TOKEN: the Bot API rejected the token") from None
+    except BadRequest as exc:  # e.g. setMyCommands refused: no retry can help
+        raise BotUnavailable(f"the Bot API refused a start-up request: {exc.message}") from None
     except NetworkError as exc:
-        if isinstance(exc, BadRequest):
-            raise
-        message = redact(exc.message, settings.token or "")
-        print(f"techbrief: cannot reach the Bot API at {where}: {message}", file=sys.stderr)
-        return 2
+        raise BotUnavailable(f"cannot reach the Bot API at {where}: {exc.message}") from None
     except TelegramError as exc:
-        message = redact(exc.message, settings.token or "")
-        print(f"techbrief: the Bot API refused to start: {message}", file=sys.stderr)
-        return 2
+        raise BotUnavailable(f"the Bot API refused to start: {exc.message}") from None
     except OSError as exc:
         if settings.webhook is None or exc.errno not in _CANNOT_BIND:
             raise
         webhook = settings.webhook
-        print(
-            f"techbrief: TECHBRIEF_WEBHOOK_PORT: cannot listen on "
-            f"{webhook.listen}:{webhook.port}: {exc.strerror or exc}",
-            file=sys.stderr,
-        )
-        return 2
+        raise BotUnavailable(
+            f"TECHBRIEF_WEBHOOK_PORT: cannot listen on "
+            f"{webhook.listen}:{webhook.port}: {exc.strerror or exc}"
+        ) from None
     return 0

@@ -153,14 +153,6 @@ def _cut_highlighted(h: Highlighted, chars: int) -> Highlighted:
     return Highlighted(text, tuple((s, min(e, kept)) for s, e in h.spans if s < kept))
 
 
-def _linkable(url: str | None) -> bool:
-    """Whether Telegram accepts ``url`` on a link button: absolute http(s), no spaces."""
-    if not url or len(url) > 2048 or any(c.isspace() or ord(c) < 0x20 for c in url):
-        return False
-    scheme, sep, rest = url.partition("://")
-    return bool(sep) and scheme.lower() in ("http", "https") and bool(rest.split("/", 1)[0])
-
-
 # -- subscriptions and digests ----------------------------------------------------------
 
 COMMON_TIMES = ("06:00", "07:00", "08:00", "09:00", "12:00", "18:00", "20:00", "21:00")
@@ -228,7 +220,7 @@ def inline_articles(answer: Answer, limit: int = INLINE_RESULTS) -> list[InlineA
                 title=_cut(hit.candidate.title, _INLINE_TITLE_CHARS) or "Untitled article",
                 description=_cut(hit.sentence.text, _INLINE_DESCRIPTION_CHARS),
                 message_html=card_html(page),
-                source_url=hit.candidate.url if _linkable(hit.candidate.url) else None,
+                source_url=hit.candidate.url if render.linkable(hit.candidate.url) else None,
             )
         )
     return articles

@@ -30,6 +30,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
 from bot.core.service import TechBrief
+from bot.telegram.redaction import Redactor
 
 if TYPE_CHECKING:
     from bot.core.ingest import Ingestion
@@ -141,6 +142,8 @@ class Runtime:
     clock: Callable[[], datetime]
     questions: RecentQuestions = field(default_factory=RecentQuestions)
     notices: AdminNotices = field(default_factory=AdminNotices)
+    redactor: Redactor = field(default_factory=Redactor)
+    """Masks the settings' secrets in what the adapter sends (admin notices)."""
     opened: TechBrief | None = None
     fetches: ThreadPoolExecutor = field(default_factory=_fetch_pool)
     ingestion: Ingestion | None = None

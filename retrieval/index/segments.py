@@ -26,15 +26,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from retrieval.index.errors import IndexCorrupt
+
 __all__ = [
     "LEVEL_BASE",
     "MERGE_FACTOR",
     "SEGMENT_ARRAYS",
+    "SEGMENT_DTYPES",
     "FloatArray",
     "IntArray",
     "Segment",
     "U32Array",
     "build_segment",
+    "check_segment",
     "level",
     "merge",
     "merge_tail",
@@ -49,6 +53,19 @@ LEVEL_BASE = 1 << 16
 MERGE_FACTOR = 10
 SEGMENT_ARRAYS = ("keys", "lengths", "term_ids", "starts", "docs", "tfs", "max_tf", "min_len")
 """The arrays of a segment, as persisted (one ``.npy`` file each)."""
+
+_TF_DTYPES = (np.dtype(np.uint16), np.dtype(np.uint32))
+SEGMENT_DTYPES: dict[str, tuple[np.dtype[Any], ...]] = {
+    "keys": (np.dtype(np.int64),),
+    "lengths": (np.dtype(np.uint32),),
+    "term_ids": (np.dtype(np.uint32),),
+    "starts": (np.dtype(np.int64),),
+    "docs": (np.dtype(np.uint32),),
+    "tfs": _TF_DTYPES,
+    "max_tf": _TF_DTYPES,
+    "min_len": (np.dtype(np.uint32),),
+}
+"""The dtypes each array of :data:`SEGMENT_ARRAYS` may have (checked when a segment is opened)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,4 +233,48 @@ def merge(segments: Sequence[Segment], alive: npt.NDArray[np.uint8], vocab_size:
     )
 
 
-# -- persistence --------------------------------------------------------------
+# -- validation of persisted segments -------------------------------------------------------
+
+
+def check_segment(segment: Segment, n_terms: int) -> None:
+    """Raise :class:`IndexCorrupt` unless ``segment`` is safe to search and consistent.
+
+    The scoring kernel trusts what it reads (it is compiled without bounds
+    checks), so a segment read from disk is checked first: every array is
+    one-dimensional with a dtype it may have (:data:`SEGMENT_DTYPES`, for every
+    name in :data:`SEGMENT_ARRAYS`); the lengths agree; offsets start at 0,
+    increase and end at the posting count; term ids increase and are below
+    ``n_terms``; keys increase; every document number lies in the segment's own
+    range. Cheap: O(terms + documents) plus two reductions over the postings.
+    """
+    name = segment.name or "a segment"
+    for array in SEGMENT_ARRAYS:
+        value = getattr(segment, array)
+        allowed = SEGMENT_DTYPES[array]
+        if not isinstance(value, np.ndarray) or value.ndim != 1 or value.dtype not in allowed:
+            raise IndexCorrupt(f"{name}: {array} is not a 1-d array of {allowed[0]}")
+    n_docs, n_terms_here, n_postings = segment.n_docs, segment.term_ids.shape[0], segment.n_postings
+    for array, expected in (
+        ("lengths", n_docs),
+        ("starts", n_terms_here + 1),
+        ("tfs", n_postings),
+        ("max_tf", n_terms_here),
+        ("min_len", n_terms_here),
+    ):
+        if getattr(segment, array).shape[0] != expected:
+            raise IndexCorrupt(f"{name}: {array} holds the wrong number of entries")
+    if segment.max_tf.dtype != segment.tfs.dtype:
+        raise IndexCorrupt(f"{name}: max_tf and tfs differ in dtype")
+    starts = segment.starts
+    if int(starts[0]) != 0 or int(starts[-1]) != n_postings or np.any(starts[1:] <= starts[:-1]):
+        raise IndexCorrupt(f"{name}: posting offsets are out of order")
+    terms = segment.term_ids
+    if n_terms_here and (np.any(terms[1:] <= terms[:-1]) or int(terms[-1]) >= n_terms):
+        raise IndexCorrupt(f"{name}: term ids are out of order or unknown")
+    if np.any(segment.keys[1:] <= segment.keys[:-1]):
+        raise IndexCorrupt(f"{name}: keys do not increase")
+    if n_postings and (
+        int(segment.docs.min()) < segment.first_doc
+        or int(segment.docs.max()) >= segment.first_doc + n_docs
+    ):
+        raise IndexCorrupt(f"{name}: document numbers outside the segment")

@@ -6,7 +6,8 @@ values are JSON, the reply ``{"ok": ..., "result" | "description", ...}``).
 Tests drive it from the other side: they inject updates (a user writing in a
 private chat or a group, pressing a button, typing an inline query, posting an
 inline result), read what the bot sent to each chat, and inject faults (429
-with ``retry_after``, 403 for a chat that blocked the bot).
+with ``retry_after``, 403 for a chat that blocked the bot, a ``delay`` before
+every answer).
 
 Checked like Telegram: message text of 1..4096 UTF-16 units after entity
 parsing; HTML parse mode with Telegram's tags only, nested and closed, valid
@@ -137,8 +138,12 @@ class _Chat:
 class BotApiServer:
     """The server and its state; use as a context manager or call :meth:`start`/:meth:`stop`."""
 
-    def __init__(self, token: str = TEST_TOKEN, username: str = "TechBriefTestBot") -> None:
+    def __init__(
+        self, token: str = TEST_TOKEN, username: str = "TechBriefTestBot", *, delay: float = 0.0
+    ) -> None:
         self.token = token
+        self.delay = delay
+        """Seconds every request waits before it is answered (a distant or busy server)."""
         self.bot_user = {
             "id": int(token.split(":", 1)[0]),
             "is_bot": True,
@@ -987,6 +992,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
             return
         params = _decode_params(body, self.headers.get("Content-Type", ""))
+        if api.delay:
+            time.sleep(api.delay)  # this connection's thread only: others are served meanwhile
         status, payload = api.handle(match.group(2), params)
         self._reply(status, payload)
 

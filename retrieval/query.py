@@ -45,8 +45,11 @@ from retrieval.stopwords import CHINESE as CHINESE_STOPWORDS
 from retrieval.stopwords import ENGLISH as ENGLISH_STOPWORDS
 
 __all__ = [
+    "ANSWER_COUNT",
     "ANSWER_NAME",
     "ANSWER_NUMBER",
+    "ANSWER_SHARE",
+    "ANSWER_SOURCE",
     "ANSWER_TIME",
     "MAX_WEIGHT",
     "REQUEST",
@@ -61,19 +64,40 @@ __all__ = [
 ]
 
 ANSWER_NUMBER = "number"
+ANSWER_COUNT = "count"
+"""A number of things ("how many"): not a sum of money nor a percentage."""
+ANSWER_SHARE = "share"
+"""A share ("what percentage"): a percentage or a fraction."""
 ANSWER_TIME = "time"
 ANSWER_NAME = "name"
+ANSWER_SOURCE = "source"
+"""Who said something: the answer names a person, company or organisation."""
 REQUEST = "request"
 """A frame asking for instructions or a service ("how do I ..."): no article answers it."""
 
 # "Which (Chinese EV) makers ...", "what companies ...", "who's making ...": the answer
-# names companies.
+# names companies ("which kinds of firms ..." asks for a kind, not a name).
 _WHICH_COMPANIES = re.compile(
     r"\b(?:which|what)\s+(?:(?!(?:must|do|does|did|is|are|was|were|can|could|should|will|would|"
-    r"has|have|had)\b)[\w.'’-]+\s+){0,3}?(?:companies|firms|startups|start-ups|makers|"
+    r"has|have|had|kinds?|types?|sorts?)\b)[\w.'’-]+\s+){0,3}?(?:companies|firms|startups|start-ups|makers|"
     r"carmakers|automakers|chipmakers|brands|businesses|players|platforms|investors|banks|"
     r"groups|giants)\b|\bwho(?:'s|’s|\s+is|\s+are)\s+(?:making|building|developing|producing|"
-    r"selling|offering|launching|leading|rolling\s+out)\b|哪些公司|哪家公司|哪些企业|哪几家|哪家",
+    r"selling|offering|launching|leading|rolling\s+out)\b|哪(?:些|家|几家)[^，。？?]{0,4}?(?:公司|企业)|"
+    r"哪几家|哪家",
+    re.IGNORECASE,
+)
+# "Who said ...", "who warned ...": the answer names who (a person, company or institution).
+_WHO_SAID = re.compile(
+    r"\bwho\s+(?:has\s+|have\s+|had\s+)?(?:said|says|say|warned|warns|noted|notes|thinks|"
+    r"believes|claimed|claims|argued|argues|reported|reports|wrote|writes|highlighted|"
+    r"highlights|predicted|predicts|estimated|estimates|observed|commented|pointed\s+out|"
+    r"analy[sz]ed|analy[sz]es|described|describes)\b|谁说",
+    re.IGNORECASE,
+)
+# "What is RAND's report called?", "what are the new models named": "called" and "named"
+# ask for a name; they are frame words there, not topics (unlike "Xi called Trump").
+_CALLED = re.compile(
+    r"\bwhat(?:'s|’s|\s+is|\s+are|\s+was|\s+were)\b.*?\b(called|named|titled)\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
 # "What is the price of ...": a quantity is asked for, so the answer holds a number.
@@ -303,7 +327,7 @@ class Lexicon:
                 raise LexiconError(f"line {number}: text before the first [section]")
             if section == "frame":
                 phrase, _, kind = (p.strip() for p in line.partition("="))
-                if kind not in ("", ANSWER_NUMBER, ANSWER_TIME, REQUEST):
+                if kind not in ("", *_FRAME_KINDS):
                     raise LexiconError(f"line {number}: unknown answer kind {kind!r}")
                 frames[phrase] = kind or None
                 continue
@@ -330,6 +354,9 @@ class Lexicon:
 
 
 _ENTITY_SECTIONS = ("companies", "organisations", "people")
+_FRAME_KINDS = (ANSWER_NUMBER, ANSWER_COUNT, ANSWER_SHARE, ANSWER_TIME, REQUEST)
+# When a question says several: the most specific kind of answer is the one checked.
+_KIND_ORDER = (ANSWER_SHARE, ANSWER_COUNT, ANSWER_NUMBER, ANSWER_TIME, ANSWER_SOURCE, ANSWER_NAME)
 _SECTIONS = (*_ENTITY_SECTIONS, "synonyms", "broader", "frame")
 
 
@@ -530,6 +557,15 @@ class QueryParser:
             ],
             self._known_word,
         )
+        self._sources = NameIndex(
+            [
+                (fold(group.label), form)
+                for group, forms in zip(self.lexicon.groups, self._group_forms, strict=True)
+                if group.kind == "entity"
+                for form in forms
+            ],
+            self._known_word,
+        )
         self._speller: Speller | None = None
         self._speller_version: tuple[int, int] | None = None
         self._english_keys: dict[str, str] | None = None
@@ -650,10 +686,15 @@ class QueryParser:
         tokens = self.analyzer.tokens(question)
         latin_run: list[_Token] = []
         title_case = _mostly_capitalised(question, tokens)
+        called = _CALLED.search(question)
+        framed = range(called.start(1), called.end(1)) if called else range(0)
 
         def flush() -> None:
+            run = [t for t in latin_run if t.start not in framed]
+            if len(run) < len(latin_run):
+                frame.extend(question[t.start : t.end] for t in latin_run if t.start in framed)
             self._latin_concepts(
-                question, latin_run, vocabulary, title_case, concepts, frame, expects, corrections
+                question, run, vocabulary, title_case, concepts, frame, expects, corrections
             )
             latin_run.clear()
 
@@ -666,20 +707,24 @@ class QueryParser:
             key = token.terms[-1] if token.terms else fold(surface)
             latin_run.append(_Token(token.start, token.end, key, token.terms, surface))
         flush()
-        if _WHICH_COMPANIES.search(question):
+        # The frame patterns also read the question as corrected ("wich startups").
+        asked = (question, _corrected(question, corrections)) if corrections else (question,)
+        if any(_WHICH_COMPANIES.search(text) for text in asked):
             expects.append(ANSWER_NAME)
-        if _QUANTITY.search(question):
+        if any(_WHO_SAID.search(text) for text in asked):
+            expects.append(ANSWER_SOURCE)
+        if any(_QUANTITY.search(text) for text in asked):
             expects.append(ANSWER_NUMBER)
         request = REQUEST in expects
-        expects = [e for e in expects if e != REQUEST]
-        answer = ANSWER_NUMBER if ANSWER_NUMBER in expects else (expects[0] if expects else None)
+        answer = next((kind for kind in _KIND_ORDER if kind in expects), None)
+        names = {ANSWER_NAME: self._names, ANSWER_SOURCE: self._sources}.get(answer or "")
         return Query(
             question,
             tuple(concepts),
             answer,
             tuple(frame),
             tuple(corrections),
-            self._names if answer == ANSWER_NAME else None,
+            names,
             request,
         )
 
@@ -979,6 +1024,13 @@ def _needle(written: str) -> str:
     folded, without a trailing possessive ("Tesla's" -> "tesla")."""
     text = unicodedata.normalize("NFKC", written).casefold().replace("’", "'")
     return text[:-2] if text.endswith("'s") else text.rstrip("'")
+
+
+def _corrected(question: str, corrections: Sequence[tuple[str, str]]) -> str:
+    """``question`` with its misspelled words replaced by their corrections."""
+    for typed, fixed in corrections:
+        question = re.sub(rf"(?<!\w){re.escape(typed)}(?!\w)", fixed, question)
+    return question
 
 
 def _joined(entry: _Entry | None, group: int) -> _Entry:

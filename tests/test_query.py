@@ -9,7 +9,11 @@ import pytest
 from retrieval.analyze import Analyzer
 from retrieval.index import BM25Index
 from retrieval.query import (
+    ANSWER_COUNT,
+    ANSWER_NAME,
     ANSWER_NUMBER,
+    ANSWER_SHARE,
+    ANSWER_SOURCE,
     ANSWER_TIME,
     EnglishWords,
     Lexicon,
@@ -112,7 +116,14 @@ def test_a_question_in_chinese_keeps_what_it_cannot_map(
 @pytest.mark.parametrize(
     ("question", "expects", "content"),
     [
-        ("How many EV models did BYD unveil?", ANSWER_NUMBER, ["EV", "models", "BYD", "unveil"]),
+        ("How many EV models did BYD unveil?", ANSWER_COUNT, ["EV", "models", "BYD", "unveil"]),
+        ("What percentage of cars sold are EVs?", ANSWER_SHARE, ["cars", "sold", "EVs"]),
+        ("Who said AI spending is picking up?", ANSWER_SOURCE, ["AI", "spending", "picking up"]),
+        ("wich startups rival US AI", ANSWER_NAME, ["startups", "rival", "US", "AI"]),
+        ("which kinds of firms get IPOs", None, ["firms", "IPOs"]),
+        ("哪些中国公司在做AI视频", ANSWER_NAME, ["中国", "公司", "AI", "视频"]),
+        ("what is RAND's report called", None, ["RAND's"]),
+        ("Is BYD trying to go global vs Tesla?", None, ["BYD", "go global", "Tesla"]),
         ("Which year does China want to lead AI by?", ANSWER_TIME, ["China", "lead", "AI"]),
         ("by what year does china want to lead in ai", ANSWER_TIME, ["china", "lead", "ai"]),
         ("Can you tell me what kind of robotaxis Pony.ai has?", None, ["robotaxis", "Pony.ai"]),

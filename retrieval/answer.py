@@ -309,7 +309,8 @@ def _hit(
     shares = [c.coverage(present) for c in concepts]
     # The article's title names what a passage is about: "The Shenzhen-based carmaker
     # said…" in an article titled "BYD unveils five new EVs" is about BYD.
-    titled = present | {t for span in analyzer.spans(candidate.title) for t in span.terms}
+    title_terms = frozenset(t for span in analyzer.spans(candidate.title) for t in span.terms)
+    titled = present | title_terms
     said = [
         c.covered_by(titled) if c.entity else share >= 0.5
         for c, share in zip(concepts, shares, strict=True)
@@ -325,7 +326,7 @@ def _hit(
     }
     matched = [span for span in passage_spans if not marked.isdisjoint(span.terms)]
     heading_terms = frozenset(t for span in heading_spans for t in span.terms)
-    start, end = _best_sentence(candidate, passage_spans, query, heading_terms)
+    start, end, before = _best_sentence(candidate, passage_spans, query, heading_terms, title_terms)
     text = candidate.text[start:end]
     # The sentence is what the reply claims answers the question: what it (or the
     # heading above it) says counts in full, what only the rest of the passage
@@ -361,15 +362,32 @@ def _hit(
         heading,
         support,
         missing,
-        answers_kind(
+        _holds_answer(
             text,
-            query.expects,
             query,
             {t for s in passage_spans if start <= s.start and s.end <= end for t in s.terms},
+            heading_terms | title_terms | before,
         ),
         _anchored(concepts, missing),
     )
     return hit, entities_named
+
+
+def _holds_answer(text: str, query: Query, present: set[str], context: frozenset[str]) -> bool:
+    """Whether a sentence (holding the terms ``present``) holds the kind of answer asked
+    for. A number or a time must be said of the question's entities: the sentence,
+    its heading or its article's title names them ("How much does Huawei's parking
+    feature cost?" is not answered by "BYD unveiled five new EV models" beside a
+    sentence about Huawei)."""
+    if not answers_kind(text, query.expects, query, present):
+        return False
+    if query.expects not in _MEASURES:
+        return True
+    named = present | context
+    return all(c.covered_by(named) for c in query.concepts if c.entity)
+
+
+_MEASURES = (ANSWER_NUMBER, ANSWER_COUNT, ANSWER_SHARE, ANSWER_TIME)
 
 
 def _best_sentence(
@@ -377,21 +395,27 @@ def _best_sentence(
     passage_spans: Sequence[TokenSpan],
     query: Query,
     heading: frozenset[str] = frozenset(),
-) -> tuple[int, int]:
-    """(start, end) of the sentence covering most question weight; naming the
-    question's entities and holding the kind of answer asked for count extra.
-    What the section heading says counts for every sentence under it (as it does
-    for support), so it does not decide between them. The first wins ties, then
-    more matched tokens win. The whole text when it has no sentences."""
+    title: frozenset[str] = frozenset(),
+) -> tuple[int, int, frozenset[str]]:
+    """(start, end) of the sentence covering most question weight, and the terms of
+    the sentence before it; naming the question's entities and holding the kind of
+    answer asked for count extra. What the section heading says counts for every
+    sentence under it (as it does for support), so it does not decide between them.
+    The first wins ties, then more matched tokens win. The whole text when it has
+    no sentences."""
     bounds = candidate.sentences
     if bounds is None:
         bounds = tuple((s.start, s.end) for s in split_sentences(candidate.text))
     all_terms = query.terms
-    best: tuple[float, int, int] | None = None
+    best: tuple[float, int, int, frozenset[str]] | None = None
+    before: frozenset[str] = frozenset()
     for start, end in bounds:
         inside = [s for s in passage_spans if start <= s.start and s.end <= end]
         present = {t for s in inside for t in s.terms}
         kind_present = set(present)
+        # "The carmaker said five ..." speaks of the company the sentence before named.
+        context = heading | title | before
+        before = frozenset(kind_present)
         present |= heading
         score = 0.0
         for concept in query.concepts:
@@ -403,7 +427,7 @@ def _best_sentence(
         if (
             score > 0
             and query.expects
-            and answers_kind(candidate.text[start:end], query.expects, query, kind_present)
+            and _holds_answer(candidate.text[start:end], query, kind_present, context)
         ):
             # The kind of answer asked for outweighs coverage: "How many models did BYD
             # unveil?" is answered by the sentence with the number, if one says any of it.
@@ -411,8 +435,8 @@ def _best_sentence(
         # Repeated matches break ties between sentences of equal coverage.
         score += 1e-3 * sum(1 for s in inside if not all_terms.isdisjoint(s.terms))
         if best is None or score > best[0]:
-            best = (score, start, end)
-    return (0, len(candidate.text)) if best is None else (best[1], best[2])
+            best = (score, start, end, context - heading - title)
+    return (0, len(candidate.text), frozenset()) if best is None else best[1:]
 
 
 def _marked(spans: Sequence[TokenSpan], terms: set[str]) -> tuple[tuple[int, int], ...]:

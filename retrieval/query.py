@@ -545,6 +545,10 @@ class QueryParser:
         self._group_search: list[tuple[str, ...]] = []
         self._group_weight: list[float] = []
         self._lexicon_words: set[str] = set()
+        # Names of several words, as written (folded), by their analyzed keys; and
+        # the keys by (length, position, word) of each of their words.
+        self._name_words: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._names_by_word: dict[tuple[int, int, str], list[tuple[str, ...]]] = {}
         self._compile()
         self._longest = max((len(k) for k in self._latin), default=1)
         self._longest_han = max((len(k) for k in self._han), default=1)
@@ -610,11 +614,18 @@ class QueryParser:
                 if _HAN.search(text):
                     self._han[text] = _joined(self._han.get(text), index)
                     continue
-                keys = tuple(t.key for t in self._tokens(text))
+                tokens = self._tokens(text)
+                keys = tuple(t.key for t in tokens)
                 if keys:
                     # A frame phrase of the same words wins: it was listed as one on purpose.
                     self._latin[keys] = _joined(self._latin.get(keys), index)
                     self._lexicon_words.update(keys)
+                    if entity and len(keys) > 1 and keys not in self._name_words:
+                        words = tuple(fold(t.surface) for t in tokens)
+                        self._name_words[keys] = words
+                        for n, word in enumerate(words):
+                            place = (len(words), n, word)
+                            self._names_by_word.setdefault(place, []).append(keys)
             self._group_forms.append(tuple(dict.fromkeys(forms)))
             self._group_search.append(tuple(dict.fromkeys(search)))
             # Jargon weighs what the plainest way to say it does: "EV" what
@@ -752,6 +763,11 @@ class QueryParser:
         i = 0
         while i < len(run):
             entry, length = self._longest_match(run, i)
+            corrections.extend(
+                (t.corrected_from, t.surface)
+                for t in run[i : i + length]
+                if t.corrected_from and (t.corrected_from, t.surface) not in corrections
+            )
             if entry is not None:
                 start, end = run[i].start, run[i + length - 1].end
                 if entry.kind == "frame":
@@ -775,7 +791,39 @@ class QueryParser:
                 # A phrase must not start or end on a bare stopword of the question
                 # unless the lexicon spelled it that way (it did: the keys match).
                 return entry, length
+            if length > 1 and (fixed := self._misspelled_name(run[i : i + length])):
+                return self._latin[fixed], length
         return None, 0
+
+    def _misspelled_name(self, tokens: Sequence[_Token]) -> tuple[str, ...] | None:
+        """The keys of the lexicon name of several words that ``tokens`` spell with one
+        slip in one word of four letters or more ("goldman sacks" for Goldman Sachs):
+        the speller leaves such words alone when they are English words themselves.
+        The slipped token is corrected in place."""
+        written = [fold(t.surface) for t in tokens]
+        names = {
+            keys
+            for n, word in enumerate(written)
+            for keys in self._names_by_word.get((len(written), n, word), ())
+        }
+        for keys in sorted(names):
+            words = self._name_words[keys]
+            slips = [n for n, word in enumerate(words) if word != written[n]]
+            if len(slips) != 1:
+                continue
+            n = slips[0]
+            typed, meant = written[n], words[n]
+            if (
+                len(meant) >= 4
+                and typed[:1] == meant[:1]
+                and distance.OSA.distance(typed, meant, score_cutoff=1) <= 1
+            ):
+                token = tokens[n]
+                token.corrected_from = token.surface
+                token.surface, token.key = meant, keys[n]
+                token.terms = (keys[n],)
+                return keys
+        return None
 
     def _group_concept(self, question: str, tokens: Sequence[_Token], entry: _Entry) -> Concept:
         entity = any(self.lexicon.groups[g].kind == "entity" for g in entry.groups)

@@ -279,3 +279,16 @@ def test_the_kind_of_answer_asked_for(
     parser: QueryParser, question: str, text: str, answered: bool
 ) -> None:
     assert ask(parser, question, [cand(1, text)]).abstained is not answered
+
+
+def test_a_number_must_be_said_of_the_question_s_company(parser: QueryParser) -> None:
+    """Before, the sentence with a number won although it spoke of other companies."""
+    text = (
+        "BYD unveiled five new EV models, while Pony.ai revealed cheaper robotaxis. "
+        "Huawei's driver-assist technology now enables valet-style auto-parking."
+    )
+    question = "How much does the Huawei parking feature cost?"
+    assert ask(parser, question, [cand(1, text)]).abstained
+    priced = text + " Huawei charges $1,000 for the parking feature."
+    answer = ask(parser, question, [cand(1, priced)])
+    assert answer.hits[0].sentence.text.startswith("Huawei charges")

@@ -309,3 +309,26 @@ def test_a_small_lexicon_parses() -> None:
     ]
     assert lexicon.groups[2].matches == ("chip", "gpu", "processor")
     assert lexicon.frames == {"how many": "number", "tell me": None}
+
+
+@pytest.mark.parametrize(
+    ("question", "label", "slip"),
+    [
+        ("what did goldman sacks say", "Goldman Sachs", ("sacks", "sachs")),
+        ("is the hang sang index up", "Hang Seng Index", ("sang", "seng")),
+    ],
+)
+def test_a_slip_in_one_word_of_a_name_is_forgiven(
+    parser: QueryParser, index: BM25Index, question: str, label: str, slip: tuple[str, str]
+) -> None:
+    """ "sacks" is an English word, so the speller leaves it alone; inside a name the
+    lexicon knows it is a slip (before, "sacks" stayed a concept of its own)."""
+    query = parser.parse(question, index)
+    entities = [c for c in query.concepts if c.entity]
+    assert [c.label for c in entities] == [label]
+    assert slip in query.corrections
+
+
+def test_a_name_is_not_matched_by_a_different_word(parser: QueryParser, index: BM25Index) -> None:
+    query = parser.parse("what did goldman bosses say", index)
+    assert [c.surface for c in query.concepts] == ["goldman", "bosses"]

@@ -40,6 +40,7 @@ from retrieval.passages import split_sentences
 from retrieval.query import (
     ANSWER_COUNT,
     ANSWER_NAME,
+    ANSWER_NEXT,
     ANSWER_NUMBER,
     ANSWER_SHARE,
     ANSWER_SOURCE,
@@ -408,8 +409,9 @@ def _best_sentence(
         bounds = tuple((s.start, s.end) for s in split_sentences(candidate.text))
     all_terms = query.terms
     best: tuple[float, int, int, frozenset[str]] | None = None
+    best_at = 0
     before: frozenset[str] = frozenset()
-    for start, end in bounds:
+    for at, (start, end) in enumerate(bounds):
         inside = [s for s in passage_spans if start <= s.start and s.end <= end]
         present = {t for s in inside for t in s.terms}
         kind_present = set(present)
@@ -436,7 +438,17 @@ def _best_sentence(
         score += 1e-3 * sum(1 for s in inside if not all_terms.isdisjoint(s.terms))
         if best is None or score > best[0]:
             best = (score, start, end, context - heading - title)
-    return (0, len(candidate.text), frozenset()) if best is None else best[1:]
+            best_at = at
+    if best is None:
+        return (0, len(candidate.text), frozenset())
+    if query.expects == ANSWER_NEXT and best[0] > 0 and best_at + 1 < len(bounds):
+        # "What happened after DeepSeek's release?": what the next sentence tells.
+        start, end = bounds[best_at + 1]
+        said = frozenset(
+            t for s in passage_spans if best[1] <= s.start and s.end <= best[2] for t in s.terms
+        )
+        return (start, end, said)
+    return best[1:]
 
 
 def _marked(spans: Sequence[TokenSpan], terms: set[str]) -> tuple[tuple[int, int], ...]:

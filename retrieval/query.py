@@ -47,6 +47,7 @@ from retrieval.stopwords import ENGLISH as ENGLISH_STOPWORDS
 __all__ = [
     "ANSWER_COUNT",
     "ANSWER_NAME",
+    "ANSWER_NEXT",
     "ANSWER_NUMBER",
     "ANSWER_SHARE",
     "ANSWER_SOURCE",
@@ -72,6 +73,9 @@ ANSWER_TIME = "time"
 ANSWER_NAME = "name"
 ANSWER_SOURCE = "source"
 """Who said something: the answer names a person, company or organisation."""
+ANSWER_NEXT = "next"
+"""What followed an event ("what happened after X"): told in the sentence after the one
+that names the event, when there is one."""
 REQUEST = "request"
 """A frame asking for instructions or a service ("how do I ..."): no article answers it."""
 
@@ -354,9 +358,17 @@ class Lexicon:
 
 
 _ENTITY_SECTIONS = ("companies", "organisations", "people")
-_FRAME_KINDS = (ANSWER_NUMBER, ANSWER_COUNT, ANSWER_SHARE, ANSWER_TIME, REQUEST)
+_FRAME_KINDS = (ANSWER_NUMBER, ANSWER_COUNT, ANSWER_SHARE, ANSWER_TIME, ANSWER_NEXT, REQUEST)
 # When a question says several: the most specific kind of answer is the one checked.
-_KIND_ORDER = (ANSWER_SHARE, ANSWER_COUNT, ANSWER_NUMBER, ANSWER_TIME, ANSWER_SOURCE, ANSWER_NAME)
+_KIND_ORDER = (
+    ANSWER_SHARE,
+    ANSWER_COUNT,
+    ANSWER_NUMBER,
+    ANSWER_TIME,
+    ANSWER_SOURCE,
+    ANSWER_NAME,
+    ANSWER_NEXT,
+)
 _SECTIONS = (*_ENTITY_SECTIONS, "synonyms", "broader", "frame")
 
 

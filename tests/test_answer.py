@@ -292,3 +292,15 @@ def test_a_number_must_be_said_of_the_question_s_company(parser: QueryParser) ->
     priced = text + " Huawei charges $1,000 for the parking feature."
     answer = ask(parser, question, [cand(1, priced)])
     assert answer.hits[0].sentence.text.startswith("Huawei charges")
+
+
+def test_what_happened_after_is_told_by_the_next_sentence(parser: QueryParser) -> None:
+    text = (
+        "DeepSeek's release of a free AI model in January shattered expectations. "
+        "Instead, it catalyzed further development across the industry."
+    )
+    answer = ask(parser, "What happened after DeepSeek's release?", [cand(1, text)])
+    assert answer.hits[0].sentence.text.startswith("Instead")
+    # Without a sentence after it, the one naming the event is shown.
+    alone = ask(parser, "What happened after DeepSeek's release?", [cand(1, text[:72])])
+    assert alone.hits[0].sentence.text.startswith("DeepSeek")

@@ -30,12 +30,13 @@ a question if it names the question's entities.
 
 from __future__ import annotations
 
+import bisect
 import importlib.resources
 import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from rapidfuzz import distance, process
@@ -126,6 +127,11 @@ COMMON_WORD_COUNT = 100_000
 COMPOUND_PART_COUNT = 5_000_000
 """Each part of a closed compound ("toolset") is at least this frequent."""
 """Words at least this frequent in the English list are never "corrected"."""
+RELATIVE_STEM = 5
+"""Shortest stem whose relatives in the corpus count as the same word."""
+RELATIVE_ENDINGS = ("i", "it")
+"""Endings by which Snowball stems of one word differ: "strategi" (strategy) and
+"strateg" (strategic), "competit" (competition) and "compet" (compete)."""
 SPELLING_NAME_LIMIT = 5_000
 """Spelling candidates that are not English words (names, jargon): the most
 frequent this many corpus terms, which bounds the work per misspelled word."""
@@ -468,10 +474,34 @@ class Speller:
         names.sort(key=lambda item: -item[1])
         for term, df in names[:SPELLING_NAME_LIMIT]:
             candidates.setdefault(term, _Candidate(term, 0, df))
+        self._stems = sorted(t for t in frequency if t.isalpha())
         self._by_length: dict[int, list[_Candidate]] = {}
         for word, candidate in candidates.items():
             self._by_length.setdefault(len(word), []).append(candidate)
         self._words = {n: [c.surface for c in cs] for n, cs in self._by_length.items()}
+
+    def relatives(self, stem: str) -> tuple[str, ...]:
+        """Terms of the corpus that the Snowball stemmer keeps apart from ``stem`` though
+        they are the same word: they differ by one of :data:`RELATIVE_ENDINGS`
+        ("compet"/"competit": compete, competition; "strateg"/"strategi": strategic,
+        strategy; "commerc"/"commerci"). Stems shorter than :data:`RELATIVE_STEM`
+        are left alone."""
+        if len(stem) < RELATIVE_STEM or not stem.isalpha():
+            return ()
+        out = [stem + ending for ending in RELATIVE_ENDINGS if self._has(stem + ending)]
+        # Shorter forms need one letter more: "priorit" is not "prior".
+        out.extend(
+            stem[: -len(ending)]
+            for ending in RELATIVE_ENDINGS
+            if stem.endswith(ending)
+            and len(stem) - len(ending) > RELATIVE_STEM
+            and self._has(stem[: -len(ending)])
+        )
+        return tuple(dict.fromkeys(out))
+
+    def _has(self, term: str) -> bool:
+        at = bisect.bisect_left(self._stems, term)
+        return at < len(self._stems) and self._stems[at] == term
 
     def correct(self, word: str) -> str | None:
         """The best correction of ``word`` (lower case), or None."""
@@ -793,7 +823,10 @@ class QueryParser:
             token = run[i]
             i += 1
             if token.terms:
-                concepts.append(self._plain_concept(question, token, title_case, i == 1))
+                concept = self._plain_concept(question, token, title_case, i == 1)
+                if not concept.entity:
+                    concept = self._with_relatives(concept, token, vocabulary)
+                concepts.append(concept)
 
     def _longest_match(self, run: Sequence[_Token], i: int) -> tuple[_Entry | None, int]:
         for length in range(min(self._longest, len(run) - i), 0, -1):
@@ -909,6 +942,18 @@ class QueryParser:
             needles=tuple(dict.fromkeys(n for n in (_needle(surface), token.key) if n))
             if entity
             else (),
+        )
+
+    def _with_relatives(self, concept: Concept, token: _Token, vocabulary: Vocabulary) -> Concept:
+        """``concept`` also said by the corpus's relatives of its word ("compete" by
+        "competition"): the stemmer keeps some derived words apart."""
+        relatives = self._spell(vocabulary).relatives(token.key)
+        if not relatives:
+            return concept
+        return replace(
+            concept,
+            forms=(*concept.forms, (frozenset(relatives),)),
+            search=(*concept.search, *relatives),
         )
 
     def _looks_like_name(self, surface: str, token: _Token, title_case: bool, first: bool) -> bool:

@@ -332,3 +332,18 @@ def test_a_slip_in_one_word_of_a_name_is_forgiven(
 def test_a_name_is_not_matched_by_a_different_word(parser: QueryParser, index: BM25Index) -> None:
     query = parser.parse("what did goldman bosses say", index)
     assert [c.surface for c in query.concepts] == ["goldman", "bosses"]
+
+
+def test_words_the_stemmer_keeps_apart_still_meet(parser: QueryParser) -> None:
+    """Snowball stems "strategically" to "strateg" and "strategy" to "strategi", "compete"
+    to "compet" and "competitive" to "competit": the question's word is also said by
+    its relative in the corpus (before, neither met the other)."""
+    text = "Competitive pressure shapes the strategy of carmakers."
+    corpus = BM25Index()
+    corpus.add([0], [A.terms(text)])
+    query = parser.parse("Do carmakers compete strategically?", corpus)
+    assert covers(query, text) == ["carmakers", "compete", "strategically"]
+    assert "strategi" in query.search_terms
+    # "deposit" is not "depos" (depose): shorter relatives need a longer stem.
+    corpus.add([1], [A.terms("They depose the board.")])
+    assert covers(parser.parse("bank deposits", corpus), "They depose the board.") == []

@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from retrieval.analyze import Analyzer, TokenSpan
@@ -180,7 +181,7 @@ class Answer:
 
 
 def answers_kind(
-    text: str, kind: str | None, query: Query | None = None, present: set[str] | None = None
+    text: str, kind: str | None, query: Query | None = None, present: AbstractSet[str] | None = None
 ) -> bool:
     """Whether ``text`` holds the kind of answer asked for (always, when none is)."""
     if kind in (ANSWER_NAME, ANSWER_SOURCE):
@@ -205,14 +206,18 @@ def compose(
     limit: int = 10,
     patience: int | None = None,
     spans_of: Callable[[Candidate], Sequence[TokenSpan]] | None = None,
+    terms_of: Callable[[str], frozenset[str]] | None = None,
 ) -> Answer:
     """Turn ranked candidates (best first) into an answer.
 
     ``candidates`` is consumed lazily: iteration stops once ``limit`` hits are
     found, or after ``patience`` candidates in a row that are no answer.
     ``spans_of`` analyses a candidate's text (default: ``analyzer.spans``; the
-    corpus passes a cache).
+    corpus passes a cache); ``terms_of`` gives the terms of a heading or title
+    (default: analysed once per call: the passages of one article share them).
     """
+    if terms_of is None:
+        terms_of = _TermsCache(analyzer)
     hits: list[Hit] = []
     weak: list[Hit] = []
     kept_shingles: list[frozenset[tuple[str, ...]]] = []
@@ -242,7 +247,7 @@ def compose(
         if any(_near_duplicate(shingles, other) for other in kept_shingles):
             continue
         kept_shingles.append(shingles)
-        hit, entities_named = _hit(candidate, spans, query, analyzer)
+        hit, entities_named = _hit(candidate, spans, query, analyzer, terms_of)
         shared = len(concepts) - len(hit.missing)
         if (
             entities_named
@@ -283,8 +288,23 @@ def _reranked(hits: Sequence[Hit]) -> tuple[Hit, ...]:
 def sentence_hit(query: Query, candidate: Candidate, analyzer: Analyzer) -> Hit:
     """``candidate`` as a hit for ``query`` with no answer decision: its best
     sentence and the query's words marked (digests show new articles this way)."""
-    hit, _ = _hit(candidate, analyzer.spans(candidate.text), query, analyzer)
+    hit, _ = _hit(candidate, analyzer.spans(candidate.text), query, analyzer, _TermsCache(analyzer))
     return hit
+
+
+class _TermsCache:
+    """The terms of short texts (headings, titles), each analysed once."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self._analyzer = analyzer
+        self._terms: dict[str, frozenset[str]] = {}
+
+    def __call__(self, text: str) -> frozenset[str]:
+        terms = self._terms.get(text)
+        if terms is None:
+            terms = frozenset(self._analyzer.terms(text))
+            self._terms[text] = terms
+        return terms
 
 
 def _anchored(concepts: Sequence[Concept], missing: Sequence[str]) -> bool:
@@ -300,17 +320,21 @@ def _anchored(concepts: Sequence[Concept], missing: Sequence[str]) -> bool:
 
 
 def _hit(
-    candidate: Candidate, passage_spans: Sequence[TokenSpan], query: Query, analyzer: Analyzer
+    candidate: Candidate,
+    passage_spans: Sequence[TokenSpan],
+    query: Query,
+    analyzer: Analyzer,
+    terms_of: Callable[[str], frozenset[str]],
 ) -> tuple[Hit, bool]:
     concepts = query.concepts
-    heading_spans = analyzer.spans(candidate.heading) if candidate.heading else []
+    heading_terms = terms_of(candidate.heading) if candidate.heading else frozenset()
     present = {t for span in passage_spans for t in span.terms}
-    present.update(t for span in heading_spans for t in span.terms)
+    present |= heading_terms
     # How much of each concept the passage says (a longer concept can be half said).
     shares = [c.coverage(present) for c in concepts]
     # The article's title names what a passage is about: "The Shenzhen-based carmaker
     # said…" in an article titled "BYD unveils five new EVs" is about BYD.
-    title_terms = frozenset(t for span in analyzer.spans(candidate.title) for t in span.terms)
+    title_terms = terms_of(candidate.title)
     titled = present | title_terms
     said = [
         c.covered_by(titled) if c.entity else share >= 0.5
@@ -326,14 +350,14 @@ def _hit(
         for t in c.matched_terms(present)
     }
     matched = [span for span in passage_spans if not marked.isdisjoint(span.terms)]
-    heading_terms = frozenset(t for span in heading_spans for t in span.terms)
-    start, end, before = _best_sentence(candidate, passage_spans, query, heading_terms, title_terms)
+    start, end, own, before = _best_sentence(
+        candidate, passage_spans, query, heading_terms, title_terms
+    )
     text = candidate.text[start:end]
     # The sentence is what the reply claims answers the question: what it (or the
     # heading above it) says counts in full, what only the rest of the passage
     # says counts for PASSAGE_CREDIT.
-    in_sentence = {t for s in passage_spans if start <= s.start and s.end <= end for t in s.terms}
-    in_sentence.update(t for span in heading_spans for t in span.terms)
+    in_sentence = own | heading_terms
     total = got = 0.0
     for concept, share in zip(concepts, shares, strict=True):
         if concept.entity:
@@ -352,7 +376,7 @@ def _hit(
     )
     passage = Highlighted(candidate.text, tuple((span.start, span.end) for span in matched))
     heading = (
-        Highlighted(candidate.heading, _marked(heading_spans, marked))
+        Highlighted(candidate.heading, _marked(analyzer.spans(candidate.heading), marked))
         if candidate.heading
         else None
     )
@@ -363,18 +387,15 @@ def _hit(
         heading,
         support,
         missing,
-        _holds_answer(
-            text,
-            query,
-            {t for s in passage_spans if start <= s.start and s.end <= end for t in s.terms},
-            heading_terms | title_terms | before,
-        ),
+        _holds_answer(text, query, own, heading_terms | title_terms | before),
         _anchored(concepts, missing),
     )
     return hit, entities_named
 
 
-def _holds_answer(text: str, query: Query, present: set[str], context: frozenset[str]) -> bool:
+def _holds_answer(
+    text: str, query: Query, present: frozenset[str], context: frozenset[str]
+) -> bool:
     """Whether a sentence (holding the terms ``present``) holds the kind of answer asked
     for. A number or a time must be said of the question's entities: the sentence,
     its heading or its article's title names them ("How much does Huawei's parking
@@ -397,28 +418,25 @@ def _best_sentence(
     query: Query,
     heading: frozenset[str] = frozenset(),
     title: frozenset[str] = frozenset(),
-) -> tuple[int, int, frozenset[str]]:
-    """(start, end) of the sentence covering most question weight, and the terms of
-    the sentence before it; naming the question's entities and holding the kind of
-    answer asked for count extra. What the section heading says counts for every
-    sentence under it (as it does for support), so it does not decide between them.
-    The first wins ties, then more matched tokens win. The whole text when it has
-    no sentences."""
+) -> tuple[int, int, frozenset[str], frozenset[str]]:
+    """(start, end) of the sentence covering most question weight, its terms and the
+    terms of the sentence before it; naming the question's entities and holding
+    the kind of answer asked for count extra. What the section heading says counts
+    for every sentence under it (as it does for support), so it does not decide
+    between them. The first wins ties, then more matched tokens win. The whole
+    text when it has no sentences."""
     bounds = candidate.sentences
     if bounds is None:
         bounds = tuple((s.start, s.end) for s in split_sentences(candidate.text))
     all_terms = query.terms
-    best: tuple[float, int, int, frozenset[str]] | None = None
-    best_at = 0
+    sentences = _sentence_terms(bounds, passage_spans)
+    best: tuple[float, int] | None = None
     before: frozenset[str] = frozenset()
-    for at, (start, end) in enumerate(bounds):
-        inside = [s for s in passage_spans if start <= s.start and s.end <= end]
-        present = {t for s in inside for t in s.terms}
-        kind_present = set(present)
+    for at, ((start, end), (own, matches)) in enumerate(zip(bounds, sentences, strict=True)):
+        present = own | heading if heading else own
         # "The carmaker said five ..." speaks of the company the sentence before named.
         context = heading | title | before
-        before = frozenset(kind_present)
-        present |= heading
+        before = own
         score = 0.0
         for concept in query.concepts:
             if concept.entity:
@@ -429,26 +447,47 @@ def _best_sentence(
         if (
             score > 0
             and query.expects
-            and _holds_answer(candidate.text[start:end], query, kind_present, context)
+            and _holds_answer(candidate.text[start:end], query, own, context)
         ):
             # The kind of answer asked for outweighs coverage: "How many models did BYD
             # unveil?" is answered by the sentence with the number, if one says any of it.
             score += KIND_BONUS
         # Repeated matches break ties between sentences of equal coverage.
-        score += 1e-3 * sum(1 for s in inside if not all_terms.isdisjoint(s.terms))
+        score += 1e-3 * sum(1 for terms in matches if not all_terms.isdisjoint(terms))
         if best is None or score > best[0]:
-            best = (score, start, end, context - heading - title)
-            best_at = at
+            best = (score, at)
     if best is None:
-        return (0, len(candidate.text), frozenset())
-    if query.expects == ANSWER_NEXT and best[0] > 0 and best_at + 1 < len(bounds):
-        # "What happened after DeepSeek's release?": what the next sentence tells.
-        start, end = bounds[best_at + 1]
-        said = frozenset(
-            t for s in passage_spans if best[1] <= s.start and s.end <= best[2] for t in s.terms
+        return (
+            0,
+            len(candidate.text),
+            frozenset(t for s in passage_spans for t in s.terms),
+            before,
         )
-        return (start, end, said)
-    return best[1:]
+    at = best[1]
+    if query.expects == ANSWER_NEXT and best[0] > 0 and at + 1 < len(bounds):
+        at += 1  # "What happened after DeepSeek's release?": what the next sentence tells.
+    start, end = bounds[at]
+    return (start, end, sentences[at][0], sentences[at - 1][0] if at else frozenset())
+
+
+def _sentence_terms(
+    bounds: Sequence[tuple[int, int]], spans: Sequence[TokenSpan]
+) -> list[tuple[frozenset[str], list[tuple[str, ...]]]]:
+    """Per sentence: the terms of the tokens inside it, and each token's terms (spans
+    and sentences are both in text order: one pass)."""
+    out: list[tuple[frozenset[str], list[tuple[str, ...]]]] = []
+    i = 0
+    for start, end in bounds:
+        while i < len(spans) and spans[i].start < start:
+            i += 1
+        tokens = []
+        j = i
+        while j < len(spans) and spans[j].end <= end:
+            tokens.append(tuple(spans[j].terms))
+            j += 1
+        i = j
+        out.append((frozenset(t for terms in tokens for t in terms), tokens))
+    return out
 
 
 def _marked(spans: Sequence[TokenSpan], terms: set[str]) -> tuple[tuple[int, int], ...]:

@@ -36,6 +36,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -240,7 +241,7 @@ class NameIndex:
                 self._by_term.setdefault(term, []).append((label, form))
         self._known = known
 
-    def holds_name(self, present: set[str], text: str, exclude: frozenset[str]) -> bool:
+    def holds_name(self, present: AbstractSet[str], text: str, exclude: frozenset[str]) -> bool:
         """Whether ``text`` (holding the terms ``present``) names an entity other
         than those in ``exclude`` (labels and terms of the question's own)."""
         for term in present:
@@ -268,7 +269,7 @@ class Query:
     def __post_init__(self) -> None:
         object.__setattr__(self, "terms", frozenset(t for c in self.concepts for t in c.terms))
 
-    def holds_name(self, present: set[str], text: str) -> bool:
+    def holds_name(self, present: AbstractSet[str], text: str) -> bool:
         """Whether a sentence names a company or person the question does not."""
         if self.names is None:
             return True
@@ -591,6 +592,7 @@ class QueryParser:
         # the keys by (length, position, word) of each of their words.
         self._name_words: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._names_by_word: dict[tuple[int, int, str], list[tuple[str, ...]]] = {}
+        self._name_keys: set[str] = set()  # every key of those names
         self._compile()
         self._longest = max((len(k) for k in self._latin), default=1)
         self._longest_han = max((len(k) for k in self._han), default=1)
@@ -665,6 +667,7 @@ class QueryParser:
                     if entity and len(keys) > 1 and keys not in self._name_words:
                         words = tuple(fold(t.surface) for t in tokens)
                         self._name_words[keys] = words
+                        self._name_keys.update(keys)
                         for n, word in enumerate(words):
                             place = (len(words), n, word)
                             self._names_by_word.setdefault(place, []).append(keys)
@@ -836,7 +839,11 @@ class QueryParser:
                 # A phrase must not start or end on a bare stopword of the question
                 # unless the lexicon spelled it that way (it did: the keys match).
                 return entry, length
-            if length > 1 and (fixed := self._misspelled_name(run[i : i + length])):
+            if (
+                length > 1
+                and any(t.key in self._name_keys for t in run[i : i + length])
+                and (fixed := self._misspelled_name(run[i : i + length]))
+            ):
                 return self._latin[fixed], length
         return None, 0
 

@@ -60,6 +60,7 @@ __all__ = [
     "answers_kind",
     "compose",
     "sentence_hit",
+    "sentences",
 ]
 
 MIN_SUPPORT = 0.4
@@ -207,6 +208,7 @@ def compose(
     patience: int | None = None,
     spans_of: Callable[[Candidate], Sequence[TokenSpan]] | None = None,
     terms_of: Callable[[str], frozenset[str]] | None = None,
+    sentences_of: Callable[[Candidate, Sequence[TokenSpan]], Sentences] | None = None,
 ) -> Answer:
     """Turn ranked candidates (best first) into an answer.
 
@@ -214,7 +216,8 @@ def compose(
     found, or after ``patience`` candidates in a row that are no answer.
     ``spans_of`` analyses a candidate's text (default: ``analyzer.spans``; the
     corpus passes a cache); ``terms_of`` gives the terms of a heading or title
-    (default: analysed once per call: the passages of one article share them).
+    (default: analysed once per call: the passages of one article share them);
+    ``sentences_of`` gives :func:`sentences` of a candidate (the corpus caches them).
     """
     if terms_of is None:
         terms_of = _TermsCache(analyzer)
@@ -247,7 +250,8 @@ def compose(
         if any(_near_duplicate(shingles, other) for other in kept_shingles):
             continue
         kept_shingles.append(shingles)
-        hit, entities_named = _hit(candidate, spans, query, analyzer, terms_of)
+        split = sentences_of(candidate, spans) if sentences_of else sentences(candidate, spans)
+        hit, entities_named = _hit(candidate, spans, query, analyzer, terms_of, split)
         shared = len(concepts) - len(hit.missing)
         if (
             entities_named
@@ -288,7 +292,10 @@ def _reranked(hits: Sequence[Hit]) -> tuple[Hit, ...]:
 def sentence_hit(query: Query, candidate: Candidate, analyzer: Analyzer) -> Hit:
     """``candidate`` as a hit for ``query`` with no answer decision: its best
     sentence and the query's words marked (digests show new articles this way)."""
-    hit, _ = _hit(candidate, analyzer.spans(candidate.text), query, analyzer, _TermsCache(analyzer))
+    spans = analyzer.spans(candidate.text)
+    hit, _ = _hit(
+        candidate, spans, query, analyzer, _TermsCache(analyzer), sentences(candidate, spans)
+    )
     return hit
 
 
@@ -325,6 +332,7 @@ def _hit(
     query: Query,
     analyzer: Analyzer,
     terms_of: Callable[[str], frozenset[str]],
+    split: Sentences,
 ) -> tuple[Hit, bool]:
     concepts = query.concepts
     heading_terms = terms_of(candidate.heading) if candidate.heading else frozenset()
@@ -351,7 +359,7 @@ def _hit(
     }
     matched = [span for span in passage_spans if not marked.isdisjoint(span.terms)]
     start, end, own, before = _best_sentence(
-        candidate, passage_spans, query, heading_terms, title_terms
+        candidate, split, passage_spans, query, heading_terms, title_terms
     )
     text = candidate.text[start:end]
     # The sentence is what the reply claims answers the question: what it (or the
@@ -414,6 +422,7 @@ _MEASURES = (ANSWER_NUMBER, ANSWER_COUNT, ANSWER_SHARE, ANSWER_TIME)
 
 def _best_sentence(
     candidate: Candidate,
+    split: Sentences,
     passage_spans: Sequence[TokenSpan],
     query: Query,
     heading: frozenset[str] = frozenset(),
@@ -425,14 +434,11 @@ def _best_sentence(
     for every sentence under it (as it does for support), so it does not decide
     between them. The first wins ties, then more matched tokens win. The whole
     text when it has no sentences."""
-    bounds = candidate.sentences
-    if bounds is None:
-        bounds = tuple((s.start, s.end) for s in split_sentences(candidate.text))
+    bounds, terms = split
     all_terms = query.terms
-    sentences = _sentence_terms(bounds, passage_spans)
     best: tuple[float, int] | None = None
     before: frozenset[str] = frozenset()
-    for at, ((start, end), (own, matches)) in enumerate(zip(bounds, sentences, strict=True)):
+    for at, ((start, end), (own, matches)) in enumerate(zip(bounds, terms, strict=True)):
         present = own | heading if heading else own
         # "The carmaker said five ..." speaks of the company the sentence before named.
         context = heading | title | before
@@ -467,15 +473,21 @@ def _best_sentence(
     if query.expects == ANSWER_NEXT and best[0] > 0 and at + 1 < len(bounds):
         at += 1  # "What happened after DeepSeek's release?": what the next sentence tells.
     start, end = bounds[at]
-    return (start, end, sentences[at][0], sentences[at - 1][0] if at else frozenset())
+    return (start, end, terms[at][0], terms[at - 1][0] if at else frozenset())
 
 
-def _sentence_terms(
-    bounds: Sequence[tuple[int, int]], spans: Sequence[TokenSpan]
-) -> list[tuple[frozenset[str], list[tuple[str, ...]]]]:
-    """Per sentence: the terms of the tokens inside it, and each token's terms (spans
-    and sentences are both in text order: one pass)."""
-    out: list[tuple[frozenset[str], list[tuple[str, ...]]]] = []
+SentenceTerms = tuple[frozenset[str], list[tuple[str, ...]]]
+Sentences = tuple[Sequence[tuple[int, int]], list[SentenceTerms]]
+"""A passage's sentences: their (start, end) and, for each, its terms and its tokens' terms."""
+
+
+def sentences(candidate: Candidate, spans: Sequence[TokenSpan]) -> Sentences:
+    """The sentences of ``candidate`` (found at ingestion, or split now) with the terms
+    of the tokens ``spans`` inside each (both are in text order: one pass)."""
+    bounds = candidate.sentences
+    if bounds is None:
+        bounds = tuple((s.start, s.end) for s in split_sentences(candidate.text))
+    out: list[SentenceTerms] = []
     i = 0
     for start, end in bounds:
         while i < len(spans) and spans[i].start < start:
@@ -487,7 +499,7 @@ def _sentence_terms(
             j += 1
         i = j
         out.append((frozenset(t for terms in tokens for t in terms), tokens))
-    return out
+    return bounds, out
 
 
 def _marked(spans: Sequence[TokenSpan], terms: set[str]) -> tuple[tuple[int, int], ...]:

@@ -841,7 +841,8 @@ class QueryParser:
                 return entry, length
             if (
                 length > 1
-                and any(t.key in self._name_keys for t in run[i : i + length])
+                # All words but the slip are the name's own.
+                and sum(t.key in self._name_keys for t in run[i : i + length]) >= length - 1
                 and (fixed := self._misspelled_name(run[i : i + length]))
             ):
                 return self._latin[fixed], length

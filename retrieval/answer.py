@@ -246,11 +246,11 @@ def compose(
                     break
                 continue
         spans = spans_of(candidate) if spans_of is not None else analyzer.spans(candidate.text)
-        shingles = _shingles([t for span in spans for t in span.terms])
+        split = sentences_of(candidate, spans) if sentences_of else sentences(candidate, spans)
+        shingles = split[2]
         if any(_near_duplicate(shingles, other) for other in kept_shingles):
             continue
         kept_shingles.append(shingles)
-        split = sentences_of(candidate, spans) if sentences_of else sentences(candidate, spans)
         hit, entities_named = _hit(candidate, spans, query, analyzer, terms_of, split)
         shared = len(concepts) - len(hit.missing)
         if (
@@ -434,7 +434,7 @@ def _best_sentence(
     for every sentence under it (as it does for support), so it does not decide
     between them. The first wins ties, then more matched tokens win. The whole
     text when it has no sentences."""
-    bounds, terms = split
+    bounds, terms, _ = split
     all_terms = query.terms
     best: tuple[float, int] | None = None
     before: frozenset[str] = frozenset()
@@ -477,13 +477,15 @@ def _best_sentence(
 
 
 SentenceTerms = tuple[frozenset[str], list[tuple[str, ...]]]
-Sentences = tuple[Sequence[tuple[int, int]], list[SentenceTerms]]
-"""A passage's sentences: their (start, end) and, for each, its terms and its tokens' terms."""
+Sentences = tuple[Sequence[tuple[int, int]], list[SentenceTerms], frozenset[tuple[str, ...]]]
+"""A passage's sentences: their (start, end) and, for each, its terms and its tokens'
+terms; and the passage's word trigrams (to find near-duplicates)."""
 
 
 def sentences(candidate: Candidate, spans: Sequence[TokenSpan]) -> Sentences:
     """The sentences of ``candidate`` (found at ingestion, or split now) with the terms
-    of the tokens ``spans`` inside each (both are in text order: one pass)."""
+    of the tokens ``spans`` inside each (both are in text order: one pass), and the
+    word trigrams of ``spans``."""
     bounds = candidate.sentences
     if bounds is None:
         bounds = tuple((s.start, s.end) for s in split_sentences(candidate.text))
@@ -499,7 +501,7 @@ def sentences(candidate: Candidate, spans: Sequence[TokenSpan]) -> Sentences:
             j += 1
         i = j
         out.append((frozenset(t for terms in tokens for t in terms), tokens))
-    return bounds, out
+    return bounds, out, _shingles([t for span in spans for t in span.terms])
 
 
 def _marked(spans: Sequence[TokenSpan], terms: set[str]) -> tuple[tuple[int, int], ...]:

@@ -33,11 +33,22 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from retrieval.analyze import Analyzer, TokenSpan
 from retrieval.passages import split_sentences
-from retrieval.query import ANSWER_NAME, ANSWER_NUMBER, ANSWER_TIME, Concept, Query
+from retrieval.query import (
+    ANSWER_COUNT,
+    ANSWER_NAME,
+    ANSWER_NEXT,
+    ANSWER_NUMBER,
+    ANSWER_SHARE,
+    ANSWER_SOURCE,
+    ANSWER_TIME,
+    Concept,
+    Query,
+)
 
 __all__ = [
     "DUPLICATE_JACCARD",
@@ -49,6 +60,7 @@ __all__ = [
     "answers_kind",
     "compose",
     "sentence_hit",
+    "sentences",
 ]
 
 MIN_SUPPORT = 0.4
@@ -66,6 +78,10 @@ PASSAGE_CREDIT = 0.5
 
 PATIENCE = 8
 """Candidates in a row that are no answer after which the rest are not read."""
+
+RANK_WEIGHT = 0.2
+"""Weight of the BM25 score (relative to the best hit's) beside support when ordering the
+answering passages; calibrated on dev (0.1 to 0.3 give the same order there)."""
 
 DUPLICATE_JACCARD = 0.5
 """Passages whose word-trigram sets overlap at least this much are one story."""
@@ -92,6 +108,18 @@ _ZH_NUMBER = (
 # A number of its own ("five", "$690,000", "80%", "2030"), not a digit inside a name ("ChR2").
 _NUMBER = re.compile(
     rf"(?<![\w$€£¥])[$€£¥]?\d[\d,.]*(?![^\W\d_])|\b(?:{_NUMBER_WORDS})\b|{_ZH_NUMBER}",
+    re.IGNORECASE,
+)
+# A number of things: not a sum of money ("$690,000"), a percentage or a year.
+_COUNT = re.compile(
+    r"(?<![\w$€£¥.,])(?!(?:19|20)\d\d\b)\d+(?:[,.]\d+)*(?![\d%])(?!\s*(?:percent|per\s+cent))"
+    r"(?![^\W\d_])|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
+    r"twenty|thirty|forty|fifty|hundreds?|thousands?|millions?|billions?|dozens?)\b",
+    re.IGNORECASE,
+)
+_SHARE = re.compile(
+    r"\d[\d,.]*\s*(?:%|percent\b|per\s+cent\b|percentage\s+points?\b)|\b(?:half|a\s+third|"
+    r"two\s+thirds|a\s+quarter|three\s+quarters|majority|one\s+in\s+\w+)\b",
     re.IGNORECASE,
 )
 _TIME = re.compile(
@@ -164,13 +192,17 @@ class Answer:
 
 
 def answers_kind(
-    text: str, kind: str | None, query: Query | None = None, present: set[str] | None = None
+    text: str, kind: str | None, query: Query | None = None, present: AbstractSet[str] | None = None
 ) -> bool:
     """Whether ``text`` holds the kind of answer asked for (always, when none is)."""
-    if kind == ANSWER_NAME:
+    if kind in (ANSWER_NAME, ANSWER_SOURCE):
         return query is None or query.holds_name(present or set(), text)
     if kind == ANSWER_NUMBER:
         return _NUMBER.search(text) is not None
+    if kind == ANSWER_COUNT:
+        return _COUNT.search(text) is not None
+    if kind == ANSWER_SHARE:
+        return _SHARE.search(text) is not None
     if kind == ANSWER_TIME:
         return _TIME.search(text) is not None
     return True
@@ -185,14 +217,20 @@ def compose(
     limit: int = 10,
     patience: int | None = None,
     spans_of: Callable[[Candidate], Sequence[TokenSpan]] | None = None,
+    terms_of: Callable[[str], frozenset[str]] | None = None,
+    sentences_of: Callable[[Candidate, Sequence[TokenSpan]], Sentences] | None = None,
 ) -> Answer:
     """Turn ranked candidates (best first) into an answer.
 
     ``candidates`` is consumed lazily: iteration stops once ``limit`` hits are
     found, or after ``patience`` candidates in a row that are no answer.
     ``spans_of`` analyses a candidate's text (default: ``analyzer.spans``; the
-    corpus passes a cache).
+    corpus passes a cache); ``terms_of`` gives the terms of a heading or title
+    (default: analysed once per call: the passages of one article share them);
+    ``sentences_of`` gives :func:`sentences` of a candidate (the corpus caches them).
     """
+    if terms_of is None:
+        terms_of = _TermsCache(analyzer)
     hits: list[Hit] = []
     weak: list[Hit] = []
     kept_shingles: list[frozenset[tuple[str, ...]]] = []
@@ -218,11 +256,12 @@ def compose(
                     break
                 continue
         spans = spans_of(candidate) if spans_of is not None else analyzer.spans(candidate.text)
-        shingles = _shingles([t for span in spans for t in span.terms])
+        split = sentences_of(candidate, spans) if sentences_of else sentences(candidate, spans)
+        shingles = split[2]
         if any(_near_duplicate(shingles, other) for other in kept_shingles):
             continue
         kept_shingles.append(shingles)
-        hit, entities_named = _hit(candidate, spans, query, analyzer)
+        hit, entities_named = _hit(candidate, spans, query, analyzer, terms_of, split)
         shared = len(concepts) - len(hit.missing)
         if (
             entities_named
@@ -241,14 +280,48 @@ def compose(
         misses += 1
         if misses >= patience:
             break  # lower-ranked passages say ever less of the question
-    return Answer(query.text, query, tuple(hits), tuple(weak))
+    return Answer(query.text, query, _reranked(hits), tuple(weak))
+
+
+def _reranked(hits: Sequence[Hit]) -> tuple[Hit, ...]:
+    """The answering passages, best first: by support (how much of the question their
+    shown sentence says) plus :data:`RANK_WEIGHT` times their BM25 score relative to
+    the best one's. BM25 ranks whole passages by the question's words and their
+    synonyms, so a long passage saying the words in different sentences can outrank
+    the one whose sentence says the question; the ranking still breaks near ties."""
+    top = max((h.candidate.score for h in hits), default=0.0)
+    if top <= 0:
+        return tuple(hits)
+    order = sorted(
+        range(len(hits)),
+        key=lambda i: (-(hits[i].support + RANK_WEIGHT * hits[i].candidate.score / top), i),
+    )
+    return tuple(hits[i] for i in order)
 
 
 def sentence_hit(query: Query, candidate: Candidate, analyzer: Analyzer) -> Hit:
     """``candidate`` as a hit for ``query`` with no answer decision: its best
     sentence and the query's words marked (digests show new articles this way)."""
-    hit, _ = _hit(candidate, analyzer.spans(candidate.text), query, analyzer)
+    spans = analyzer.spans(candidate.text)
+    hit, _ = _hit(
+        candidate, spans, query, analyzer, _TermsCache(analyzer), sentences(candidate, spans)
+    )
     return hit
+
+
+class _TermsCache:
+    """The terms of short texts (headings, titles), each analysed once."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self._analyzer = analyzer
+        self._terms: dict[str, frozenset[str]] = {}
+
+    def __call__(self, text: str) -> frozenset[str]:
+        terms = self._terms.get(text)
+        if terms is None:
+            terms = frozenset(self._analyzer.terms(text))
+            self._terms[text] = terms
+        return terms
 
 
 def _anchored(concepts: Sequence[Concept], missing: Sequence[str]) -> bool:
@@ -264,17 +337,23 @@ def _anchored(concepts: Sequence[Concept], missing: Sequence[str]) -> bool:
 
 
 def _hit(
-    candidate: Candidate, passage_spans: Sequence[TokenSpan], query: Query, analyzer: Analyzer
+    candidate: Candidate,
+    passage_spans: Sequence[TokenSpan],
+    query: Query,
+    analyzer: Analyzer,
+    terms_of: Callable[[str], frozenset[str]],
+    split: Sentences,
 ) -> tuple[Hit, bool]:
     concepts = query.concepts
-    heading_spans = analyzer.spans(candidate.heading) if candidate.heading else []
+    heading_terms = terms_of(candidate.heading) if candidate.heading else frozenset()
     present = {t for span in passage_spans for t in span.terms}
-    present.update(t for span in heading_spans for t in span.terms)
+    present |= heading_terms
     # How much of each concept the passage says (a longer concept can be half said).
     shares = [c.coverage(present) for c in concepts]
     # The article's title names what a passage is about: "The Shenzhen-based carmaker
     # said…" in an article titled "BYD unveils five new EVs" is about BYD.
-    titled = present | {t for span in analyzer.spans(candidate.title) for t in span.terms}
+    title_terms = terms_of(candidate.title)
+    titled = present | title_terms
     said = [
         c.covered_by(titled) if c.entity else share >= 0.5
         for c, share in zip(concepts, shares, strict=True)
@@ -289,13 +368,14 @@ def _hit(
         for t in c.matched_terms(present)
     }
     matched = [span for span in passage_spans if not marked.isdisjoint(span.terms)]
-    start, end = _best_sentence(candidate, passage_spans, query)
+    start, end, own, before = _best_sentence(
+        candidate, split, passage_spans, query, heading_terms, title_terms
+    )
     text = candidate.text[start:end]
     # The sentence is what the reply claims answers the question: what it (or the
     # heading above it) says counts in full, what only the rest of the passage
     # says counts for PASSAGE_CREDIT.
-    in_sentence = {t for s in passage_spans if start <= s.start and s.end <= end for t in s.terms}
-    in_sentence.update(t for span in heading_spans for t in span.terms)
+    in_sentence = own | heading_terms
     total = got = 0.0
     for concept, share in zip(concepts, shares, strict=True):
         if concept.entity:
@@ -314,7 +394,7 @@ def _hit(
     )
     passage = Highlighted(candidate.text, tuple((span.start, span.end) for span in matched))
     heading = (
-        Highlighted(candidate.heading, _marked(heading_spans, marked))
+        Highlighted(candidate.heading, _marked(analyzer.spans(candidate.heading), marked))
         if candidate.heading
         else None
     )
@@ -325,32 +405,54 @@ def _hit(
         heading,
         support,
         missing,
-        answers_kind(
-            text,
-            query.expects,
-            query,
-            {t for s in passage_spans if start <= s.start and s.end <= end for t in s.terms},
-        ),
+        _holds_answer(text, query, own, heading_terms | title_terms | before),
         _anchored(concepts, missing),
     )
     return hit, entities_named
 
 
+def _holds_answer(
+    text: str, query: Query, present: frozenset[str], context: frozenset[str]
+) -> bool:
+    """Whether a sentence (holding the terms ``present``) holds the kind of answer asked
+    for. A number or a time must be said of the question's entities: the sentence,
+    its heading or its article's title names them ("How much does Huawei's parking
+    feature cost?" is not answered by "BYD unveiled five new EV models" beside a
+    sentence about Huawei)."""
+    if not answers_kind(text, query.expects, query, present):
+        return False
+    if query.expects not in _MEASURES:
+        return True
+    named = present | context
+    return all(c.covered_by(named) for c in query.concepts if c.entity)
+
+
+_MEASURES = (ANSWER_NUMBER, ANSWER_COUNT, ANSWER_SHARE, ANSWER_TIME)
+
+
 def _best_sentence(
-    candidate: Candidate, passage_spans: Sequence[TokenSpan], query: Query
-) -> tuple[int, int]:
-    """(start, end) of the sentence covering most question weight; naming the
-    question's entities and holding the kind of answer asked for count extra.
-    The first wins ties, then more matched tokens win. The whole text when it
-    has no sentences."""
-    bounds = candidate.sentences
-    if bounds is None:
-        bounds = tuple((s.start, s.end) for s in split_sentences(candidate.text))
+    candidate: Candidate,
+    split: Sentences,
+    passage_spans: Sequence[TokenSpan],
+    query: Query,
+    heading: frozenset[str] = frozenset(),
+    title: frozenset[str] = frozenset(),
+) -> tuple[int, int, frozenset[str], frozenset[str]]:
+    """(start, end) of the sentence covering most question weight, its terms and the
+    terms of the sentence before it; naming the question's entities and holding
+    the kind of answer asked for count extra. What the section heading says counts
+    for every sentence under it (as it does for support), so it does not decide
+    between them. The first wins ties, then more matched tokens win. The whole
+    text when it has no sentences."""
+    bounds, terms, _ = split
     all_terms = query.terms
-    best: tuple[float, int, int] | None = None
-    for start, end in bounds:
-        inside = [s for s in passage_spans if start <= s.start and s.end <= end]
-        present = {t for s in inside for t in s.terms}
+    best: tuple[float, int] | None = None
+    before: frozenset[str] = frozenset()
+    for at, ((start, end), (own, matches)) in enumerate(zip(bounds, terms, strict=True)):
+        present = own | heading if heading else own
+        # "The carmaker said five ..." speaks of the company the sentence before named.
+        context = heading | title | before
+        before = own
         score = 0.0
         for concept in query.concepts:
             if concept.entity:
@@ -361,16 +463,55 @@ def _best_sentence(
         if (
             score > 0
             and query.expects
-            and answers_kind(candidate.text[start:end], query.expects, query, present)
+            and _holds_answer(candidate.text[start:end], query, own, context)
         ):
             # The kind of answer asked for outweighs coverage: "How many models did BYD
             # unveil?" is answered by the sentence with the number, if one says any of it.
             score += KIND_BONUS
         # Repeated matches break ties between sentences of equal coverage.
-        score += 1e-3 * sum(1 for s in inside if not all_terms.isdisjoint(s.terms))
+        score += 1e-3 * sum(1 for terms in matches if not all_terms.isdisjoint(terms))
         if best is None or score > best[0]:
-            best = (score, start, end)
-    return (0, len(candidate.text)) if best is None else (best[1], best[2])
+            best = (score, at)
+    if best is None:
+        return (
+            0,
+            len(candidate.text),
+            frozenset(t for s in passage_spans for t in s.terms),
+            before,
+        )
+    at = best[1]
+    if query.expects == ANSWER_NEXT and best[0] > 0 and at + 1 < len(bounds):
+        at += 1  # "What happened after DeepSeek's release?": what the next sentence tells.
+    start, end = bounds[at]
+    return (start, end, terms[at][0], terms[at - 1][0] if at else frozenset())
+
+
+SentenceTerms = tuple[frozenset[str], list[tuple[str, ...]]]
+Sentences = tuple[Sequence[tuple[int, int]], list[SentenceTerms], frozenset[tuple[str, ...]]]
+"""A passage's sentences: their (start, end) and, for each, its terms and its tokens'
+terms; and the passage's word trigrams (to find near-duplicates)."""
+
+
+def sentences(candidate: Candidate, spans: Sequence[TokenSpan]) -> Sentences:
+    """The sentences of ``candidate`` (found at ingestion, or split now) with the terms
+    of the tokens ``spans`` inside each (both are in text order: one pass), and the
+    word trigrams of ``spans``."""
+    bounds = candidate.sentences
+    if bounds is None:
+        bounds = tuple((s.start, s.end) for s in split_sentences(candidate.text))
+    out: list[SentenceTerms] = []
+    i = 0
+    for start, end in bounds:
+        while i < len(spans) and spans[i].start < start:
+            i += 1
+        tokens = []
+        j = i
+        while j < len(spans) and spans[j].end <= end:
+            tokens.append(tuple(spans[j].terms))
+            j += 1
+        i = j
+        out.append((frozenset(t for terms in tokens for t in terms), tokens))
+    return bounds, out, _shingles([t for span in spans for t in span.terms])
 
 
 def _marked(spans: Sequence[TokenSpan], terms: set[str]) -> tuple[tuple[int, int], ...]:

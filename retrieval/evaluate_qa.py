@@ -3,7 +3,7 @@
 The set is a JSON Lines file (``tests/qa/questions.jsonl``, documented in
 ``tests/qa/README.md``): each line has ``id``, ``kind`` (``answerable``,
 ``near`` for unanswerable questions about the domain, ``off`` for off-topic
-ones), ``question``, ``split`` (``dev`` or ``heldout``), ``tags`` and, for
+ones), ``question``, ``split`` (``dev``, ``heldout`` or ``fresh``), ``tags`` and, for
 answerable questions, ``passages`` (phrases, one of which the right passage
 holds) and ``answers`` (phrases, one of which the best sentence must hold).
 
@@ -40,7 +40,9 @@ __all__ = [
 ]
 
 KINDS = ("answerable", "near", "off")
-SPLITS = ("dev", "heldout")
+SPLITS = ("dev", "heldout", "fresh")
+"""dev: tuning; heldout and fresh: reported, never tuned on (fresh was written later,
+unseen by the first round of tuning)."""
 
 
 @dataclass(frozen=True, slots=True)

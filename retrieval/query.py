@@ -30,12 +30,14 @@ a question if it names the question's entities.
 
 from __future__ import annotations
 
+import bisect
 import importlib.resources
 import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from rapidfuzz import distance, process
@@ -45,8 +47,12 @@ from retrieval.stopwords import CHINESE as CHINESE_STOPWORDS
 from retrieval.stopwords import ENGLISH as ENGLISH_STOPWORDS
 
 __all__ = [
+    "ANSWER_COUNT",
     "ANSWER_NAME",
+    "ANSWER_NEXT",
     "ANSWER_NUMBER",
+    "ANSWER_SHARE",
+    "ANSWER_SOURCE",
     "ANSWER_TIME",
     "MAX_WEIGHT",
     "REQUEST",
@@ -61,19 +67,43 @@ __all__ = [
 ]
 
 ANSWER_NUMBER = "number"
+ANSWER_COUNT = "count"
+"""A number of things ("how many"): not a sum of money nor a percentage."""
+ANSWER_SHARE = "share"
+"""A share ("what percentage"): a percentage or a fraction."""
 ANSWER_TIME = "time"
 ANSWER_NAME = "name"
+ANSWER_SOURCE = "source"
+"""Who said something: the answer names a person, company or organisation."""
+ANSWER_NEXT = "next"
+"""What followed an event ("what happened after X"): told in the sentence after the one
+that names the event, when there is one."""
 REQUEST = "request"
 """A frame asking for instructions or a service ("how do I ..."): no article answers it."""
 
 # "Which (Chinese EV) makers ...", "what companies ...", "who's making ...": the answer
-# names companies.
+# names companies ("which kinds of firms ..." asks for a kind, not a name).
 _WHICH_COMPANIES = re.compile(
     r"\b(?:which|what)\s+(?:(?!(?:must|do|does|did|is|are|was|were|can|could|should|will|would|"
-    r"has|have|had)\b)[\w.'’-]+\s+){0,3}?(?:companies|firms|startups|start-ups|makers|"
+    r"has|have|had|kinds?|types?|sorts?)\b)[\w.'’-]+\s+){0,3}?(?:companies|firms|startups|start-ups|makers|"
     r"carmakers|automakers|chipmakers|brands|businesses|players|platforms|investors|banks|"
     r"groups|giants)\b|\bwho(?:'s|’s|\s+is|\s+are)\s+(?:making|building|developing|producing|"
-    r"selling|offering|launching|leading|rolling\s+out)\b|哪些公司|哪家公司|哪些企业|哪几家|哪家",
+    r"selling|offering|launching|leading|rolling\s+out)\b|哪(?:些|家|几家)[^，。？?]{0,4}?(?:公司|企业)|"
+    r"哪几家|哪家",
+    re.IGNORECASE,
+)
+# "Who said ...", "who warned ...": the answer names who (a person, company or institution).
+_WHO_SAID = re.compile(
+    r"\bwho\s+(?:has\s+|have\s+|had\s+)?(?:said|says|say|warned|warns|noted|notes|thinks|"
+    r"believes|claimed|claims|argued|argues|reported|reports|wrote|writes|highlighted|"
+    r"highlights|predicted|predicts|estimated|estimates|observed|commented|pointed\s+out|"
+    r"analy[sz]ed|analy[sz]es|described|describes)\b|谁说",
+    re.IGNORECASE,
+)
+# "What is RAND's report called?", "what are the new models named": "called" and "named"
+# ask for a name; they are frame words there, not topics (unlike "Xi called Trump").
+_CALLED = re.compile(
+    r"\bwhat(?:'s|’s|\s+is|\s+are|\s+was|\s+were)\b.*?\b(called|named|titled)\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
 # "What is the price of ...": a quantity is asked for, so the answer holds a number.
@@ -98,6 +128,11 @@ COMMON_WORD_COUNT = 100_000
 COMPOUND_PART_COUNT = 5_000_000
 """Each part of a closed compound ("toolset") is at least this frequent."""
 """Words at least this frequent in the English list are never "corrected"."""
+RELATIVE_STEM = 5
+"""Shortest stem whose relatives in the corpus count as the same word."""
+RELATIVE_ENDINGS = ("i", "it")
+"""Endings by which Snowball stems of one word differ: "strategi" (strategy) and
+"strateg" (strategic), "competit" (competition) and "compet" (compete)."""
 SPELLING_NAME_LIMIT = 5_000
 """Spelling candidates that are not English words (names, jargon): the most
 frequent this many corpus terms, which bounds the work per misspelled word."""
@@ -206,7 +241,7 @@ class NameIndex:
                 self._by_term.setdefault(term, []).append((label, form))
         self._known = known
 
-    def holds_name(self, present: set[str], text: str, exclude: frozenset[str]) -> bool:
+    def holds_name(self, present: AbstractSet[str], text: str, exclude: frozenset[str]) -> bool:
         """Whether ``text`` (holding the terms ``present``) names an entity other
         than those in ``exclude`` (labels and terms of the question's own)."""
         for term in present:
@@ -234,7 +269,7 @@ class Query:
     def __post_init__(self) -> None:
         object.__setattr__(self, "terms", frozenset(t for c in self.concepts for t in c.terms))
 
-    def holds_name(self, present: set[str], text: str) -> bool:
+    def holds_name(self, present: AbstractSet[str], text: str) -> bool:
         """Whether a sentence names a company or person the question does not."""
         if self.names is None:
             return True
@@ -303,7 +338,7 @@ class Lexicon:
                 raise LexiconError(f"line {number}: text before the first [section]")
             if section == "frame":
                 phrase, _, kind = (p.strip() for p in line.partition("="))
-                if kind not in ("", ANSWER_NUMBER, ANSWER_TIME, REQUEST):
+                if kind not in ("", *_FRAME_KINDS):
                     raise LexiconError(f"line {number}: unknown answer kind {kind!r}")
                 frames[phrase] = kind or None
                 continue
@@ -330,6 +365,17 @@ class Lexicon:
 
 
 _ENTITY_SECTIONS = ("companies", "organisations", "people")
+_FRAME_KINDS = (ANSWER_NUMBER, ANSWER_COUNT, ANSWER_SHARE, ANSWER_TIME, ANSWER_NEXT, REQUEST)
+# When a question says several: the most specific kind of answer is the one checked.
+_KIND_ORDER = (
+    ANSWER_SHARE,
+    ANSWER_COUNT,
+    ANSWER_NUMBER,
+    ANSWER_TIME,
+    ANSWER_SOURCE,
+    ANSWER_NAME,
+    ANSWER_NEXT,
+)
 _SECTIONS = (*_ENTITY_SECTIONS, "synonyms", "broader", "frame")
 
 
@@ -429,10 +475,34 @@ class Speller:
         names.sort(key=lambda item: -item[1])
         for term, df in names[:SPELLING_NAME_LIMIT]:
             candidates.setdefault(term, _Candidate(term, 0, df))
+        self._stems = sorted(t for t in frequency if t.isalpha())
         self._by_length: dict[int, list[_Candidate]] = {}
         for word, candidate in candidates.items():
             self._by_length.setdefault(len(word), []).append(candidate)
         self._words = {n: [c.surface for c in cs] for n, cs in self._by_length.items()}
+
+    def relatives(self, stem: str) -> tuple[str, ...]:
+        """Terms of the corpus that the Snowball stemmer keeps apart from ``stem`` though
+        they are the same word: they differ by one of :data:`RELATIVE_ENDINGS`
+        ("compet"/"competit": compete, competition; "strateg"/"strategi": strategic,
+        strategy; "commerc"/"commerci"). Stems shorter than :data:`RELATIVE_STEM`
+        are left alone."""
+        if len(stem) < RELATIVE_STEM or not stem.isalpha():
+            return ()
+        out = [stem + ending for ending in RELATIVE_ENDINGS if self._has(stem + ending)]
+        # Shorter forms need one letter more: "priorit" is not "prior".
+        out.extend(
+            stem[: -len(ending)]
+            for ending in RELATIVE_ENDINGS
+            if stem.endswith(ending)
+            and len(stem) - len(ending) > RELATIVE_STEM
+            and self._has(stem[: -len(ending)])
+        )
+        return tuple(dict.fromkeys(out))
+
+    def _has(self, term: str) -> bool:
+        at = bisect.bisect_left(self._stems, term)
+        return at < len(self._stems) and self._stems[at] == term
 
     def correct(self, word: str) -> str | None:
         """The best correction of ``word`` (lower case), or None."""
@@ -518,6 +588,11 @@ class QueryParser:
         self._group_search: list[tuple[str, ...]] = []
         self._group_weight: list[float] = []
         self._lexicon_words: set[str] = set()
+        # Names of several words, as written (folded), by their analyzed keys; and
+        # the keys by (length, position, word) of each of their words.
+        self._name_words: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._names_by_word: dict[tuple[int, int, str], list[tuple[str, ...]]] = {}
+        self._name_keys: set[str] = set()  # every key of those names
         self._compile()
         self._longest = max((len(k) for k in self._latin), default=1)
         self._longest_han = max((len(k) for k in self._han), default=1)
@@ -526,6 +601,15 @@ class QueryParser:
                 (fold(group.label), form)
                 for group, forms in zip(self.lexicon.groups, self._group_forms, strict=True)
                 if group.company
+                for form in forms
+            ],
+            self._known_word,
+        )
+        self._sources = NameIndex(
+            [
+                (fold(group.label), form)
+                for group, forms in zip(self.lexicon.groups, self._group_forms, strict=True)
+                if group.kind == "entity"
                 for form in forms
             ],
             self._known_word,
@@ -574,11 +658,19 @@ class QueryParser:
                 if _HAN.search(text):
                     self._han[text] = _joined(self._han.get(text), index)
                     continue
-                keys = tuple(t.key for t in self._tokens(text))
+                tokens = self._tokens(text)
+                keys = tuple(t.key for t in tokens)
                 if keys:
                     # A frame phrase of the same words wins: it was listed as one on purpose.
                     self._latin[keys] = _joined(self._latin.get(keys), index)
                     self._lexicon_words.update(keys)
+                    if entity and len(keys) > 1 and keys not in self._name_words:
+                        words = tuple(fold(t.surface) for t in tokens)
+                        self._name_words[keys] = words
+                        self._name_keys.update(keys)
+                        for n, word in enumerate(words):
+                            place = (len(words), n, word)
+                            self._names_by_word.setdefault(place, []).append(keys)
             self._group_forms.append(tuple(dict.fromkeys(forms)))
             self._group_search.append(tuple(dict.fromkeys(search)))
             # Jargon weighs what the plainest way to say it does: "EV" what
@@ -650,10 +742,15 @@ class QueryParser:
         tokens = self.analyzer.tokens(question)
         latin_run: list[_Token] = []
         title_case = _mostly_capitalised(question, tokens)
+        called = _CALLED.search(question)
+        framed = range(called.start(1), called.end(1)) if called else range(0)
 
         def flush() -> None:
+            run = [t for t in latin_run if t.start not in framed]
+            if len(run) < len(latin_run):
+                frame.extend(question[t.start : t.end] for t in latin_run if t.start in framed)
             self._latin_concepts(
-                question, latin_run, vocabulary, title_case, concepts, frame, expects, corrections
+                question, run, vocabulary, title_case, concepts, frame, expects, corrections
             )
             latin_run.clear()
 
@@ -666,20 +763,24 @@ class QueryParser:
             key = token.terms[-1] if token.terms else fold(surface)
             latin_run.append(_Token(token.start, token.end, key, token.terms, surface))
         flush()
-        if _WHICH_COMPANIES.search(question):
+        # The frame patterns also read the question as corrected ("wich startups").
+        asked = (question, _corrected(question, corrections)) if corrections else (question,)
+        if any(_WHICH_COMPANIES.search(text) for text in asked):
             expects.append(ANSWER_NAME)
-        if _QUANTITY.search(question):
+        if any(_WHO_SAID.search(text) for text in asked):
+            expects.append(ANSWER_SOURCE)
+        if any(_QUANTITY.search(text) for text in asked):
             expects.append(ANSWER_NUMBER)
         request = REQUEST in expects
-        expects = [e for e in expects if e != REQUEST]
-        answer = ANSWER_NUMBER if ANSWER_NUMBER in expects else (expects[0] if expects else None)
+        answer = next((kind for kind in _KIND_ORDER if kind in expects), None)
+        names = {ANSWER_NAME: self._names, ANSWER_SOURCE: self._sources}.get(answer or "")
         return Query(
             question,
             tuple(concepts),
             answer,
             tuple(frame),
             tuple(corrections),
-            self._names if answer == ANSWER_NAME else None,
+            names,
             request,
         )
 
@@ -707,6 +808,11 @@ class QueryParser:
         i = 0
         while i < len(run):
             entry, length = self._longest_match(run, i)
+            corrections.extend(
+                (t.corrected_from, t.surface)
+                for t in run[i : i + length]
+                if t.corrected_from and (t.corrected_from, t.surface) not in corrections
+            )
             if entry is not None:
                 start, end = run[i].start, run[i + length - 1].end
                 if entry.kind == "frame":
@@ -720,7 +826,10 @@ class QueryParser:
             token = run[i]
             i += 1
             if token.terms:
-                concepts.append(self._plain_concept(question, token, title_case, i == 1))
+                concept = self._plain_concept(question, token, title_case, i == 1)
+                if not concept.entity:
+                    concept = self._with_relatives(concept, token, vocabulary)
+                concepts.append(concept)
 
     def _longest_match(self, run: Sequence[_Token], i: int) -> tuple[_Entry | None, int]:
         for length in range(min(self._longest, len(run) - i), 0, -1):
@@ -730,7 +839,44 @@ class QueryParser:
                 # A phrase must not start or end on a bare stopword of the question
                 # unless the lexicon spelled it that way (it did: the keys match).
                 return entry, length
+            if (
+                length > 1
+                # All words but the slip are the name's own.
+                and sum(t.key in self._name_keys for t in run[i : i + length]) >= length - 1
+                and (fixed := self._misspelled_name(run[i : i + length]))
+            ):
+                return self._latin[fixed], length
         return None, 0
+
+    def _misspelled_name(self, tokens: Sequence[_Token]) -> tuple[str, ...] | None:
+        """The keys of the lexicon name of several words that ``tokens`` spell with one
+        slip in one word of four letters or more ("goldman sacks" for Goldman Sachs):
+        the speller leaves such words alone when they are English words themselves.
+        The slipped token is corrected in place."""
+        written = [fold(t.surface) for t in tokens]
+        names = {
+            keys
+            for n, word in enumerate(written)
+            for keys in self._names_by_word.get((len(written), n, word), ())
+        }
+        for keys in sorted(names):
+            words = self._name_words[keys]
+            slips = [n for n, word in enumerate(words) if word != written[n]]
+            if len(slips) != 1:
+                continue
+            n = slips[0]
+            typed, meant = written[n], words[n]
+            if (
+                len(meant) >= 4
+                and typed[:1] == meant[:1]
+                and distance.OSA.distance(typed, meant, score_cutoff=1) <= 1
+            ):
+                token = tokens[n]
+                token.corrected_from = token.surface
+                token.surface, token.key = meant, keys[n]
+                token.terms = (keys[n],)
+                return keys
+        return None
 
     def _group_concept(self, question: str, tokens: Sequence[_Token], entry: _Entry) -> Concept:
         entity = any(self.lexicon.groups[g].kind == "entity" for g in entry.groups)
@@ -804,6 +950,18 @@ class QueryParser:
             needles=tuple(dict.fromkeys(n for n in (_needle(surface), token.key) if n))
             if entity
             else (),
+        )
+
+    def _with_relatives(self, concept: Concept, token: _Token, vocabulary: Vocabulary) -> Concept:
+        """``concept`` also said by the corpus's relatives of its word ("compete" by
+        "competition"): the stemmer keeps some derived words apart."""
+        relatives = self._spell(vocabulary).relatives(token.key)
+        if not relatives:
+            return concept
+        return replace(
+            concept,
+            forms=(*concept.forms, (frozenset(relatives),)),
+            search=(*concept.search, *relatives),
         )
 
     def _looks_like_name(self, surface: str, token: _Token, title_case: bool, first: bool) -> bool:
@@ -979,6 +1137,13 @@ def _needle(written: str) -> str:
     folded, without a trailing possessive ("Tesla's" -> "tesla")."""
     text = unicodedata.normalize("NFKC", written).casefold().replace("’", "'")
     return text[:-2] if text.endswith("'s") else text.rstrip("'")
+
+
+def _corrected(question: str, corrections: Sequence[tuple[str, str]]) -> str:
+    """``question`` with its misspelled words replaced by their corrections."""
+    for typed, fixed in corrections:
+        question = re.sub(rf"(?<!\w){re.escape(typed)}(?!\w)", fixed, question)
+    return question
 
 
 def _joined(entry: _Entry | None, group: int) -> _Entry:

@@ -223,3 +223,84 @@ def test_the_article_title_names_the_passage_s_company(parser: QueryParser) -> N
     question = "How fast does BYD flash charging add range?"
     assert not ask(parser, question, [titled]).abstained
     assert ask(parser, question, [untitled]).abstained
+
+
+def test_the_passage_whose_sentence_says_the_question_leads(parser: QueryParser) -> None:
+    """BM25 ranks a passage saying the question's words across sentences first; the
+    one whose sentence says the whole question answers it (it failed before the
+    hits were ordered by support)."""
+    scattered = cand(
+        1,
+        "Beijing cheers its carmakers. Speed matters in this market. "
+        "Free trade is a goal of talks with Europe.",
+        score=9.0,
+    )
+    said = cand(2, "Beijing's model prioritizes speed over market freedoms.", score=6.0)
+    answer = ask(parser, "Does Beijing value speed over free markets?", [scattered, said])
+    assert [h.candidate.passage_id for h in answer.hits][:1] == [2]
+
+
+def test_the_heading_does_not_decide_between_sentences(parser: QueryParser) -> None:
+    text = (
+        "At the heart of China's tech boom is generative AI. "
+        "Companies like Kuaishou are rolling out video generation models with near-cinematic "
+        "visuals."
+    )
+    answer = ask(
+        parser,
+        "what can the new chinese video AI models do",
+        [cand(1, text, heading="Generative AI Becomes A Strategic Pillar")],
+    )
+    assert "near-cinematic" in answer.hits[0].sentence.text
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "answered"),
+    [
+        # "How many" wants a number of things, not money or a percentage.
+        ("How many PhDs has China recruited?", "China lures PhDs with payouts of $690,000.", False),
+        ("How many PhDs has China recruited?", "China lures PhDs with 80% raises.", False),
+        ("How many PhDs has China recruited?", "China recruited 3,000 PhDs.", True),
+        ("How many PhDs has China recruited?", "China recruited five thousand PhDs.", True),
+        # "What percentage" wants a share.
+        ("What percentage of Chinese cars are electric?", "BYD unveiled five EV cars.", False),
+        ("What percentage of Chinese cars are electric?", "Half of Chinese cars are EVs.", True),
+        ("What percentage of Chinese cars are electric?", "In China 40% of cars are EVs.", True),
+        # "Who said" wants who: a person, company or institution the question does not name.
+        ("Who said AI investment is picking up?", "AI investment is picking up fast.", False),
+        (
+            "Who said AI investment is picking up?",
+            "AI investment is picking up, said Tim Wang of Monolith Management.",
+            True,
+        ),
+    ],
+)
+def test_the_kind_of_answer_asked_for(
+    parser: QueryParser, question: str, text: str, answered: bool
+) -> None:
+    assert ask(parser, question, [cand(1, text)]).abstained is not answered
+
+
+def test_a_number_must_be_said_of_the_question_s_company(parser: QueryParser) -> None:
+    """Before, the sentence with a number won although it spoke of other companies."""
+    text = (
+        "BYD unveiled five new EV models, while Pony.ai revealed cheaper robotaxis. "
+        "Huawei's driver-assist technology now enables valet-style auto-parking."
+    )
+    question = "How much does the Huawei parking feature cost?"
+    assert ask(parser, question, [cand(1, text)]).abstained
+    priced = text + " Huawei charges $1,000 for the parking feature."
+    answer = ask(parser, question, [cand(1, priced)])
+    assert answer.hits[0].sentence.text.startswith("Huawei charges")
+
+
+def test_what_happened_after_is_told_by_the_next_sentence(parser: QueryParser) -> None:
+    text = (
+        "DeepSeek's release of a free AI model in January shattered expectations. "
+        "Instead, it catalyzed further development across the industry."
+    )
+    answer = ask(parser, "What happened after DeepSeek's release?", [cand(1, text)])
+    assert answer.hits[0].sentence.text.startswith("Instead")
+    # Without a sentence after it, the one naming the event is shown.
+    alone = ask(parser, "What happened after DeepSeek's release?", [cand(1, text[:72])])
+    assert alone.hits[0].sentence.text.startswith("DeepSeek")

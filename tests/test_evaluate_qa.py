@@ -39,7 +39,10 @@ def test_the_shipped_set_is_large_and_varied() -> None:
     assert len(near) >= 40
     for tag in ("typo", "markup", "chinese"):
         assert sum(tag in q.tags for q in questions) >= 5, tag
-    assert {q.split for q in questions} == {"dev", "heldout"}
+    assert {q.split for q in questions} == {"dev", "heldout", "fresh"}
+    fresh = [q for q in questions if q.split == "fresh"]
+    assert sum(q.kind == "answerable" for q in fresh) >= 60
+    assert sum(q.kind == "near" for q in fresh) >= 30
     assert len({q.question for q in questions}) == len(questions)
 
 

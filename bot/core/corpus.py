@@ -43,7 +43,7 @@ import numpy.typing as npt
 import sqlite_utils
 
 from retrieval.analyze import ANALYZER_VERSION, Analyzer, TokenSpan
-from retrieval.answer import MIN_SUPPORT, Answer, Candidate, compose
+from retrieval.answer import MIN_SUPPORT, Answer, Candidate, Sentences, compose, sentences
 from retrieval.index import BM25Index, IndexCorrupt, IndexError_, IndexStale, SearchHit, store
 from retrieval.passages import Passage, derive_title, sentence_spans, split_passages
 from retrieval.query import QueryParser
@@ -113,6 +113,9 @@ class Corpus:
         # Analysed text of recently answered passages: popular passages come back
         # question after question (passage ids are never reused, so entries stay right).
         self._spans: OrderedDict[int, list[TokenSpan]] = OrderedDict()
+        self._sentences: OrderedDict[int, Sentences] = OrderedDict()
+        # Terms of titles and headings: the passages of an article share them.
+        self._short_terms: OrderedDict[str, frozenset[str]] = OrderedDict()
         self.min_support = MIN_SUPPORT  # the evaluation varies it to report the trade-off
 
     @property
@@ -344,6 +347,8 @@ class Corpus:
             min_support=self.min_support,
             limit=k,
             spans_of=self._passage_spans,
+            terms_of=self._text_terms,
+            sentences_of=self._passage_sentences,
         )
         if answer.abstained:
             hit = answer.closest
@@ -362,6 +367,28 @@ class Corpus:
         else:
             self._spans.move_to_end(candidate.passage_id)
         return spans
+
+    def _passage_sentences(self, candidate: Candidate, spans: Sequence[TokenSpan]) -> Sentences:
+        split = self._sentences.get(candidate.passage_id)
+        if split is None:
+            split = sentences(candidate, spans)
+            self._sentences[candidate.passage_id] = split
+            if len(self._sentences) > _SPANS_CACHED:
+                self._sentences.popitem(last=False)
+        else:
+            self._sentences.move_to_end(candidate.passage_id)
+        return split
+
+    def _text_terms(self, text: str) -> frozenset[str]:
+        terms = self._short_terms.get(text)
+        if terms is None:
+            terms = frozenset(self.analyzer.terms(text))
+            self._short_terms[text] = terms
+            if len(self._short_terms) > _SPANS_CACHED:
+                self._short_terms.popitem(last=False)
+        else:
+            self._short_terms.move_to_end(text)
+        return terms
 
     def _candidates(self, ranked: Sequence[SearchHit], batch: int) -> Iterator[Candidate]:
         """Ranked hits as candidates, read from SQLite a batch at a time: composition

@@ -2,8 +2,8 @@
 
 Documents get dense numbers in insertion order. A :class:`Segment` holds the
 postings of a run of consecutive documents: per term, the ascending document
-numbers and term frequencies as numpy arrays, plus the term's largest
-frequency and shortest document (its score bound). Every add builds one
+numbers and term frequencies as numpy arrays, plus score bounds per term and
+per block of postings (see ``retrieval._kernel``). Every add builds one
 segment with vectorised numpy (:func:`build_segment`); size-tiered merging
 (:func:`merge_tail`, a linear scatter in :func:`merge`, no sort) keeps the
 segment count logarithmic and drops the postings of removed documents.
@@ -20,16 +20,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from retrieval import _kernel
+
 __all__ = [
     "LEVEL_BASE",
     "MERGE_FACTOR",
     "SEGMENT_ARRAYS",
+    "BoundParams",
     "FloatArray",
     "IntArray",
     "Segment",
@@ -47,8 +50,21 @@ U32Array = npt.NDArray[np.uint32]
 
 LEVEL_BASE = 1 << 16
 MERGE_FACTOR = 10
-SEGMENT_ARRAYS = ("keys", "lengths", "term_ids", "starts", "docs", "tfs", "max_tf", "min_len")
+SEGMENT_ARRAYS = (
+    "keys",
+    "lengths",
+    "term_ids",
+    "starts",
+    "docs",
+    "tfs",
+    "term_bound",
+    "block_bound",
+    "bound_params",
+)
 """The arrays of a segment, as persisted (one ``.npy`` file each)."""
+
+BoundParams = tuple[float, float]
+"""``(a, c)`` with ``norm = a + c * len``: ``(k1 * (1 - b), k1 * b / avgdl)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +73,10 @@ class Segment:
 
     ``term_ids`` are the sorted distinct term ids present; the postings of
     ``term_ids[i]`` are ``docs[starts[i]:starts[i + 1]]`` (ascending global
-    document numbers) with frequencies ``tfs[...]``; ``max_tf[i]`` and
-    ``min_len[i]`` bound that term's score in this segment.
+    document numbers) with frequencies ``tfs[...]``. ``term_bound[i]`` and
+    ``block_bound[j]`` bound ``tf / (tf + norm)`` over that term's postings and
+    over postings ``j * BLOCK_SIZE ..`` for the ``norm`` of ``bound_params``
+    (see ``retrieval._kernel.segment_bounds``).
     """
 
     first_doc: int
@@ -68,9 +86,24 @@ class Segment:
     starts: IntArray
     docs: U32Array
     tfs: npt.NDArray[np.unsignedinteger[Any]]
-    max_tf: npt.NDArray[np.unsignedinteger[Any]]
-    min_len: U32Array
+    term_bound: npt.NDArray[np.float32]
+    block_bound: npt.NDArray[np.float32]
+    bound_params: FloatArray
     name: str | None = None  # its directory, once written
+    view: _kernel.SegmentView = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The kernel's typed view of the arrays, checked once here rather than per query.
+        view = _kernel.SegmentView(
+            self.term_ids,
+            self.starts,
+            self.docs,
+            self.tfs,
+            self.term_bound,
+            self.block_bound,
+            self.bound_params,
+        )
+        object.__setattr__(self, "view", view)
 
     @property
     def n_docs(self) -> int:
@@ -100,6 +133,36 @@ def level(postings: int) -> int:
     return 0 if postings < LEVEL_BASE else int(math.log10(postings / LEVEL_BASE)) + 1
 
 
+def _with_bounds(
+    first_doc: int,
+    keys: IntArray,
+    lengths: U32Array,
+    term_ids: U32Array,
+    starts: IntArray,
+    docs: U32Array,
+    tfs: npt.NDArray[np.unsignedinteger[Any]],
+    params: BoundParams,
+) -> Segment:
+    lengths = np.ascontiguousarray(lengths, dtype=np.uint32)
+    docs = np.ascontiguousarray(docs, dtype=np.uint32)
+    tfs = np.ascontiguousarray(tfs)
+    term_bound, block_bound = _kernel.segment_bounds(
+        starts, docs, tfs, lengths, first_doc, params[0], params[1]
+    )
+    return Segment(
+        first_doc=first_doc,
+        keys=keys,
+        lengths=lengths,
+        term_ids=np.ascontiguousarray(term_ids, dtype=np.uint32),
+        starts=np.ascontiguousarray(starts, dtype=np.int64),
+        docs=docs,
+        tfs=tfs,
+        term_bound=term_bound,
+        block_bound=block_bound,
+        bound_params=np.array(params, dtype=np.float64),
+    )
+
+
 def build_segment(
     first_doc: int,
     keys: IntArray,
@@ -107,35 +170,20 @@ def build_segment(
     term_ids: U32Array,
     docs: U32Array,
     tfs: npt.NDArray[np.integer[Any]],
-    doc_lengths: U32Array,
+    params: BoundParams,
 ) -> Segment:
-    """A segment from postings sorted by (term id, doc); ``doc_lengths`` by global doc."""
+    """A segment from postings sorted by (term id, doc), with its bounds for ``params``."""
     n = term_ids.shape[0]
     if n:
         firsts = np.flatnonzero(np.r_[True, term_ids[1:] != term_ids[:-1]])
         starts = np.append(firsts, n).astype(np.int64)
         unique_terms = term_ids[firsts]
-        dtype = tf_dtype(int(tfs.max()))
-        tfs = tfs.astype(dtype, copy=False)
-        max_tf = np.maximum.reduceat(tfs, firsts).astype(dtype)
-        min_len = np.minimum.reduceat(doc_lengths[docs], firsts).astype(np.uint32)
+        typed_tfs = tfs.astype(tf_dtype(int(tfs.max())), copy=False)
     else:
         starts = np.zeros(1, dtype=np.int64)
         unique_terms = term_ids
-        tfs = tfs.astype(np.uint16)
-        max_tf = np.zeros(0, dtype=np.uint16)
-        min_len = np.zeros(0, dtype=np.uint32)
-    return Segment(
-        first_doc=first_doc,
-        keys=keys,
-        lengths=lengths,
-        term_ids=np.ascontiguousarray(unique_terms, dtype=np.uint32),
-        starts=starts,
-        docs=np.ascontiguousarray(docs, dtype=np.uint32),
-        tfs=np.ascontiguousarray(tfs),
-        max_tf=np.ascontiguousarray(max_tf),
-        min_len=np.ascontiguousarray(min_len),
-    )
+        typed_tfs = tfs.astype(np.uint16)
+    return _with_bounds(first_doc, keys, lengths, unique_terms, starts, docs, typed_tfs, params)
 
 
 def merge_tail(
@@ -143,11 +191,12 @@ def merge_tail(
     dead_postings: list[bool],
     alive: npt.NDArray[np.uint8],
     vocab_size: int,
+    params: BoundParams,
 ) -> None:
     """Merge runs of :data:`MERGE_FACTOR` same-level segments at the tail, in place.
 
     ``dead_postings`` (per segment: may hold removed documents' postings) is
-    kept aligned with ``segments``.
+    kept aligned with ``segments``; merged segments get bounds for ``params``.
     """
     while len(segments) >= MERGE_FACTOR:
         tail = level(segments[-1].n_postings)
@@ -156,21 +205,24 @@ def merge_tail(
             run += 1
         if run < MERGE_FACTOR:
             return
-        segments[-run:] = [merge(segments[-run:], alive, vocab_size)]
+        segments[-run:] = [merge(segments[-run:], alive, vocab_size, params)]
         dead_postings[-run:] = [False]
 
 
-def merge(segments: Sequence[Segment], alive: npt.NDArray[np.uint8], vocab_size: int) -> Segment:
+def merge(
+    segments: Sequence[Segment],
+    alive: npt.NDArray[np.uint8],
+    vocab_size: int,
+    params: BoundParams,
+) -> Segment:
     """One segment holding the live postings of ``segments`` (consecutive, in order);
     ``alive`` flags every document number, ``vocab_size`` bounds the term ids.
 
     A linear scatter: each input's postings go straight to their place in the
     output, which is ordered by term and, within a term, by document. The
-    inputs' score bounds carry over (still bounds after dropping postings).
+    bounds are computed afresh for ``params`` (one pass over the postings).
     """
     counts = np.zeros(vocab_size, dtype=np.int64)
-    max_tf_all = np.zeros(vocab_size, dtype=np.uint32)
-    min_len_all = np.full(vocab_size, np.iinfo(np.uint32).max, dtype=np.uint32)
     parts: list[tuple[Segment, npt.NDArray[np.bool_] | None, IntArray]] = []
     for segment in segments:
         if segment.n_postings == 0:
@@ -182,14 +234,13 @@ def merge(segments: Sequence[Segment], alive: npt.NDArray[np.uint8], vocab_size:
         else:
             kept = np.diff(segment.starts)
         counts[segment.term_ids] += kept
-        np.maximum.at(max_tf_all, segment.term_ids, segment.max_tf)
-        np.minimum.at(min_len_all, segment.term_ids, segment.min_len)
         parts.append((segment, keep, kept))
     bounds = np.zeros(vocab_size + 1, dtype=np.int64)
     np.cumsum(counts, out=bounds[1:])
     total = int(bounds[-1])
     present = np.flatnonzero(counts)
-    dtype = tf_dtype(int(max_tf_all.max()) if vocab_size else 0)
+    # Each input's frequencies fit its own dtype: the widest fits them all.
+    dtype = np.result_type(np.uint16, *(segment.tfs.dtype for segment, _, _ in parts))
     out_docs = np.empty(total, dtype=np.uint32)
     out_tfs = np.empty(total, dtype=dtype)
     cursor = bounds[:-1].copy()
@@ -203,16 +254,15 @@ def merge(segments: Sequence[Segment], alive: npt.NDArray[np.uint8], vocab_size:
         out_tfs[positions] = tfs
         cursor[segment.term_ids] += kept
         del group, offset, positions
-    return Segment(
-        first_doc=segments[0].first_doc,
-        keys=np.concatenate([np.asarray(s.keys) for s in segments]),
-        lengths=np.concatenate([np.asarray(s.lengths) for s in segments]),
-        term_ids=present.astype(np.uint32),
-        starts=np.append(bounds[present], total),
-        docs=out_docs,
-        tfs=out_tfs,
-        max_tf=max_tf_all[present].astype(dtype),
-        min_len=min_len_all[present],
+    return _with_bounds(
+        segments[0].first_doc,
+        np.concatenate([np.asarray(s.keys) for s in segments]),
+        np.concatenate([np.asarray(s.lengths) for s in segments]),
+        present.astype(np.uint32),
+        np.append(bounds[present], total),
+        out_docs,
+        out_tfs,
+        params,
     )
 
 

@@ -43,7 +43,7 @@ __all__ = [
     "write_segment",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 VOCABULARY = "vocab.txt"
 

@@ -1,31 +1,61 @@
-"""The ``techbrief`` command: a thin adapter that turns library errors into one-line messages."""
+"""The ``techbrief`` command: a thin adapter that turns library errors into one-line messages.
+
+Only ``argparse`` is imported up front, so ``techbrief --help`` answers at
+once; each command imports what it needs when it runs.
+
+Every error passes :func:`main` before it is printed: there it becomes one
+line on stderr, with every secret of the settings masked (the redaction that
+also guards the logs), and exit status 2; an error nobody foresaw (a bug) is
+one line too, with status 70. Never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
-import time
-from collections.abc import Sequence
-from dataclasses import replace
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.console import console_lines, run_console, terminal_lines
-from bot.core import render
-from bot.core.corpus import Corpus
-from bot.core.service import AnswerPage, Refusal, TechBrief, clean_text
-from retrieval.answer import Hit
-from retrieval.bench import ENGINES, SLOW_LIMIT, format_table, parse_engines, parse_sizes, run_bench
-from retrieval.evaluate import EvaluationError, evaluate_beir
-from storage.errors import StorageError
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.core.ingest import Ingestion
+    from bot.core.service import TechBrief
+    from bot.telegram.redaction import Redactor
+    from retrieval.answer import Hit
 
 __all__ = ["main"]
 
 log = logging.getLogger("techbrief")
+
+_EXIT_FAILURE = 2  # configuration, database, index, file system, Bot API: the cause is named
+_EXIT_BUG = 70  # EX_SOFTWARE: an error nobody foresaw
+_EXIT_BROKEN_PIPE = 141  # what a shell reports for a program stopped by SIGPIPE (128 + 13)
+
+
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and examples printed as written."""
+
+
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    summary: str,
+    example: str,
+    details: str = "",
+) -> argparse.ArgumentParser:
+    """A subcommand with a one-line summary, optional details and an example."""
+    description = f"{summary}\n\n{details}".rstrip() if details else summary
+    return commands.add_parser(
+        name,
+        help=summary[:1].lower() + summary[1:].rstrip("."),
+        description=description,
+        epilog=f"example:\n  {example}",
+        formatter_class=_Help,
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,40 +64,193 @@ def _parser() -> argparse.ArgumentParser:
         description="Answers questions about Chinese tech from stored news articles. "
         "Without a command: the Telegram bot when TELEGRAM_BOT_TOKEN is set, "
         "else the console chat.",
+        epilog='example:\n  techbrief ask "What did BYD unveil?"',
+        formatter_class=_Help,
     )
     parser.add_argument("--db", type=Path, help="database file (default: $TECHBRIEF_DB)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (Telegram if a token is set, else console)")
-    commands.add_parser("chat", help="chat in the terminal (reads stdin when not a terminal)")
-    ask = commands.add_parser("ask", help="answer one question")
+    _command(
+        commands,
+        "run",
+        "Run the bot: Telegram when TELEGRAM_BOT_TOKEN is set, else the console chat.",
+        "TELEGRAM_BOT_TOKEN=123456789:AA... techbrief run",
+    )
+    _command(
+        commands,
+        "chat",
+        "Chat in the terminal, with the same commands as in Telegram.",
+        "echo 'What did BYD unveil?' | techbrief chat",
+        "Reads standard input line by line when it is not a terminal.",
+    )
+    ask = _command(
+        commands,
+        "ask",
+        "Answer one question from the stored articles.",
+        'techbrief ask --json -k 3 "Which robotaxi firms filed for Hong Kong IPOs?"',
+        "Prints the answer card and further results; exits 1 when the question cannot be\n"
+        "searched (empty, too long, only common words). --json prints question,\n"
+        "abstained, sentence and hits[] (passage_id, text, score, title, publisher, url,\n"
+        "published, heading, sentence, support).",
+    )
     ask.add_argument("question", nargs="+", help="the question")
     ask.add_argument("--json", action="store_true", help="machine-readable output")
-    ask.add_argument("-k", type=_positive, default=5, metavar="N", help="results to list (5)")
-    evaluate = commands.add_parser("eval", help="retrieval quality on a BEIR directory")
+    ask.add_argument("-k", type=_results, default=5, metavar="N", help="results to list (1-50, 5)")
+    evaluate = _command(
+        commands,
+        "eval",
+        "Retrieval quality on a BEIR-format directory: nDCG@10, Recall@100, MRR@10, time.",
+        "techbrief eval ../shared/benchmarks/scifact",
+        "The directory holds corpus.jsonl (_id, title, text), queries.jsonl (_id, text)\n"
+        "and qrels/test.tsv (query-id, corpus-id, score; a header line). Documents are\n"
+        "indexed in memory; the database is not touched.",
+    )
     evaluate.add_argument("corpus_dir", type=Path, metavar="CORPUS_DIR")
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
-    commands.add_parser("sources", help="list the sources of the stored articles")
-    bench = commands.add_parser(
-        "bench", help="retrieval benchmark: techbrief's index beside reference engines"
+    eval_qa = _command(
+        commands,
+        "eval-qa",
+        "Answer quality on a question set, per split, over a fresh seed corpus.",
+        "techbrief eval-qa tests/qa/questions.jsonl --distractors ../shared/benchmarks/scifact",
+        "Reports, for the dev and held-out splits: right passage first, best sentence\n"
+        "holds the answer, wrongly refused, near-topic and off-topic questions answered.\n"
+        "The question file is JSON Lines (see the README, Answer quality). The user's\n"
+        "database is not touched.",
+    )
+    eval_qa.add_argument("file", type=Path, metavar="FILE", help="questions, JSON Lines")
+    eval_qa.add_argument("--json", action="store_true", help="machine-readable output")
+    eval_qa.add_argument("--list", action="store_true", help="list every question and outcome")
+    eval_qa.add_argument(
+        "--distractors",
+        type=Path,
+        metavar="PATH",
+        help="grow the corpus with passages cut from a BEIR corpus.jsonl (or its directory)",
+    )
+    eval_qa.add_argument(
+        "--limit", type=int, default=5_000, metavar="N", help="distractor passages (5,000)"
+    )
+    eval_qa.add_argument(
+        "--min-support", type=float, metavar="X", help="answer threshold to try (default: 0.4)"
+    )
+    ingest = _command(
+        commands,
+        "ingest",
+        "Add an article page, an RSS/Atom feed or a local .txt/.md/.html file.",
+        "techbrief ingest https://example.com/china-tech/feed.xml --feed",
+        "A URL is fetched (http/https only, public addresses unless\n"
+        "TECHBRIEF_ALLOW_PRIVATE_URLS=1) and recognised as a feed or a page; a feed's\n"
+        "entries are added one by one (a progress bar on a terminal) and it is polled\n"
+        "from then on by the bot. A path is read as a document. Exits 1 when nothing\n"
+        "could be added.",
+    )
+    ingest.add_argument("target", metavar="URL|PATH", help="an http(s) URL or a file path")
+    ingest.add_argument("--feed", action="store_true", help="the URL must be a feed")
+    ingest.add_argument("--title", default="", help="title for a file (default: from the file)")
+    _command(
+        commands,
+        "sources",
+        "List the sources with their #id, kind, articles, last fetch and last error.",
+        "techbrief sources",
+    )
+    remove = _command(
+        commands,
+        "remove-source",
+        "Remove a source with its articles and passages (its #id from techbrief sources).",
+        "techbrief remove-source 3",
+    )
+    remove.add_argument("source_id", type=_source_id, metavar="ID", help="the source's #id")
+    refresh = _command(
+        commands,
+        "refresh",
+        "Poll one feed now (re-enabling it if it was disabled), or every feed.",
+        "techbrief refresh 3",
+    )
+    refresh.add_argument(
+        "source_id", type=_source_id, nargs="?", metavar="ID", help="the feed's #id"
+    )
+    _command(
+        commands,
+        "stats",
+        "Show how much is stored: sources, articles, passages, indexed terms.",
+        "techbrief stats",
+    )
+    digest = _command(
+        commands,
+        "digest",
+        "Preview a topic's digest, or list the subscriptions whose digest is due now.",
+        "techbrief digest ev --hours 48",
+        "TOPIC is a built-in topic (techbrief chat, /topics) or any words; the preview lists\n"
+        "what a digest would show for the passages stored in the last --hours (24).\n"
+        "--due lists the subscriptions whose digest is due now (chat, topic, time, zone, how\n"
+        "many articles it holds); it sends and records nothing.",
+    )
+    digest.add_argument("topic", nargs="*", metavar="TOPIC", help="a topic (built-in or words)")
+    digest.add_argument("--due", action="store_true", help="list the digests due now")
+    digest.add_argument(
+        "--hours", type=_hours, default=24, metavar="N", help="preview window in hours (24)"
+    )
+    bench = _command(
+        commands,
+        "bench",
+        "Retrieval benchmark: techbrief's index beside reference BM25 engines.",
+        "techbrief bench --passages 10k,100k --engines techbrief,bm25s",
+        "Builds a deterministic synthetic corpus (no downloads) and measures, per engine\n"
+        "and size, each in its own process: build time, peak memory, query p50/p95, adding\n"
+        "1,000 passages and cold start. Reference engines come with the 'bench' extra.",
     )
     bench.add_argument(
         "--passages", default="10k,100k,1m", metavar="N[,N...]", help="sizes (10k,100k,1m)"
     )
     bench.add_argument(
-        "--engines", default=",".join(ENGINES), metavar="E[,E...]", help=f"from {ENGINES}"
+        "--engines",
+        default=None,
+        metavar="E[,E...]",
+        help="engines, comma-separated (default: all: techbrief, rank_bm25, bm25s, tantivy)",
     )
     bench.add_argument(
         "--slow-limit",
         type=int,
-        default=SLOW_LIMIT,
+        default=None,
         metavar="N",
-        help=f"skip rank_bm25 above N passages ({SLOW_LIMIT:,})",
+        help="skip rank_bm25 above N passages (100,000)",
     )
     bench.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor = _command(
+        commands,
+        "doctor",
+        "Check that the bot can run: configuration, database, index, token, webhook.",
+        "techbrief doctor --quick",
+        "One line per check and a summary; exits 1 when any check fails. Read-only:\n"
+        "it repairs nothing, so it can run beside the bot (the container's health check\n"
+        "runs --quick). The token is checked with getMe, the webhook with getWebhookInfo.",
+    )
+    doctor.add_argument(
+        "--quick",
+        action="store_true",
+        help="SQLite's quick_check instead of the full integrity_check",
+    )
+    backup = _command(
+        commands,
+        "backup",
+        "Copy the database to PATH while the bot runs (SQLite's online backup).",
+        "techbrief backup /var/backups/techbrief/",
+        "PATH is a file, or a directory to put techbrief-<UTC time>.db in (a PATH ending\n"
+        "in / is made if missing). The copy is a consistent snapshot, checked before it\n"
+        "replaces PATH. The search index is not copied: techbrief rebuilds it from the\n"
+        "database when it opens the copy. To restore: stop the bot, copy the backup over\n"
+        "TECHBRIEF_DB (removing its -wal and -shm files), start it.",
+    )
+    backup.add_argument("path", metavar="PATH", help="backup file, or directory (ending in /)")
     return parser
 
 
-def _positive(raw: str) -> int:
+def _source_id(raw: str) -> int:
+    value = raw.strip().lstrip("#")
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a source id (a number from /sources)")
+    return int(value)
+
+
+def _results(raw: str) -> int:
     try:
         value = int(raw)
     except ValueError:
@@ -77,65 +260,247 @@ def _positive(raw: str) -> int:
     return value
 
 
+def _hours(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if not 1 <= value <= 24 * 365:
+        raise argparse.ArgumentTypeError("choose between 1 and 8760")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from bot.telegram.redaction import Redactor, install_redaction
+
     logging.basicConfig(level=logging.WARNING, format="techbrief: %(levelname)s: %(message)s")
     # Never die on output the terminal cannot encode (emoji on a C locale, say).
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
+    # Secrets join it as the settings are read; the logs are guarded from the start.
+    redactor = install_redaction(Redactor())
     args = _parser().parse_args(argv)
     try:
-        return _dispatch(args)
-    except (ConfigError, StorageError, EvaluationError) as exc:
-        print(f"techbrief: {exc}", file=sys.stderr)
-        return 2
+        return _dispatch(args, redactor)
+    except BrokenPipeError:
+        # The reader went away (`techbrief ask ... | head -1`): stop quietly, as
+        # Unix tools do, and keep Python from complaining when it flushes stdout.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return _EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # the one place every error passes before it is printed
+        line, status = _failure(exc)
+        log.debug("failure", exc_info=exc)  # the traceback, for whoever turns on DEBUG
+        print(f"techbrief: {redactor(line)}", file=sys.stderr)
+        return status
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _failure(exc: Exception) -> tuple[str, int]:
+    """One line naming the cause of a failure, and the exit status."""
+    if isinstance(exc, _named_failures()):
+        return " ".join(str(exc).split()), _EXIT_FAILURE
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}", _EXIT_FAILURE
+    if isinstance(exc, MemoryError):
+        return "out of memory", _EXIT_FAILURE
+    detail = " ".join(str(exc).split())[:300]
+    return f"internal error ({type(exc).__name__}: {detail}); please report it", _EXIT_BUG
+
+
+def _named_failures() -> tuple[type[BaseException], ...]:
+    """Error types whose message is one line naming the cause (configuration, database,
+    index, evaluation data, Bot API at start-up). Looked up only among the modules this
+    run imported: an error of a module never imported cannot have happened."""
+    names = (
+        ("bot.config", "ConfigError"),
+        ("storage.errors", "StorageError"),
+        ("retrieval.index.errors", "IndexError_"),
+        ("retrieval.evaluate", "EvaluationError"),
+        ("bot.telegram.app", "BotUnavailable"),
+    )
+    found: list[type[BaseException]] = []
+    for module, name in names:
+        if module in sys.modules:
+            found.append(getattr(sys.modules[module], name))
+    return tuple(found)
+
+
+def _dispatch(args: argparse.Namespace, redactor: Redactor) -> int:
+    if args.command == "eval-qa":
+        return _eval_qa(args)
     if args.command == "eval":
         return _eval(args.corpus_dir, as_json=args.json)
     if args.command == "bench":
         return _bench(args)
-    settings = load_settings()
-    if args.db is not None:
-        settings = _with_db(settings, args.db)
+    if args.command == "doctor":
+        return _doctor(args, redactor)
+    return _with_settings(args, redactor)
+
+
+def _settings(args: argparse.Namespace, redactor: Redactor) -> Settings:
+    from bot.config import load_settings
+    from bot.telegram.redaction import register_settings
+
+    settings = load_settings(db_path=args.db)
+    # Every output from here on masks the settings' secrets (the token, the webhook secret).
+    register_settings(redactor, settings)
+    return settings
+
+
+def _with_settings(args: argparse.Namespace, redactor: Redactor) -> int:
+    settings = _settings(args, redactor)
     command = args.command or "run"
+    if command in _OPERATOR_COMMANDS:
+        return _OPERATOR_COMMANDS[command](settings, args)
     if command == "run" and settings.token:
         # Imported here: the console chat and the other commands need no Telegram stack.
         from bot.telegram.app import run_telegram
 
         return run_telegram(settings)
-    corpus = Corpus.open(settings.db_path, datetime.now(UTC))
+    args.settings = settings
+    return _with_service(settings, _SERVICE_COMMANDS.get(command, _chat), args)
+
+
+def _with_service(
+    settings: Settings,
+    command: Callable[[TechBrief, argparse.Namespace], int],
+    args: argparse.Namespace,
+) -> int:
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from bot.core.corpus import Corpus
+    from bot.core.service import TechBrief
+    from storage.errors import StorageError
+
     try:
-        service = TechBrief(corpus)
-        if command == "ask":
-            return _ask(service, " ".join(args.question), k=args.k, as_json=args.json)
-        if command == "sources":
-            print(render.sources_list(service.sources(), render.console_markup(ansi=False)))
-            return 0
-        return _chat(service)
-    finally:
-        corpus.close()
+        corpus = Corpus.open(settings.db_path, datetime.now(UTC), index_path=settings.index_path)
+        try:
+            return command(TechBrief(corpus, timezone=settings.timezone), args)
+        finally:
+            corpus.close()
+    except sqlite3.Error as exc:  # found damaged after opening (a query read a bad page)
+        raise StorageError(f"cannot use database {settings.db_path}: {exc}") from exc
 
 
-def _with_db(settings: Settings, db: Path) -> Settings:
-    return replace(settings, db_path=db)
+def _ingestion(service: TechBrief, args: argparse.Namespace) -> Ingestion:
+    """Adding sources from the terminal: fetches and stores on this one thread."""
+    from bot.core.ingest import build_ingestion
+
+    return build_ingestion(args.settings, service.corpus, clock=service.clock)
 
 
-def _chat(service: TechBrief) -> int:
-    if sys.stdin.isatty():
+def _chat(service: TechBrief, args: argparse.Namespace) -> int:
+    from bot.console import console_lines, run_console, terminal_lines
+
+    ingestion = _ingestion(service, args)
+    try:
+        if sys.stdin.isatty():
+            return run_console(
+                service,
+                terminal_lines(),
+                sys.stdout,
+                ansi=sys.stdout.isatty(),
+                greeting=True,
+                ingestion=ingestion,
+            )
         return run_console(
-            service, terminal_lines(), sys.stdout, ansi=sys.stdout.isatty(), greeting=True
+            service, console_lines(sys.stdin.buffer), sys.stdout, ingestion=ingestion
         )
-    return run_console(service, console_lines(sys.stdin.buffer), sys.stdout)
+    finally:
+        ingestion.fetcher.close()
 
 
-def _ask(service: TechBrief, question: str, *, k: int, as_json: bool) -> int:
+class _ProgressBar:
+    """A tqdm bar on stderr for a feed's entries, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def start(self, total: int, label: str) -> None:
+        if not sys.stderr.isatty() or total < 2:
+            return
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total, desc=label[:40], unit="entry", file=sys.stderr)
+
+    def advance(self) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _ingest(service: TechBrief, args: argparse.Namespace) -> int:
+    from bot.core import render
+
+    target: str = args.target
+    ingestion = _ingestion(service, args)
+    try:
+        if "://" in target:
+            report = ingestion.add_url(
+                target, feed=True if args.feed else None, progress=_ProgressBar()
+            )
+        else:
+            path = Path(target)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                print(f"techbrief ingest: cannot read {target}: {exc.strerror}", file=sys.stderr)
+                return 1
+            report = ingestion.add_document(path.name, data, title=args.title)
+    finally:
+        ingestion.fetcher.close()
+    print(render.ingest_report(report, render.console_markup(ansi=False)))
+    return 0 if report.added or report.known or (report.existing and not report.error) else 1
+
+
+def _remove_source(service: TechBrief, args: argparse.Namespace) -> int:
+    from bot.core import texts
+
+    source = service.remove_source(args.source_id)
+    if source is None:
+        print(texts.no_such_source(args.source_id))
+        return 1
+    print(texts.removed_source(source.id, source.title, source.articles, source.passages))
+    return 0
+
+
+def _refresh(service: TechBrief, args: argparse.Namespace) -> int:
+    from bot.core import render
+
+    ingestion = _ingestion(service, args)
+    try:
+        reports = ingestion.refresh(args.source_id, progress=_ProgressBar())
+    finally:
+        ingestion.fetcher.close()
+    if isinstance(reports, str):
+        print(reports)
+        return 1
+    for report in reports:
+        print(render.ingest_report(report, render.console_markup(ansi=False)))
+    return 0 if all(r.error is None for r in reports) else 1
+
+
+def _ask(service: TechBrief, args: argparse.Namespace) -> int:
+    from bot.console import loading_notice
+    from bot.core import render
+    from bot.core.service import AnswerPage, Refusal, clean_text
+
+    question, k = " ".join(args.question), args.k
+    notice = loading_notice(service, question)
+    if notice:
+        print(notice, file=sys.stderr, flush=True)
     result = service.ask(question, k=k)
     if isinstance(result, Refusal):
-        if as_json:
+        if args.json:
             _print_json(
                 {
                     "question": clean_text(question),
@@ -148,8 +513,12 @@ def _ask(service: TechBrief, question: str, *, k: int, as_json: bool) -> int:
         else:
             print(result.message)
         return 1
-    if as_json:
-        hits = result.hits or result.weak
+    if args.json:
+        # Abstaining, the weak candidates are listed, the closest one (shown as
+        # "the closest I found") first.
+        closest = result.closest
+        weak = [h for h in result.weak if h is not closest]
+        hits = result.hits or ([closest] if closest else []) + weak
         _print_json(
             {
                 "question": result.question,
@@ -184,7 +553,110 @@ def _hit_json(hit: Hit) -> dict[str, Any]:
     }
 
 
+def _sources(service: TechBrief, args: argparse.Namespace) -> int:
+    from bot.core import render
+
+    print(render.sources_list(service.sources(), render.console_markup(ansi=False)))
+    return 0
+
+
+def _stats(service: TechBrief, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from bot.core import render
+
+    markup = render.console_markup(ansi=False)
+    print(render.stats_report(service.stats_report(), markup))
+    print(render.subscription_stats(service.digests.stats(datetime.now(UTC)), markup))
+    return 0
+
+
+def _digest(service: TechBrief, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.core import render
+    from bot.core.service import Refusal
+
+    now = datetime.now(UTC)
+    markup = render.console_markup(sys.stdout.isatty())
+    if args.due:
+        due = service.digests.due(now)
+        if not due:
+            print("No digest is due.")
+        for d in due:
+            s = d.subscription
+            held = len(d.view.digest.articles)
+            what = f"{held} article{'s' if held != 1 else ''}" if held else "nothing new"
+            print(
+                f"chat {s.chat_id} · {s.topic} · {s.local_time} {s.timezone}"
+                f" · due for {d.local_date} · {what}"
+            )
+        return 0
+    if not args.topic:
+        print("techbrief digest: name a TOPIC, or --due", file=sys.stderr)
+        return 2
+    view = service.digests.preview_topic(
+        " ".join(args.topic), now - timedelta(hours=args.hours), service.timezone
+    )
+    if isinstance(view, Refusal):
+        print(view.message)
+        return 1
+    print(render.digest_card(view, markup))
+    return 0
+
+
+_SERVICE_COMMANDS: dict[str, Callable[[TechBrief, argparse.Namespace], int]] = {
+    "chat": _chat,
+    "run": _chat,
+    "ask": _ask,
+    "sources": _sources,
+    "stats": _stats,
+    "digest": _digest,
+    "ingest": _ingest,
+    "remove-source": _remove_source,
+    "refresh": _refresh,
+}
+"""Commands that work on the stored corpus, by name (``run`` without a token is the chat)."""
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from storage.backup import backup_database
+    from storage.errors import StorageError
+
+    target = Path(args.path)
+    if args.path.endswith("/") and settings.db_path.is_file():  # a directory, as with cp
+        try:
+            target.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot make the backup directory {target}: {exc}") from exc
+    done = backup_database(settings.db_path, target, datetime.now(UTC))
+    print(
+        f"backup: {done.path} ({done.bytes / 1e6:.1f} MB), a consistent copy of {settings.db_path}"
+    )
+    print("The search index is not in the backup: techbrief rebuilds it from the database.")
+    return 0
+
+
+_OPERATOR_COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "backup": _backup,
+}
+"""Commands on the database file, not the corpus (the corpus is not opened for them)."""
+
+
+def _doctor(args: argparse.Namespace, redactor: Redactor) -> int:
+    from bot.doctor import run_doctor
+
+    # The doctor reads the configuration itself: a bad variable is its first failed check.
+    return run_doctor(lambda: _settings(args, redactor), quick=args.quick, out=sys.stdout)
+
+
 def _eval(directory: Path, *, as_json: bool) -> int:
+    import time
+
+    from retrieval.evaluate import evaluate_beir
+
     started = time.perf_counter()
     result = evaluate_beir(directory)
     seconds = time.perf_counter() - started
@@ -207,23 +679,67 @@ def _eval(directory: Path, *, as_json: bool) -> int:
     return 0
 
 
+def _eval_qa(args: argparse.Namespace) -> int:
+    import time
+    from datetime import UTC, datetime
+
+    # A fresh in-memory corpus of the seed articles: the user's database is not touched.
+    from bot.core.quality import run_eval_qa
+    from retrieval.evaluate_qa import format_report
+
+    started = time.perf_counter()
+    report, passages = run_eval_qa(
+        args.file,
+        datetime.now(UTC),
+        distractors=args.distractors,
+        limit=args.limit,
+        min_support=args.min_support,
+    )
+    seconds = time.perf_counter() - started
+    if args.json:
+        payload = report.to_json(questions=args.list)
+        _print_json({"passages": passages, "seconds": round(seconds, 3), **payload})
+    else:
+        print(f"{args.file}: corpus of {passages:,} passages, {seconds:.1f} s")
+        print(format_report(report, questions=args.list))
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
+    from retrieval.bench import (
+        ENGINES,
+        SLOW_LIMIT,
+        format_table,
+        parse_engines,
+        parse_sizes,
+        run_bench,
+    )
+
     try:
         sizes = parse_sizes(args.passages)
-        engines = parse_engines(args.engines)
+        engines = parse_engines(args.engines or ",".join(ENGINES))
     except ValueError as exc:
         print(f"techbrief bench: {exc}", file=sys.stderr)
         return 2
     report = run_bench(
         sizes,
         engines,
-        slow_limit=args.slow_limit,
+        slow_limit=SLOW_LIMIT if args.slow_limit is None else args.slow_limit,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     if args.json:
         _print_json(report)
     else:
         print(format_table(report))
+    failed = [r for r in report["results"] if "failed" in str(r.get("note") or "")]
+    if failed:  # the figures that came out are printed; the failure is one line and status 2
+        first = failed[0]
+        print(
+            f"techbrief: bench: {first['engine']} at {first['passages']:,} passages: "
+            f"{first['note']}" + (f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""),
+            file=sys.stderr,
+        )
+        return _EXIT_FAILURE
     return 0
 
 

@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
-from typing import BinaryIO, TextIO
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from bot.core import render, texts
+from bot.core.digests import CONSOLE_CHAT, topic_of
 from bot.core.service import AnswerPage, Conversation, Refusal, TechBrief
+from retrieval.index import IndexError_
+from storage.errors import StorageError
 
-__all__ = ["CONSOLE_COMMANDS", "ConsoleChat", "console_lines", "run_console", "terminal_lines"]
+if TYPE_CHECKING:
+    from bot.core.ingest import Ingestion
+
+__all__ = [
+    "CONSOLE_COMMANDS",
+    "ConsoleChat",
+    "console_lines",
+    "loading_notice",
+    "run_console",
+    "terminal_lines",
+]
 
 log = logging.getLogger(__name__)
 
@@ -17,14 +32,43 @@ CONSOLE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("any text", "a question, e.g. what did BYD unveil?"),
     ("/ask <question>", "the same, explicitly"),
     ("more", "the next result for the last question"),
-    ("/sources", "the sources of the stored articles"),
-    ("/stats", "how much is stored"),
+    ("/subscribe <topic> [HH:MM]", "a daily digest of new articles on a topic"),
+    ("/subscriptions", "this chat's subscriptions"),
+    ("/unsubscribe <topic|all>", "stop a digest"),
+    ("/digest [topic]", "preview the next digest now"),
+    ("/timezone <Area/City>", "the time zone of your digests"),
+    ("/topics", "the built-in topics"),
+    ("/sources", "the sources with their #id, last fetch and last error"),
+    ("/stats", "how much is stored, questions today, subscribers, recent errors"),
+    ("/addsource <url>", "add an article page or an RSS/Atom feed"),
+    ("/addtext", "add pasted text as an article (ends with a line holding only '.')"),
+    ("/removesource <id>", "remove a source and its articles"),
+    ("/refresh [id]", "poll one feed now, or every feed"),
     ("/help", "this help"),
     ("/quit", "leave (or Ctrl-D)"),
 )
 
-_QUIT = {"/quit", "/exit", "quit", "exit"}
+_SUBSCRIPTION_COMMANDS = {
+    "/subscribe",
+    "/subscriptions",
+    "/unsubscribe",
+    "/digest",
+    "/timezone",
+    "/topics",
+}
+_QUIT = {"/quit", "/exit"}
+_QUIT_WORDS = {"quit", "exit"}  # without a slash only when alone: "quit smoking?" is a question
 _MORE = {"more", "/more", "next", "/next"}
+_END_OF_TEXT = "."
+
+
+_FATAL = (sqlite3.Error, StorageError, IndexError_)
+"""Failures of the database or the index: the chat ends with one line (``bot.cli``)."""
+
+
+def loading_notice(service: TechBrief, question: str) -> str | None:
+    """A line to show before a question that must first load the Chinese segmenter."""
+    return texts.LOADING_SEGMENTER if service.corpus.analyzer.needs_segmenter(question) else None
 
 
 def console_lines(stream: BinaryIO) -> Iterator[str]:
@@ -33,22 +77,45 @@ def console_lines(stream: BinaryIO) -> Iterator[str]:
         yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
-class ConsoleChat:
-    """Turns one line of input into one reply (text), keeping the chat's state."""
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
-    def __init__(self, service: TechBrief, markup: render.Markup) -> None:
+
+class ConsoleChat:
+    """Turns one line of input into one reply (text), keeping the chat's state.
+
+    The console is one more chat (:data:`~bot.core.digests.CONSOLE_CHAT`): its
+    subscriptions are stored like any other, and their digests are shown, once,
+    before the next reply once they are due (:meth:`due_digests`).
+    """
+
+    def __init__(
+        self,
+        service: TechBrief,
+        markup: render.Markup,
+        *,
+        ingestion: Ingestion | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
         self._conversation = Conversation(service)
         self._service = service
         self._m = markup
+        self._ingestion = ingestion
+        # /addtext: the lines pasted so far, then (text complete) waiting for a title
+        self._draft: list[str] | None = None
+        self._draft_text: str | None = None
+        self._clock = clock
 
     def reply(self, line: str) -> str | None:
         """The reply to ``line``; ``None`` means the user asked to leave."""
         text = line.strip()
         command, _, rest = text.partition(" ")
         command = command.lower().split("@", 1)[0]
+        if self._draft is not None or self._draft_text is not None:
+            return self._add_text(line, command)
         if not text:
             return ""
-        if command in _QUIT and not rest:
+        if command in _QUIT or (command in _QUIT_WORDS and not rest):
             return None
         if command in ("/help", "/start"):
             return render.help_card(self._service.topics, self._m, commands=CONSOLE_COMMANDS)
@@ -58,13 +125,114 @@ class ConsoleChat:
             if not rest.strip():
                 return texts.ASK_USAGE
             return self._show(self._conversation.ask(rest))
+        if command in _SUBSCRIPTION_COMMANDS:
+            return self._subscriptions(command, rest)
         if command == "/sources":
             return render.sources_list(self._service.sources(), self._m)
         if command == "/stats":
-            return render.stats_card(self._service.stats(), self._m)
+            digests = self._service.digests.stats(self._clock())
+            return "\n".join(
+                [
+                    render.stats_report(self._service.stats_report(), self._m),
+                    render.subscription_stats(digests, self._m),
+                ]
+            )
+        if command in ("/addsource", "/addtext", "/removesource", "/refresh"):
+            return self._admin(command, rest.strip())
         if command.startswith("/") and len(command) > 1 and command[1:].isalnum():
             return texts.unknown_command(command)
         return self._show(self._conversation.ask(text))
+
+    def _admin(self, command: str, argument: str) -> str:
+        """Admin commands: the terminal is the operator's, so they are allowed here."""
+        if command == "/removesource":
+            source_id = _source_id(argument)
+            if source_id is None:
+                return texts.REMOVESOURCE_USAGE
+            source = self._service.remove_source(source_id)
+            if source is None:
+                return texts.no_such_source(source_id)
+            return texts.removed_source(source.id, source.title, source.articles, source.passages)
+        if self._ingestion is None:
+            return texts.unknown_command(command)
+        if command == "/addsource":
+            if not argument:
+                return texts.ADDSOURCE_USAGE
+            return render.ingest_report(self._ingestion.add_url(argument), self._m)
+        if command == "/refresh":
+            wanted = _source_id(argument) if argument else None
+            if argument and wanted is None:
+                return texts.REFRESH_USAGE
+            reports = self._ingestion.refresh(wanted)
+            if isinstance(reports, str):
+                return reports
+            return "\n\n".join(render.ingest_report(r, self._m) for r in reports)
+        self._draft = []
+        return texts.ADDTEXT_START_CONSOLE
+
+    def _add_text(self, line: str, command: str) -> str:
+        """The /addtext conversation: text lines until ".", then a title (or /skip)."""
+        assert self._ingestion is not None
+        if command == "/cancel":
+            self._draft = self._draft_text = None
+            return texts.ADDTEXT_CANCELLED
+        if self._draft is not None:
+            if line.strip() != _END_OF_TEXT:
+                self._draft.append(line)
+                return ""
+            self._draft_text, self._draft = "\n".join(self._draft), None
+            return texts.ADDTEXT_TITLE
+        from bot.core.ingest import check_title
+
+        title = ""
+        if command != "/skip":
+            checked, problem = check_title(line)
+            if problem is not None:
+                return problem
+            title = checked or ""
+        body, self._draft_text = self._draft_text or "", None
+        return render.ingest_report(self._ingestion.add_text(body, title), self._m)
+
+    def _subscriptions(self, command: str, rest: str) -> str:
+        digests, m, now = self._service.digests, self._m, self._clock()
+        if command == "/topics":
+            return render.topics_card(digests.topics, m)
+        if command == "/subscribe":
+            result = digests.subscribe(CONSOLE_CHAT, rest, now)
+            if isinstance(result, Refusal):
+                return result.message
+            next_at = digests.next_delivery(result.subscription, now)
+            return render.subscribed(result, next_at, m)
+        if command == "/unsubscribe":
+            gone = digests.unsubscribe(CONSOLE_CHAT, rest)
+            return gone.message if isinstance(gone, Refusal) else render.unsubscribed(gone, m)
+        if command == "/timezone":
+            zone = digests.set_timezone(CONSOLE_CHAT, rest, now)
+            return zone.message if isinstance(zone, Refusal) else render.timezone_set(zone, m)
+        if command == "/digest":
+            views = digests.preview(CONSOLE_CHAT, rest, now)
+            if isinstance(views, Refusal):
+                return views.message
+            return "\n\n".join(render.digest_card(view, m) for view in views)
+        mine = digests.subscriptions(CONSOLE_CHAT)
+        if not mine:
+            return texts.NO_SUBSCRIPTIONS
+        lines = [
+            render.subscription_card(s, topic_of(s), digests.next_delivery(s, now), m) for s in mine
+        ]
+        return "\n".join([*lines, "", texts.CONSOLE_SUBSCRIPTIONS_HINT])
+
+    def due_digests(self) -> list[str]:
+        """The console's digests that are due now, rendered; each is recorded as delivered
+        (a day with nothing new is recorded too, and shows nothing)."""
+        digests, now = self._service.digests, self._clock()
+        shown = []
+        for due in digests.due(now, chats=(CONSOLE_CHAT,)):
+            if due.view.digest.empty:
+                digests.record(due, "empty", now)
+            elif digests.record(due, "sent", now):
+                shown.append(render.digest_card(due.view, self._m))
+        return shown
 
     def _show(self, result: AnswerPage | Refusal) -> str:
         if isinstance(result, Refusal):
@@ -75,6 +243,11 @@ class ConsoleChat:
         return card
 
 
+def _source_id(raw: str) -> int | None:
+    value = raw.strip().lstrip("#")
+    return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else None
+
+
 def run_console(
     service: TechBrief,
     lines: Iterable[str],
@@ -82,17 +255,31 @@ def run_console(
     *,
     ansi: bool = False,
     greeting: bool = False,
+    ingestion: Ingestion | None = None,
+    clock: Callable[[], datetime] = _utcnow,
 ) -> int:
-    """Answer ``lines`` until they end or the user quits. Returns an exit status."""
-    chat = ConsoleChat(service, render.console_markup(ansi))
+    """Answer ``lines`` until they end or the user quits. Returns an exit status.
+
+    Due digests of the console's subscriptions are shown before each reply.
+    """
+    chat = ConsoleChat(service, render.console_markup(ansi), ingestion=ingestion, clock=clock)
     if greeting:
         out.write('techbrief: ask about Chinese tech; "/help" for commands, "/quit" to leave.\n')
     for line in lines:
+        for digest in _due_digests(chat):
+            out.write(digest + "\n\n")
+        notice = loading_notice(service, line)
+        if notice:
+            out.write(notice + "\n")
+            out.flush()
         try:
             reply = chat.reply(line)
-        except Exception:
-            # Keep the chat alive and the traceback out of the user's way.
-            log.exception("console reply failed")
+        except _FATAL:
+            raise  # the database or the index: the command stops with one line
+        except Exception as exc:
+            # Keep the chat alive and the traceback out of the user's way (DEBUG has it).
+            log.error("could not answer that line (%s: %s)", type(exc).__name__, exc)
+            log.debug("console reply failed", exc_info=exc)
             reply = texts.APOLOGY
         if reply is None:
             break
@@ -100,6 +287,17 @@ def run_console(
             out.write(reply + "\n\n")
             out.flush()
     return 0
+
+
+def _due_digests(chat: ConsoleChat) -> list[str]:
+    try:
+        return chat.due_digests()
+    except _FATAL:
+        raise
+    except Exception as exc:
+        log.error("could not show due digests (%s: %s)", type(exc).__name__, exc)
+        log.debug("console digests failed", exc_info=exc)
+        return []
 
 
 def terminal_lines(prompt: str = "› ") -> Iterator[str]:

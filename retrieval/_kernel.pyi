@@ -52,6 +52,13 @@ def segment_bounds(
     a: float,
     c: float,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]: ...
+def check_postings(
+    starts: npt.NDArray[np.int64],
+    docs: npt.NDArray[np.uint32],
+    tfs: npt.NDArray[np.unsignedinteger[Any]],
+    first_doc: int,
+    n_docs: int,
+) -> str | None: ...
 def map_tokens(
     vocabulary: dict[str, int],
     new_terms: list[str],

@@ -213,6 +213,49 @@ def segment_bounds(
     return term_out, block_out
 
 
+def check_postings(
+    const int64_t[::1] starts,
+    const uint32_t[::1] docs,
+    const tf_t[::1] tfs,
+    int64_t first_doc,
+    int64_t n_docs,
+):
+    """What is wrong with a segment's postings, or ``None``: one pass, for segments read
+    from disk (the search trusts these and is compiled without bounds checks).
+
+    ``starts`` must already be checked (0, non-decreasing, ending at the posting
+    count). Within each term, documents must increase and lie in ``first_doc ..
+    first_doc + n_docs - 1``; every frequency must be at least 1.
+    """
+    cdef Py_ssize_t n_terms = starts.shape[0] - 1
+    cdef int64_t p, lo, hi, previous, doc, end = first_doc + n_docs
+    cdef Py_ssize_t t
+    cdef int problem = 0
+    if docs.shape[0] != tfs.shape[0] or n_terms < 0 or starts[n_terms] != docs.shape[0]:
+        return "postings arrays differ in length"
+    with nogil:
+        for t in range(n_terms):
+            lo = starts[t]
+            hi = starts[t + 1]
+            previous = first_doc - 1
+            for p in range(lo, hi):
+                doc = docs[p]
+                if doc <= previous or doc >= end:
+                    problem = 1
+                    break
+                if tfs[p] == 0:
+                    problem = 2
+                    break
+                previous = doc
+            if problem:
+                break
+    if problem == 1:
+        return "document numbers out of order or outside the segment"
+    if problem == 2:
+        return "a term frequency of 0"
+    return None
+
+
 cdef inline float _round_up(double value) noexcept nogil:
     cdef float rounded = <float> value
     return nextafterf(rounded, INFINITY) if rounded < value else rounded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -64,6 +65,9 @@ def test_ask_json_abstains_with_null_sentence(tmp_path: Path) -> None:
     out = json.loads(proc.stdout)
     assert out["abstained"] is True
     assert out["sentence"] is None
+    # The closest candidate (the refusal quotes it) comes first among the weak ones.
+    assert out["hits"]
+    assert "yuan" in out["hits"][0]["text"]
 
 
 def test_ask_prints_a_card(tmp_path: Path) -> None:
@@ -197,6 +201,7 @@ def test_eval_errors_are_one_line(tmp_path: Path, broken: str) -> None:
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (SHARED / "benchmarks" / "scifact").is_dir(), reason="needs ../shared")
 def test_scifact_ndcg_at_10_reaches_the_best_published_bm25(tmp_path: Path) -> None:
     proc = run(tmp_path, "eval", str(SHARED / "benchmarks" / "scifact"), "--json")
@@ -206,6 +211,7 @@ def test_scifact_ndcg_at_10_reaches_the_best_published_bm25(tmp_path: Path) -> N
     assert out["recall_at_100"] >= 0.91
 
 
+@pytest.mark.slow
 def test_bench_json_compares_engines_in_their_own_processes(tmp_path: Path) -> None:
     # tantivy is in the test extra (one small wheel); bm25s is left out: its numba
     # compilation alone takes longer than this whole run.
@@ -241,3 +247,98 @@ def test_bench_bad_arguments_are_one_line(tmp_path: Path, args: list[str]) -> No
     proc = run(tmp_path, "bench", *args)
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+# -- a CLI that feels finished -------------------------------------------------------------
+
+
+def _subcommands() -> list[str]:
+    from bot.cli import _parser
+
+    actions = [a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return list(actions[0].choices)
+
+
+SUBCOMMANDS = _subcommands()
+
+
+def test_stats_counts_the_seed(tmp_path: Path) -> None:
+    proc = run(tmp_path, "stats")
+    assert proc.returncode == 0, proc.stderr
+    assert "2 articles from 1 source: 25 passages" in proc.stdout
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_every_subcommand_has_a_description_and_an_example(tmp_path: Path, command: str) -> None:
+    proc = run(tmp_path, command, "--help")
+    assert proc.returncode == 0
+    usage, description = proc.stdout.split("\n\n", 2)[:2]
+    assert usage.startswith(f"usage: techbrief {command}")
+    assert description.strip().endswith(".")
+    _, _, example = proc.stdout.partition("\nexample:\n")
+    assert f"techbrief {command}" in example
+
+
+def test_eval_help_says_what_a_beir_folder_holds(tmp_path: Path) -> None:
+    proc = run(tmp_path, "eval", "--help")
+    for name in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv"):
+        assert name in proc.stdout
+
+
+def test_every_subcommand_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert {"run", "chat", "ask", "eval", "sources", "stats", "bench"} <= set(SUBCOMMANDS)
+    missing = [c for c in SUBCOMMANDS if f"`techbrief {c}" not in readme]
+    assert not missing, f"not in the README's command table: {missing}"
+
+
+def test_help_imports_nothing_heavy(tmp_path: Path) -> None:
+    # --help must answer at once: no numpy, SQLite layer, Telegram stack or segmenter.
+    script = (
+        "import sys\n"
+        "import bot.cli\n"
+        "try:\n    bot.cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('numpy', 'sqlite_utils', 'telegram', 'jieba', 'Stemmer', 'httpx')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
+    assert proc.stderr.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "args", [["ask", "--json", "Chinese AI investment"], ["ask", "-k", "50", "AI"]]
+)
+def test_a_closed_pipe_ends_quietly(tmp_path: Path, args: list[str]) -> None:
+    # `techbrief ask ... | head -1`: the reader is gone before the answer is written.
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("TECHBRIEF_", "TELEGRAM_"))}
+    environ.update({"TECHBRIEF_DB": str(tmp_path / "t.db"), "PYTHONPATH": str(ROOT)})
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            cwd=tmp_path,
+            env=environ,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141
+    assert proc.stderr.decode() == ""
+
+
+def test_the_first_chinese_question_says_the_segmenter_is_loading(tmp_path: Path) -> None:
+    proc = run(tmp_path, "ask", "比亚迪发布了什么")
+    assert "Loading the Chinese word segmenter" in proc.stderr
+    proc = run(tmp_path, "ask", "What did BYD unveil?")
+    assert "Loading" not in proc.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
-from retrieval.index import BM25Index, IndexCorrupt, IndexError_
+from retrieval.index import BM25Index, IndexCorrupt, IndexError_, IndexForeign, IndexStale
 from retrieval.synthetic import Zipf
 
 VOCAB = [f"t{i}" for i in range(12)]
@@ -231,6 +232,7 @@ def test_search_is_exact_through_adds_removes_reopens(
             ]
 
 
+@pytest.mark.slow
 def test_large_random_corpus_top_10_matches_rank_bm25() -> None:
     zipf = Zipf([f"w{i}" for i in range(2000)], seed=11)
     (passages,) = zipf.passages(6000, lengths=(20, 59))
@@ -286,19 +288,116 @@ def test_a_torn_commit_leaves_the_previous_generation(tmp_path: Path) -> None:
     directory = tmp_path / "ix"
     index = BM25Index(directory=directory)
     index.add([1], [["a", "b"]])
-    # A crash after writing segment files and appending to vocab.txt, before the
-    # manifest switched: simulate the leftovers.
-    (directory / "seg-99").mkdir()
-    (directory / "seg-99" / "docs.npy").write_bytes(b"partial")
-    with open(directory / "vocab.txt", "ab") as vocab:
+    # A crash after writing a segment file and appending to the vocabulary, before
+    # the manifest switched: simulate the leftovers.
+    (directory / "seg-99-0badf00d.bin").write_bytes(b"partial")
+    vocabulary = json.loads((directory / "manifest.json").read_text())["vocabulary"]
+    with open(directory / vocabulary, "ab") as vocab:
         vocab.write(b"torn\n")
     reopened = BM25Index.open(directory)
     assert list(reopened.keys()) == [1]
-    assert not (directory / "seg-99").exists()  # swept
+    assert not (directory / "seg-99-0badf00d.bin").exists()  # swept
     reopened.add([2], [["torn", "c"]])
     again = BM25Index.open(directory)
     assert again.document_frequency("torn") == 1
     assert [h.key for h in again.search(["torn"])] == [2]
+
+
+def _files(directory: Path) -> dict[str, tuple[int, bytes]]:
+    return {
+        p.name: (p.stat().st_ino, p.read_bytes())
+        for p in directory.iterdir()
+        if p.name.startswith(("seg-", "gen-"))
+    }
+
+
+def test_files_are_written_once_under_fresh_names(tmp_path: Path) -> None:
+    directory = tmp_path / "ix"
+    index = BM25Index(directory=directory)
+    seen: dict[str, tuple[int, bytes]] = {}
+    for key in range(1, 30):
+        index.add([key], [[f"t{key % 7}", "common"]])
+        if key % 5 == 0:
+            index.remove([key - 1])
+        now = _files(directory)
+        for name, (inode, data) in now.items():
+            if name in seen:  # a file that survives is the very same file, unchanged
+                assert seen[name] == (inode, data), name
+        assert not set(now) & {n for n in seen if n not in now}  # a name never comes back
+        seen.update(now)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    names = {s["pack"]["name"] for s in manifest["segments"]} | {manifest["state"]["name"]}
+    assert names == set(_files(directory))  # the sweep kept exactly what the manifest names
+
+
+def test_a_commit_flushes_files_before_publishing_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = tmp_path / "ix"
+    index = BM25Index(directory=directory)
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append("dir" if os.path.isdir(f"/proc/self/fd/{fd}") else "file")
+        real_fsync(fd)
+
+    def replace(src: str | Path, dst: str | Path) -> None:
+        events.append(f"replace {Path(dst).name}")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    index.add([1, 2], [["a"], ["b", "c"]])
+    publish = events.index("replace manifest.json")
+    # The segment, the generation, the vocabulary and the manifest itself are on disk
+    # before the manifest is switched; the folder (new names, the rename) right after.
+    assert events[:publish].count("file") == 4
+    assert events[publish + 1 :] == ["dir"]
+
+
+def test_a_writer_that_lost_the_race_writes_nothing(tmp_path: Path) -> None:
+    directory = tmp_path / "ix"
+    BM25Index(directory=directory).add([1], [["a"]])
+    first, second = BM25Index.open(directory), BM25Index.open(directory)
+    first.add([2], [["b"]])
+    before = {p.name for p in directory.iterdir()}
+    assert not second.is_current()
+    with pytest.raises(IndexStale):
+        second.add([2], [["c"]])
+    assert {p.name for p in directory.iterdir()} == before
+    assert list(BM25Index.open(directory).keys()) == [1, 2]
+    assert BM25Index.open(directory).document_frequency("b") == 1
+
+
+@pytest.mark.parametrize("content", ["file", "foreign", "foreign-json"])
+def test_a_path_that_is_not_an_index_folder_is_never_touched(tmp_path: Path, content: str) -> None:
+    directory = tmp_path / "ix"
+    if content == "file":
+        directory.write_text("precious")
+    else:
+        directory.mkdir()
+        name = "notes.txt" if content == "foreign" else "manifest.json"
+        (directory / name).write_text('{"mine": true}')
+    before = sorted(tmp_path.rglob("*"))
+    with pytest.raises(IndexForeign):
+        BM25Index(directory=directory)
+    with pytest.raises(IndexForeign):
+        BM25Index(directory=directory, replace=True)
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_a_replacing_index_takes_over_only_at_its_first_commit(tmp_path: Path) -> None:
+    directory = tmp_path / "ix"
+    BM25Index(directory=directory).add([1], [["old"]])
+    (directory / "operator-notes.txt").write_text("mine")
+    fresh = BM25Index(directory=directory, replace=True)
+    assert list(BM25Index.open(directory).keys()) == [1]  # nothing written yet
+    fresh.add([5], [["new"]])
+    reopened = BM25Index.open(directory)
+    assert list(reopened.keys()) == [5]
+    assert reopened.document_frequency("old") == 0
+    assert (directory / "operator-notes.txt").read_text() == "mine"
 
 
 def test_non_string_tokens_are_refused_without_damage() -> None:
@@ -395,12 +494,12 @@ def test_bounds_hold_as_the_average_length_drifts(growing: bool) -> None:
 
 
 def test_an_index_of_the_previous_format_is_refused(tmp_path: Path) -> None:
-    """Segments written before score bounds per block (format 1) cannot be searched:
+    """Segments written before score bounds per block (format 2) cannot be searched:
     opening them raises IndexCorrupt, which makes the corpus rebuild its index."""
     directory = tmp_path / "ix"
     BM25Index(directory=directory).add([1], [["a"]])
     manifest = json.loads((directory / "manifest.json").read_text())
-    manifest["format"] = 1
+    manifest["format"] = 2
     (directory / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexCorrupt, match="format 1"):
+    with pytest.raises(IndexCorrupt, match="format 2"):
         BM25Index.open(directory)

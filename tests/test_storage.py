@@ -29,11 +29,19 @@ def test_new_database_is_wal_with_foreign_keys_and_migrations(tmp_path: Path) ->
     db = open_database(tmp_path / "sub" / "t.db")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert {m.name for m in MIGRATIONS.applied(db)} == {"0001_corpus", "0002_passage_sentences"}
+    applied = {m.name for m in MIGRATIONS.applied(db)}
+    assert applied == {
+        "0001_corpus",
+        "0002_passage_sentences",
+        "0003_source_feeds",
+        "0004_subscriptions",
+        "0005_subscription_next_due",
+    }
     assert {"sources", "articles", "passages", "meta"} <= set(db.table_names())
+    assert {"subscriptions", "deliveries", "chat_settings"} <= set(db.table_names())
     db.close()
     again = open_database(tmp_path / "sub" / "t.db")  # re-applying is a no-op
-    assert len(MIGRATIONS.applied(again)) == 2
+    assert len(MIGRATIONS.applied(again)) == len(applied)
     again.close()
 
 

@@ -8,22 +8,35 @@ a text transport needs ("more" pages through the last answer).
 
 from __future__ import annotations
 
+import functools
 import html
+import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.core import texts
 from bot.core.corpus import Corpus, CorpusStats, candidate
 from retrieval.answer import Answer, Candidate, Hit
 from retrieval.topics import TOPICS, Topic
+from storage import activity
+from storage.activity import FetchError
 from storage.sources import Source
+
+if TYPE_CHECKING:
+    from bot.core.digests import Digests
 
 __all__ = [
     "MAX_QUESTION_CHARS",
     "AnswerPage",
     "Conversation",
     "Refusal",
+    "SourcesPage",
+    "StatsReport",
     "TechBrief",
     "clean_text",
 ]
@@ -33,6 +46,8 @@ HITS_PER_QUESTION = 10
 
 _ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|[@-_])")
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+# Script and style elements go whole: their contents are code, not words of the question.
+_CODE_ELEMENT = re.compile(r"<(script|style)\b[^<>]{0,200}>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
 
 
@@ -60,6 +75,34 @@ class AnswerPage:
         return self.index + 1 < len(self.answer.hits)
 
 
+@dataclass(frozen=True, slots=True)
+class SourcesPage:
+    """Page ``page`` (0-based) of ``pages`` of the sources list."""
+
+    sources: tuple[Source, ...]
+    page: int
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatsReport:
+    """What /stats shows: the corpus, today's questions, recent fetch errors."""
+
+    corpus: CorpusStats
+    feeds: int
+    disabled_feeds: int
+    questions_today: int
+    recent_errors: tuple[FetchError, ...]
+
+
+SOURCES_PER_PAGE = 10
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 def clean_text(raw: str) -> str:
     """User text made safe to analyse: valid Unicode, no control characters or markup."""
     # Lone surrogates arrive from undecodable bytes (argv, stdin): make them U+FFFD.
@@ -68,22 +111,45 @@ def clean_text(raw: str) -> str:
     text = "".join(
         " " if unicodedata.category(c) in ("Cc", "Cs", "Co", "Zl", "Zp") else c for c in text
     )
-    text = html.unescape(_TAG.sub(" ", text)).replace("\ufffd", " ")
+    # Twice: markup escaped once ("&lt;b&gt;") is still markup once unescaped.
+    for _ in range(2):
+        text = html.unescape(_TAG.sub(" ", _CODE_ELEMENT.sub(" ", text)))
+    text = text.replace("\ufffd", " ")
     return _SPACE.sub(" ", text).strip()
 
 
 class TechBrief:
     """Questions, help and corpus facts, for any transport."""
 
-    def __init__(self, corpus: Corpus) -> None:
+    def __init__(
+        self,
+        corpus: Corpus,
+        clock: Callable[[], datetime] = _utcnow,
+        timezone: ZoneInfo | None = None,
+    ) -> None:
         self.corpus = corpus
+        self.clock = clock
+        self.timezone = timezone or ZoneInfo("UTC")  # default for digests (TECHBRIEF_TZ)
+
+    @functools.cached_property
+    def digests(self) -> Digests:
+        """Subscriptions and digests (``bot.core.digests``), on the same corpus."""
+        # Imported here: bot.core.digests builds on this module (Refusal, clean_text).
+        from bot.core.digests import Digests
+
+        return Digests(self.corpus, self.timezone)
 
     @property
     def topics(self) -> tuple[Topic, ...]:
         return TOPICS
 
-    def ask(self, raw_question: str, k: int = HITS_PER_QUESTION) -> Answer | Refusal:
-        """Answer a question, or say why it cannot be asked that way."""
+    def ask(
+        self, raw_question: str, k: int = HITS_PER_QUESTION, *, count: bool = True
+    ) -> Answer | Refusal:
+        """Answer a question, or say why it cannot be asked that way.
+
+        ``count``: one more question today for /stats (not for "More" pages).
+        """
         question = clean_text(raw_question)
         example = TOPICS[1].example
         if not question:
@@ -92,6 +158,8 @@ class TechBrief:
             return Refusal(texts.question_too_long(len(question), MAX_QUESTION_CHARS))
         if not self.corpus.analyzer.terms(question):
             return Refusal(texts.stopwords_only(example))
+        if count:
+            activity.count_question(self.corpus.db, self.clock())
         return self.corpus.answer(question, k=k)
 
     def page(self, raw_question: str, index: int) -> AnswerPage | Refusal:
@@ -100,7 +168,7 @@ class TechBrief:
         The answer is composed again: the same question over the same articles
         gives the same hits, so a transport needs to keep only the question.
         """
-        result = self.ask(raw_question)
+        result = self.ask(raw_question, count=False)
         if isinstance(result, Refusal):
             return result
         if not 0 <= index < len(result.hits):
@@ -119,6 +187,28 @@ class TechBrief:
 
     def stats(self) -> CorpusStats:
         return self.corpus.stats()
+
+    def sources_page(self, page: int, per_page: int = SOURCES_PER_PAGE) -> SourcesPage:
+        """One page of the sources, oldest first (a page past the end is the last one)."""
+        every = self.corpus.sources()
+        pages = max(1, math.ceil(len(every) / per_page))
+        page = min(max(page, 0), pages - 1)
+        chosen = tuple(every[page * per_page : (page + 1) * per_page])
+        return SourcesPage(chosen, page, pages, len(every))
+
+    def remove_source(self, source_id: int) -> Source | None:
+        """Delete a source, its articles and passages (out of the answers at once)."""
+        return self.corpus.remove_source(source_id)
+
+    def stats_report(self) -> StatsReport:
+        feeds = [s for s in self.corpus.sources() if s.kind == "feed"]
+        return StatsReport(
+            corpus=self.corpus.stats(),
+            feeds=len(feeds),
+            disabled_feeds=sum(s.disabled for s in feeds),
+            questions_today=activity.questions_on(self.corpus.db, self.clock()),
+            recent_errors=tuple(activity.recent_errors(self.corpus.db, limit=3)),
+        )
 
 
 class Conversation:

@@ -6,7 +6,8 @@ refuses more), and :func:`parse_callback` reads back only what
 
 Callback data is stateless: "Source" carries the passage id (``s:<id>``),
 "More" carries a 12-character hash of the question and the hit to show
-(``m:<qid>:<n>``); the question itself is looked up by its hash.
+(``m:<qid>:<n>``); the question itself is looked up by its hash. The page
+buttons of /sources carry the page (``src:<n>``).
 """
 
 from __future__ import annotations
@@ -18,12 +19,21 @@ from dataclasses import dataclass
 
 __all__ = [
     "MAX_CALLBACK_BYTES",
+    "SUBSCRIPTION_CALLBACK",
     "Button",
+    "ChangeTime",
     "Keyboard",
     "NextHit",
+    "SetTime",
     "ShowSource",
+    "ShowSources",
+    "SubscriptionAction",
+    "TypeTime",
+    "Unsubscribe",
     "encode_callback",
+    "encode_subscription_callback",
     "parse_callback",
+    "parse_subscription_callback",
     "question_id",
 ]
 
@@ -68,9 +78,17 @@ class ShowSource:
     passage_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class ShowSources:
+    """ "‹ Previous" / "Next ›" under /sources: show page ``page`` (0-based). Admins only."""
+
+    page: int
+
+
 _QUESTION_ID = re.compile(r"[A-Za-z0-9_-]{12}")
 _NEXT_HIT = re.compile(r"m:([A-Za-z0-9_-]{12}):(0|[1-9][0-9]{0,2})")
 _SHOW_SOURCE = re.compile(r"s:([1-9][0-9]{0,17})")
+_SHOW_SOURCES = re.compile(r"src:(0|[1-9][0-9]{0,5})")
 
 
 def question_id(question: str) -> str:
@@ -79,9 +97,13 @@ def question_id(question: str) -> str:
     return base64.urlsafe_b64encode(digest).decode("ascii")
 
 
-def encode_callback(action: NextHit | ShowSource) -> str:
+def encode_callback(action: NextHit | ShowSource | ShowSources) -> str:
     if isinstance(action, ShowSource):
         data = f"s:{action.passage_id}"
+    elif isinstance(action, ShowSources):
+        if not 0 <= action.page <= 999_999:
+            raise ValueError(f"cannot encode {action!r}")
+        data = f"src:{action.page}"
     else:
         if not _QUESTION_ID.fullmatch(action.question_id) or not 0 <= action.index <= 999:
             raise ValueError(f"cannot encode {action!r}")
@@ -91,7 +113,7 @@ def encode_callback(action: NextHit | ShowSource) -> str:
     return data
 
 
-def parse_callback(data: str | None) -> NextHit | ShowSource | None:
+def parse_callback(data: str | None) -> NextHit | ShowSource | ShowSources | None:
     """What a button press asks for, or ``None`` for data this bot did not write."""
     if not data or len(data) > MAX_CALLBACK_BYTES:
         return None
@@ -99,4 +121,76 @@ def parse_callback(data: str | None) -> NextHit | ShowSource | None:
         return NextHit(match.group(1), int(match.group(2)))
     if match := _SHOW_SOURCE.fullmatch(data):
         return ShowSource(int(match.group(1)))
+    if match := _SHOW_SOURCES.fullmatch(data):
+        return ShowSources(int(match.group(1)))
+    return None
+
+
+# -- subscription buttons ----------------------------------------------------------------
+#
+# "Unsubscribe" (``u:<id>``) and "Change time" (``t:<id>``) on digests and in
+# /subscriptions; the time picker's choices (``h:<id>:<HHMM>``) and its "type HH:MM"
+# (``y:<id>``). ``<id>`` is the subscription's id; the handler checks that it belongs
+# to the chat the button is in.
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribe:
+    subscription_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeTime:
+    subscription_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetTime:
+    subscription_id: int
+    local_time: str  # "HH:MM"
+
+
+@dataclass(frozen=True, slots=True)
+class TypeTime:
+    subscription_id: int
+
+
+SubscriptionAction = Unsubscribe | ChangeTime | SetTime | TypeTime
+
+SUBSCRIPTION_CALLBACK = re.compile(r"[uthy]:")
+"""What subscription buttons' data starts with (the handler's pattern)."""
+
+_ID = r"([1-9][0-9]{0,17})"
+_UNSUBSCRIBE = re.compile(f"u:{_ID}")
+_CHANGE_TIME = re.compile(f"t:{_ID}")
+_SET_TIME = re.compile(f"h:{_ID}:([01][0-9]|2[0-3])([0-5][0-9])")
+_TYPE_TIME = re.compile(f"y:{_ID}")
+
+
+def encode_subscription_callback(action: SubscriptionAction) -> str:
+    if isinstance(action, Unsubscribe):
+        data = f"u:{action.subscription_id}"
+    elif isinstance(action, ChangeTime):
+        data = f"t:{action.subscription_id}"
+    elif isinstance(action, TypeTime):
+        data = f"y:{action.subscription_id}"
+    else:
+        data = f"h:{action.subscription_id}:{action.local_time.replace(':', '')}"
+    if parse_subscription_callback(data) != action:
+        raise ValueError(f"cannot encode {action!r}")
+    return data
+
+
+def parse_subscription_callback(data: str | None) -> SubscriptionAction | None:
+    """What a subscription button asks for, or ``None`` for data this bot did not write."""
+    if not data or len(data) > MAX_CALLBACK_BYTES:
+        return None
+    if match := _UNSUBSCRIBE.fullmatch(data):
+        return Unsubscribe(int(match.group(1)))
+    if match := _CHANGE_TIME.fullmatch(data):
+        return ChangeTime(int(match.group(1)))
+    if match := _SET_TIME.fullmatch(data):
+        return SetTime(int(match.group(1)), f"{match.group(2)}:{match.group(3)}")
+    if match := _TYPE_TIME.fullmatch(data):
+        return TypeTime(int(match.group(1)))
     return None

@@ -8,30 +8,45 @@ no ``telegram`` import, so the rules every reply obeys are tested without a netw
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 
-from bot.core import render
-from bot.core.service import AnswerPage
+from bot.core import render, texts
+from bot.core.digests import DigestView, topic_of
+from bot.core.service import AnswerPage, SourcesPage
 from bot.telegram.callbacks import (
     Button,
+    ChangeTime,
     Keyboard,
     NextHit,
+    SetTime,
     ShowSource,
+    ShowSources,
+    TypeTime,
+    Unsubscribe,
     encode_callback,
+    encode_subscription_callback,
     question_id,
 )
 from bot.telegram.split import MAX_MESSAGE_UNITS, split_html, utf16_length, visible_text
 from retrieval.answer import Answer, Candidate, Highlighted, Hit
+from storage.subscriptions import Subscription
 
 __all__ = [
+    "COMMON_TIMES",
     "INLINE_RESULTS",
     "InlineArticle",
     "Reply",
     "answer_reply",
     "card_html",
+    "digest_reply",
     "html_reply",
     "inline_articles",
     "source_reply",
+    "sources_reply",
+    "subscription_keyboard",
+    "subscription_reply",
     "text_reply",
+    "time_picker_reply",
 ]
 
 INLINE_RESULTS = 10
@@ -65,7 +80,7 @@ def answer_reply(page: AnswerPage, qid: str) -> Reply:
     """The answer card with "More" (while hits remain) and "Source"; the abstention without."""
     hit = page.hit
     if hit is None:
-        return html_reply(render.abstention(render.HTML))
+        return html_reply(render.abstention(page.answer, render.HTML))
     buttons = []
     if page.has_more:
         buttons.append(Button("More", encode_callback(NextHit(qid, page.index + 1))))
@@ -76,6 +91,17 @@ def answer_reply(page: AnswerPage, qid: str) -> Reply:
 def source_reply(candidate: Candidate) -> Reply:
     """The full passage, its source line and link (split when the passage is long)."""
     return html_reply(render.source_card(candidate, render.HTML))
+
+
+def sources_reply(page: SourcesPage) -> Reply:
+    """One page of /sources in one message, with "‹ Previous" / "Next ›" when there are more."""
+    buttons = []
+    if page.page > 0:
+        buttons.append(Button("‹ Previous", encode_callback(ShowSources(page.page - 1))))
+    if page.page + 1 < page.pages:
+        buttons.append(Button("Next ›", encode_callback(ShowSources(page.page + 1))))
+    markup = render.sources_page(page, render.HTML)
+    return Reply((split_html(markup)[0],), (tuple(buttons),) if buttons else ())
 
 
 # Progressively shorter cuts of sentence and passage for a card that does not fit.
@@ -127,12 +153,45 @@ def _cut_highlighted(h: Highlighted, chars: int) -> Highlighted:
     return Highlighted(text, tuple((s, min(e, kept)) for s, e in h.spans if s < kept))
 
 
-def _linkable(url: str | None) -> bool:
-    """Whether Telegram accepts ``url`` on a link button: absolute http(s), no spaces."""
-    if not url or len(url) > 2048 or any(c.isspace() or ord(c) < 0x20 for c in url):
-        return False
-    scheme, sep, rest = url.partition("://")
-    return bool(sep) and scheme.lower() in ("http", "https") and bool(rest.split("/", 1)[0])
+# -- subscriptions and digests ----------------------------------------------------------
+
+COMMON_TIMES = ("06:00", "07:00", "08:00", "09:00", "12:00", "18:00", "20:00", "21:00")
+"""The times "Change time" offers as buttons (and "type HH:MM" for any other)."""
+
+
+def subscription_keyboard(subscription: Subscription) -> Keyboard:
+    """ "Unsubscribe" and "Change time", for a digest or a subscription card."""
+    return (
+        (
+            Button(texts.UNSUBSCRIBE, encode_subscription_callback(Unsubscribe(subscription.id))),
+            Button(texts.CHANGE_TIME, encode_subscription_callback(ChangeTime(subscription.id))),
+        ),
+    )
+
+
+def digest_reply(view: DigestView) -> Reply:
+    """A digest (scheduled or preview); a subscription's carries its two buttons."""
+    chunks = tuple(split_html(render.digest_card(view, render.HTML)))
+    if view.subscription is None:
+        return Reply(chunks)
+    return Reply(chunks, subscription_keyboard(view.subscription))
+
+
+def subscription_reply(subscription: Subscription, next_at: datetime) -> Reply:
+    card = render.subscription_card(subscription, topic_of(subscription), next_at, render.HTML)
+    return Reply((card,), subscription_keyboard(subscription))
+
+
+def time_picker_reply(subscription: Subscription) -> Reply:
+    """Common times as buttons, four a row, and "type HH:MM"."""
+    label = render.topic_label(topic_of(subscription))
+    prompt = texts.change_time_prompt(label, subscription.local_time, subscription.timezone)
+    times = [
+        Button(t, encode_subscription_callback(SetTime(subscription.id, t))) for t in COMMON_TIMES
+    ]
+    rows = [tuple(times[i : i + 4]) for i in range(0, len(times), 4)]
+    rows.append((Button(texts.TYPE_TIME, encode_subscription_callback(TypeTime(subscription.id))),))
+    return Reply((render.HTML.text(prompt),), tuple(rows))
 
 
 # -- inline mode ----------------------------------------------------------------------
@@ -161,7 +220,7 @@ def inline_articles(answer: Answer, limit: int = INLINE_RESULTS) -> list[InlineA
                 title=_cut(hit.candidate.title, _INLINE_TITLE_CHARS) or "Untitled article",
                 description=_cut(hit.sentence.text, _INLINE_DESCRIPTION_CHARS),
                 message_html=card_html(page),
-                source_url=hit.candidate.url if _linkable(hit.candidate.url) else None,
+                source_url=hit.candidate.url if render.linkable(hit.candidate.url) else None,
             )
         )
     return articles

@@ -9,7 +9,10 @@ as ``context.runtime`` from :class:`BriefContext` — no string keys in
 Threads: the :class:`~bot.core.corpus.Corpus` (SQLite connection and index) is used
 only from the one thread of :attr:`Runtime.executor`; handlers hand work to it
 with :meth:`Runtime.run` and the event loop never blocks on scoring or SQLite.
-Everything else here is touched only from the event loop.
+Adding sources waits on the network, so it runs on :attr:`Runtime.fetches`
+(:meth:`Runtime.ingest`) and hops to the corpus thread only to read or store
+(:meth:`Runtime.on_corpus`). Everything else here is touched only from the
+event loop.
 """
 
 from __future__ import annotations
@@ -21,12 +24,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
 from bot.core.service import TechBrief
+from bot.telegram.redaction import Redactor
+
+if TYPE_CHECKING:
+    from bot.core.ingest import Ingestion
 
 __all__ = [
     "AdminNotices",
@@ -34,6 +41,7 @@ __all__ = [
     "RecentQuestions",
     "Runtime",
     "TechBriefApplication",
+    "TextDrafts",
 ]
 
 P = ParamSpec("P")
@@ -87,6 +95,45 @@ class AdminNotices:
 
 
 @dataclass
+class _Draft:
+    started: datetime
+    text: str | None = None  # None: waiting for the text; else waiting for its title
+
+
+class TextDrafts:
+    """The /addtext conversations under way, by (chat, user); each expires after ``ttl``.
+
+    Touched only from the event loop, and every step changes the state before it
+    awaits anything, so two quick messages cannot both take the same step.
+    """
+
+    def __init__(self, ttl: timedelta = timedelta(minutes=10)) -> None:
+        self.ttl = ttl
+        self._drafts: dict[tuple[int, int], _Draft] = {}
+
+    def start(self, key: tuple[int, int], now: datetime) -> None:
+        self._drafts[key] = _Draft(now)
+
+    def get(self, key: tuple[int, int], now: datetime) -> tuple[_Draft | None, bool]:
+        """(the draft or None, whether one had expired: it is dropped then)."""
+        draft = self._drafts.get(key)
+        if draft is not None and now - draft.started > self.ttl:
+            del self._drafts[key]
+            return None, True
+        return draft, False
+
+    def set_text(self, key: tuple[int, int], text: str) -> None:
+        self._drafts[key].text = text
+
+    def pop(self, key: tuple[int, int]) -> _Draft | None:
+        return self._drafts.pop(key, None)
+
+
+def _fetch_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="techbrief-fetch")
+
+
+@dataclass
 class Runtime:
     """The adapter's resources; ``service`` exists between ``post_init`` and ``post_shutdown``."""
 
@@ -95,7 +142,12 @@ class Runtime:
     clock: Callable[[], datetime]
     questions: RecentQuestions = field(default_factory=RecentQuestions)
     notices: AdminNotices = field(default_factory=AdminNotices)
+    redactor: Redactor = field(default_factory=Redactor)
+    """Masks the settings' secrets in what the adapter sends (admin notices)."""
     opened: TechBrief | None = None
+    fetches: ThreadPoolExecutor = field(default_factory=_fetch_pool)
+    ingestion: Ingestion | None = None
+    drafts: TextDrafts = field(default_factory=TextDrafts)
 
     @property
     def service(self) -> TechBrief:
@@ -107,6 +159,18 @@ class Runtime:
         """Run ``fn`` on the corpus thread and wait for it without blocking the event loop."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+
+    def on_corpus(self, fn: Callable[[], T], /) -> T:
+        """Run ``fn`` on the corpus thread and wait (from a fetch thread, never the loop)."""
+        return self.executor.submit(fn).result()
+
+    async def ingest(self, fn: Callable[[Ingestion], T], /) -> T:
+        """Run ``fn`` with the :class:`Ingestion` on a fetch thread, without blocking the loop."""
+        ingestion = self.ingestion
+        if ingestion is None:
+            raise RuntimeError("sources are not open (post_init has not run)")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.fetches, fn, ingestion)
 
 
 class BriefContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

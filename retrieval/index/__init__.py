@@ -8,8 +8,25 @@ By concern: :mod:`~retrieval.index.bm25` (scoring, search, adds and removals),
 
 from __future__ import annotations
 
+from retrieval.index import store
 from retrieval.index.bm25 import BM25Index, SearchHit
-from retrieval.index.errors import IndexCorrupt, IndexError_
+from retrieval.index.errors import (
+    IndexCorrupt,
+    IndexError_,
+    IndexForeign,
+    IndexStale,
+    IndexUnwritable,
+)
 from retrieval.index.store import FORMAT_VERSION
 
-__all__ = ["FORMAT_VERSION", "BM25Index", "IndexCorrupt", "IndexError_", "SearchHit"]
+__all__ = [
+    "FORMAT_VERSION",
+    "BM25Index",
+    "IndexCorrupt",
+    "IndexError_",
+    "IndexForeign",
+    "IndexStale",
+    "IndexUnwritable",
+    "SearchHit",
+    "store",
+]

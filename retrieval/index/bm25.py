@@ -23,13 +23,19 @@ blocks whose terms cannot reach the current k-th score are skipped, and only
 documents that can still enter the top k are scored in full. The result is
 the exact top k, ties broken by lower key.
 
-Persistence. With a directory, every change is committed there:
-``seg-N/*.npy`` (immutable, memory-mapped when opened), ``vocab.txt``
-(append-only), ``df-G.npy`` and ``dead-G.npy`` (per generation G) and
-``manifest.json``, replaced atomically last, which is the commit point. A
-crash leaves the previous generation intact; files no manifest names are
-swept on open. The index is a cache of the database: the caller reconciles
-it on start (see ``bot.core.corpus``).
+Persistence. With a directory, every change is committed there (see
+:mod:`retrieval.index.store`): immutable files under fresh names (segments
+memory-mapped when opened, an append-only vocabulary, per-generation document
+frequencies and removed documents), each with its CRC-32 in a manifest that
+is written last and renamed into place: the commit point. Opening checks the
+manifest, every checksum and every segment's invariants, and raises
+:class:`IndexCorrupt` rather than hand the kernel anything inconsistent. A
+crash leaves the previous generation intact. Several processes may share a
+folder: a commit first checks, under an exclusive lock, that no other
+process committed since this index was loaded, and raises
+:class:`IndexStale` (writing nothing) if one did. The index is a cache of the
+database: the caller reconciles it on start and after :class:`IndexStale`
+(see ``bot.core.corpus``).
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ import numpy.typing as npt
 
 from retrieval import _kernel
 from retrieval.index import store
-from retrieval.index.errors import IndexCorrupt, IndexError_
+from retrieval.index.errors import IndexCorrupt, IndexError_, IndexStale, IndexUnwritable
 from retrieval.index.segments import (
     FloatArray,
     IntArray,
@@ -93,7 +99,16 @@ class BM25Index:
         *,
         directory: Path | str | None = None,
         meta: dict[str, str] | None = None,
+        replace: bool = False,
+        lock: store.IndexLock | None = None,
     ) -> None:
+        """A new, empty index; with ``directory``, persisted there.
+
+        The folder must be techbrief's (see :func:`store.claim`) and hold no
+        index, unless ``replace``: then its index is replaced at the first
+        commit (a rebuild), and nothing is written before. ``lock`` is the
+        folder's lock when the caller holds it already (see :meth:`open`).
+        """
         self.k1 = k1
         self.b = b
         self.epsilon = epsilon
@@ -113,64 +128,109 @@ class BM25Index:
         self._stats_cache: _Stats | None = None
         self._searcher = _kernel.Searcher()
         self._bulk = 0
+        self._unsaved = False  # changes not yet committed to the directory
+        self._read_only = False
         # Persistence state.
+        self._lock: store.IndexLock | None = None
+        self._base_commit: str | None = None  # the generation on disk this index continues
+        self._persisted: dict[str, store.SegmentEntry] = {}  # written segments, by name
         self._generation = 0
         self._next_segment = 1
+        self._vocab_file = store.fresh_vocabulary()
         self._vocab_persisted = 0
         self._vocab_bytes = 0
+        self._vocab_crc = 0
         if self._directory is not None:
-            if (self._directory / store.MANIFEST).exists():
+            store.claim(self._directory)
+            self._lock = lock or store.IndexLock(self._directory)
+            exists = (self._directory / store.MANIFEST).exists()
+            if exists and not replace:
                 raise IndexError_(f"{self._directory} holds an index already: use BM25Index.open")
-            self._directory.mkdir(parents=True, exist_ok=True)
-            self._commit()
+            if replace:
+                # Replaces what is there (unreadable, or built differently) at the
+                # first commit, unless another process commits first.
+                self._base_commit = store.current_commit(self._directory)
+                self._unsaved = True
+            else:
+                self._commit()
 
     # -- opening ----------------------------------------------------------------
 
     @classmethod
-    def open(cls, directory: Path | str) -> BM25Index:
+    def open(
+        cls,
+        directory: Path | str,
+        *,
+        read_only: bool = False,
+        lock: store.IndexLock | None = None,
+    ) -> BM25Index:
         """Open the index persisted in ``directory`` (postings are memory-mapped).
 
-        Raises :class:`IndexCorrupt` when the files cannot be read as an index.
+        Raises :class:`IndexCorrupt` when the files are not a sound index of
+        this format: the caller rebuilds it. ``read_only``: change no file (no
+        sweep of older generations, not even a lock file made) and refuse writes,
+        so that another process may inspect an index while its owner runs.
+        ``lock``: the folder's lock, for a caller that holds it across opening
+        and committing (locks are per object: a second lock object on the same
+        folder would wait for the first).
         """
         directory = Path(directory)
+        index = cls.__new__(cls)
+        lock = lock or store.IndexLock(directory, read_only=read_only)
         try:
-            manifest = store.read_manifest(directory)
-            index = cls.__new__(cls)
-            index._load(directory, manifest)
+            with lock.shared():  # no sweep deletes a file while it is being opened
+                index._load(directory, store.read_manifest(directory))
         except IndexCorrupt:
             raise
         except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             raise IndexCorrupt(f"cannot read the index in {directory}: {exc}") from exc
+        index._lock = lock
+        index._read_only = read_only
+        if read_only:
+            return index
+        # Leftovers of a crashed commit go now if nobody is committing (never wait for it).
+        with contextlib.suppress(OSError, IndexUnwritable), lock.exclusive(wait=False) as held:
+            if held and store.current_commit(directory) == index._base_commit:
+                store.sweep(directory)
         return index
 
-    def _load(self, directory: Path, manifest: dict[str, Any]) -> None:
-        BM25Index.__init__(
-            self,
-            float(manifest["k1"]),
-            float(manifest["b"]),
-            float(manifest["epsilon"]),
-            meta={str(k): str(v) for k, v in manifest.get("meta", {}).items()},
-        )
+    def _load(self, directory: Path, manifest: store.Manifest) -> None:
+        BM25Index.__init__(self, manifest.k1, manifest.b, manifest.epsilon, meta=manifest.meta)
         self._directory = directory
-        self._generation = int(manifest["generation"])
-        self._next_segment = int(manifest["next_segment"])
-        self._vocab_bytes = int(manifest["vocab_bytes"])
-        self._terms = store.read_vocabulary(directory, self._vocab_bytes)
-        if len(self._terms) != int(manifest["vocab_size"]):
-            raise IndexCorrupt("vocabulary size does not match the manifest")
+        self._base_commit = manifest.commit
+        self._generation = manifest.generation
+        self._next_segment = manifest.next_segment
+        self._vocab_file = manifest.vocabulary
+        self._vocab_bytes = manifest.vocab_bytes
+        self._vocab_crc = manifest.vocab_crc
+        self._terms = store.read_vocabulary(
+            directory, manifest.vocabulary, manifest.vocab_bytes, manifest.vocab_crc
+        )
         self._vocab = {term: i for i, term in enumerate(self._terms)}
+        if len(self._terms) != manifest.vocab_size or len(self._vocab) != len(self._terms):
+            raise IndexCorrupt("the vocabulary does not match the manifest")
         self._vocab_persisted = len(self._terms)
-        self._df = store.read_document_frequencies(directory, self._generation)
-        if self._df.shape[0] != len(self._terms):
+        state = store.read_pack(directory, manifest.state, store.GENERATION_DTYPES)
+        if state["df"].shape[0] != len(self._terms):
             raise IndexCorrupt("document frequencies do not match the vocabulary")
-        for name in manifest["segments"]:
-            segment = store.load_segment(directory, str(name), self._n_docs)
+        self._df = state["df"].astype(np.int64)
+        last_key: int | None = None
+        for entry in manifest.segments:
+            if entry.docs and last_key is not None and entry.first_key <= last_key:
+                raise IndexCorrupt(f"{entry.name}: keys do not follow the previous segment's")
+            segment = store.load_segment(directory, entry, self._n_docs, len(self._terms))
             self._segments.append(segment)
+            self._persisted[entry.name] = entry
             self._n_docs += segment.n_docs
+            last_key = entry.last_key if entry.docs else last_key
         self._keys = np.concatenate([s.keys for s in self._segments] or [self._keys])
         self._lengths = np.concatenate([s.lengths for s in self._segments] or [self._lengths])
         self._alive = np.ones(self._n_docs, dtype=np.uint8)
-        dead = store.read_dead(directory, self._generation)
+        dead = np.array(state["dead"], dtype=np.int64)
+        if dead.shape[0] and (
+            int(dead[0]) < 0 or int(dead[-1]) >= self._n_docs or np.any(dead[1:] <= dead[:-1])
+        ):
+            raise IndexCorrupt("removed documents are not document numbers of this index")
         self._alive[dead] = 0
         self._dead_postings = [
             bool(dead.shape[0])
@@ -179,9 +239,10 @@ class BM25Index:
         ]
         self._n_alive = int(np.count_nonzero(self._alive))
         self._total_length = int(self._lengths[self._alive.astype(bool)].sum(dtype=np.int64))
-        if self._n_alive != int(manifest["live_docs"]):
+        if self._n_alive != manifest.live_docs:
             raise IndexCorrupt("live document count does not match the manifest")
-        self._sweep()
+        if np.any(self._df < 0) or np.any(self._df > self._n_alive):
+            raise IndexCorrupt("document frequencies are out of range")
 
     # -- size and membership ------------------------------------------------------
 
@@ -201,6 +262,27 @@ class BM25Index:
         return self._directory
 
     @property
+    def lock(self) -> store.IndexLock | None:
+        """The folder's lock this index commits under (``None`` in memory)."""
+        return self._lock
+
+    @property
+    def unsaved(self) -> bool:
+        """Whether this persisted index holds changes its folder does not (yet)."""
+        return self._directory is not None and self._unsaved
+
+    @property
+    def last_key(self) -> int | None:
+        """The largest key ever added (removed ones included): a new key must exceed it."""
+        return int(self._keys[self._n_docs - 1]) if self._n_docs else None
+
+    def is_current(self) -> bool:
+        """Whether no other process committed to the folder since this index was loaded."""
+        if self._directory is None:
+            return True
+        return store.current_commit(self._directory) == self._base_commit
+
+    @property
     def vocabulary_size(self) -> int:
         """Terms present in at least one live document."""
         return int(np.count_nonzero(self._df))
@@ -212,6 +294,11 @@ class BM25Index:
     def document_frequency(self, term: str) -> int:
         term_id = self._vocab.get(term)
         return 0 if term_id is None else int(self._df[term_id])
+
+    def vocabulary(self) -> list[tuple[str, int]]:
+        """Terms present in at least one live document, with their document frequencies."""
+        present = np.flatnonzero(self._df)
+        return [(self._terms[i], int(self._df[i])) for i in present.tolist()]
 
     def idf(self, term: str) -> float:
         """BM25Okapi's idf of ``term`` (0 for a term the corpus does not hold)."""
@@ -272,6 +359,7 @@ class BM25Index:
         )
         self._dead_postings.append(False)
         self._merge_small_segments()
+        self._unsaved = True
         if not self._bulk:
             self._commit()
 
@@ -319,20 +407,23 @@ class BM25Index:
                 (doc_array >= segment.first_doc) & (doc_array < segment.first_doc + segment.n_docs)
             ):
                 self._dead_postings[i] = True
+        self._unsaved = True
         if not self._bulk:
             self._commit()
         return len(docs)
 
     @contextlib.contextmanager
     def bulk(self) -> Iterator[BM25Index]:
-        """Defer committing to the end of the block (for big loads)."""
+        """Defer committing to the end of the block (for big loads); an error commits nothing."""
         self._bulk += 1
         try:
             yield self
-        finally:
+        except BaseException:
             self._bulk -= 1
-            if not self._bulk:
-                self._commit()
+            raise
+        self._bulk -= 1
+        if not self._bulk:
+            self._commit()
 
     def compact(self) -> None:
         """Merge every segment into one, dropping dead postings, and commit."""
@@ -404,6 +495,47 @@ class BM25Index:
                     totals[doc] = totals.get(doc, 0.0) + s
         return {int(self._keys[doc]): s for doc, s in totals.items()}
 
+    def scores_after(self, query: Sequence[str], after_key: int) -> dict[int, float]:
+        """Score of every live document with a key above ``after_key`` that contains a
+        query token, by key: :meth:`scores` restricted to the newest documents.
+
+        Keys grow with insertion, so those documents are a suffix of the document
+        numbers: only postings from there on are read (a binary search per term and
+        segment), whatever the size of the rest of the index. Digests use it to score
+        the passages added since a subscriber's last digest.
+        """
+        weights = Counter(t for t in query if t in self._vocab)
+        if not weights or self._n_alive == 0:
+            return {}
+        first = int(np.searchsorted(self._keys[: self._n_docs], after_key, side="right"))
+        if first >= self._n_docs:
+            return {}
+        stats = self._stats()
+        average_idf, norm = stats.average_idf, stats.norm
+        totals = np.zeros(self._n_docs - first, dtype=np.float64)
+        touched = np.zeros(self._n_docs - first, dtype=bool)
+        for term, repeats in weights.items():
+            term_id = self._vocab[term]
+            df = int(self._df[term_id])
+            if not df:
+                continue
+            idf = self._idf_of(df, average_idf)
+            for segment in self._segments:
+                if segment.first_doc + segment.n_docs <= first:
+                    continue
+                docs, tfs = segment.postings(term_id)
+                start = int(np.searchsorted(docs, first))
+                docs, tfs = docs[start:], tfs[start:]
+                live = self._alive[docs].astype(bool)
+                docs, tf = docs[live], tfs[live].astype(np.float64)
+                part = idf * (tf * (self.k1 + 1) / (tf + norm[docs])) * repeats
+                # A document appears once per term and segment: plain fancy indexing adds.
+                totals[docs - first] += part
+                touched[docs - first] = True
+        found = np.flatnonzero(touched)
+        keys = self._keys[found + first]
+        return dict(zip(keys.tolist(), totals[found].tolist(), strict=True))
+
     # -- internals ----------------------------------------------------------------
 
     def _idf_of(self, df: int, average_idf: float) -> float:
@@ -473,58 +605,93 @@ class BM25Index:
     # -- persistence --------------------------------------------------------------
 
     def _commit(self) -> None:
-        """Write what changed and switch the manifest to the new generation."""
-        directory = self._directory
-        if directory is None:
+        """Write what changed under fresh names and publish it with a new manifest.
+
+        Raises :class:`IndexStale` (writing nothing) when another process
+        committed since this index was loaded, and :class:`IndexUnwritable`
+        when the files cannot be written; either way the generation on disk is
+        untouched and this object keeps its changes in memory.
+        """
+        directory, lock = self._directory, self._lock
+        if directory is None or lock is None:
             return
-        for i, segment in enumerate(self._segments):
-            if segment.name is None:
-                name = f"seg-{self._next_segment}"
-                self._next_segment += 1
-                store.write_segment(directory, name, segment)
-                self._segments[i] = replace(segment, name=name)
-        self._vocab_bytes = store.append_vocabulary(
-            directory, self._terms[self._vocab_persisted :], self._vocab_bytes
+        if self._read_only:
+            raise IndexError_(f"{directory} was opened read-only")
+        with lock.exclusive():
+            if store.current_commit(directory) != self._base_commit:
+                raise IndexStale(f"another process changed the index in {directory}")
+            written: list[str] = []
+            try:
+                manifest = self._write_generation(directory, written)
+                store.write_manifest(directory, manifest)
+            except OSError as exc:
+                store.remove_files(directory, written)
+                raise IndexUnwritable(
+                    f"cannot write the search index in {directory}: {exc.strerror or exc}"
+                ) from exc
+            self._adopt(manifest)
+            self._unsaved = False
+            with contextlib.suppress(OSError):
+                store.sweep(directory)
+
+    def _write_generation(self, directory: Path, written: list[str]) -> store.Manifest:
+        """Write the files of the next generation (recording their names in ``written``)."""
+        entries: list[store.SegmentEntry] = []
+        number = self._next_segment
+        for segment in self._segments:
+            entry = self._persisted.get(segment.name) if segment.name else None
+            if entry is None:
+                entry = store.write_segment(directory, segment, number)
+                written.append(entry.name)
+                number += 1
+            entries.append(entry)
+        if not (directory / self._vocab_file).exists():
+            written.append(self._vocab_file)  # a new vocabulary file (a new or rebuilt index)
+        vocab_bytes, vocab_crc = store.append_vocabulary(
+            directory,
+            self._vocab_file,
+            self._terms[self._vocab_persisted :],
+            self._vocab_bytes,
+            self._vocab_crc,
         )
-        self._vocab_persisted = len(self._terms)
         generation = self._generation + 1
-        store.write_generation(
-            directory,
-            generation,
-            self._df[: len(self._terms)],
-            np.flatnonzero(self._alive[: self._n_docs] == 0),
-        )
-        store.write_manifest(
-            directory,
+        state = store.write_pack(
+            directory / store.fresh_generation_name(generation),
             {
-                "format": store.FORMAT_VERSION,
-                "k1": self.k1,
-                "b": self.b,
-                "epsilon": self.epsilon,
-                "meta": self.meta,
-                "generation": generation,
-                "next_segment": self._next_segment,
-                "segments": [s.name for s in self._segments],
-                "vocab_size": len(self._terms),
-                "vocab_bytes": self._vocab_bytes,
-                "live_docs": self._n_alive,
+                "df": self._df[: len(self._terms)].astype(np.int32),
+                "dead": np.flatnonzero(self._alive[: self._n_docs] == 0).astype(np.int64),
             },
         )
-        self._generation = generation
-        self._sweep()
+        written.append(state.name)
+        return store.Manifest(
+            commit=store.fresh_commit(),
+            generation=generation,
+            k1=self.k1,
+            b=self.b,
+            epsilon=self.epsilon,
+            meta=dict(self.meta),
+            segments=tuple(entries),
+            next_segment=number,
+            vocabulary=self._vocab_file,
+            vocab_size=len(self._terms),
+            vocab_bytes=vocab_bytes,
+            vocab_crc=vocab_crc,
+            state=state,
+            live_docs=self._n_alive,
+        )
 
-    def _sweep(self) -> None:
-        if self._directory is not None:
-            store.sweep(
-                self._directory,
-                {s.name for s in self._segments if s.name is not None}
-                | {
-                    store.MANIFEST,
-                    store.VOCABULARY,
-                    f"df-{self._generation}.npy",
-                    f"dead-{self._generation}.npy",
-                },
-            )
+    def _adopt(self, manifest: store.Manifest) -> None:
+        """Take the committed generation's names as this index's own."""
+        self._segments = [
+            replace(segment, name=entry.name)
+            for segment, entry in zip(self._segments, manifest.segments, strict=True)
+        ]
+        self._persisted = {entry.name: entry for entry in manifest.segments}
+        self._next_segment = manifest.next_segment
+        self._vocab_bytes, self._vocab_crc = manifest.vocab_bytes, manifest.vocab_crc
+        self._vocab_persisted = manifest.vocab_size
+        self._generation = manifest.generation
+        self._base_commit = manifest.commit
 
 
 def _resized(array: _Array, capacity: int) -> _Array:

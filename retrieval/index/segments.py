@@ -27,17 +27,20 @@ import numpy as np
 import numpy.typing as npt
 
 from retrieval import _kernel
+from retrieval.index.errors import IndexCorrupt
 
 __all__ = [
     "LEVEL_BASE",
     "MERGE_FACTOR",
     "SEGMENT_ARRAYS",
+    "SEGMENT_DTYPES",
     "BoundParams",
     "FloatArray",
     "IntArray",
     "Segment",
     "U32Array",
     "build_segment",
+    "check_segment",
     "level",
     "merge",
     "merge_tail",
@@ -62,6 +65,20 @@ SEGMENT_ARRAYS = (
     "bound_params",
 )
 """The arrays of a segment, as persisted (one ``.npy`` file each)."""
+
+_TF_DTYPES = (np.dtype(np.uint16), np.dtype(np.uint32))
+SEGMENT_DTYPES: dict[str, tuple[np.dtype[Any], ...]] = {
+    "keys": (np.dtype(np.int64),),
+    "lengths": (np.dtype(np.uint32),),
+    "term_ids": (np.dtype(np.uint32),),
+    "starts": (np.dtype(np.int64),),
+    "docs": (np.dtype(np.uint32),),
+    "tfs": _TF_DTYPES,
+    "term_bound": (np.dtype(np.float32),),
+    "block_bound": (np.dtype(np.float32),),
+    "bound_params": (np.dtype(np.float64),),
+}
+"""The dtypes each array of :data:`SEGMENT_ARRAYS` may have (checked when a segment is opened)."""
 
 BoundParams = tuple[float, float]
 """``(a, c)`` with ``norm = a + c * len``: ``(k1 * (1 - b), k1 * b / avgdl)``."""
@@ -89,21 +106,26 @@ class Segment:
     term_bound: npt.NDArray[np.float32]
     block_bound: npt.NDArray[np.float32]
     bound_params: FloatArray
-    name: str | None = None  # its directory, once written
-    view: _kernel.SegmentView = field(init=False, repr=False, compare=False)
+    name: str | None = None  # its file, once written
+    _view: _kernel.SegmentView | None = field(default=None, init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        # The kernel's typed view of the arrays, checked once here rather than per query.
-        view = _kernel.SegmentView(
-            self.term_ids,
-            self.starts,
-            self.docs,
-            self.tfs,
-            self.term_bound,
-            self.block_bound,
-            self.bound_params,
-        )
-        object.__setattr__(self, "view", view)
+    @property
+    def view(self) -> _kernel.SegmentView:
+        """The kernel's typed view of the arrays, made at the first search (a segment
+        read from disk has passed :func:`check_segment` by then)."""
+        view = self._view
+        if view is None:
+            view = _kernel.SegmentView(
+                self.term_ids,
+                self.starts,
+                self.docs,
+                self.tfs,
+                self.term_bound,
+                self.block_bound,
+                self.bound_params,
+            )
+            object.__setattr__(self, "_view", view)
+        return view
 
     @property
     def n_docs(self) -> int:
@@ -266,4 +288,53 @@ def merge(
     )
 
 
-# -- persistence --------------------------------------------------------------
+# -- validation of persisted segments -------------------------------------------------------
+
+
+def check_segment(segment: Segment, n_terms: int) -> None:
+    """Raise :class:`IndexCorrupt` unless ``segment`` is safe to search and consistent.
+
+    The scoring kernel trusts what it reads (it is compiled without bounds
+    checks), so a segment read from disk is checked first: every array is
+    one-dimensional with a dtype it may have (:data:`SEGMENT_DTYPES`, for every
+    name in :data:`SEGMENT_ARRAYS`); the lengths agree; offsets start at 0,
+    increase and end at the posting count; term ids increase and are below
+    ``n_terms``; keys increase; within each term, document numbers increase and
+    lie in the segment's own range, and frequencies are at least 1; score
+    bounds are finite and not negative. Cheap: O(terms + documents) plus one
+    pass over the postings in the kernel.
+    """
+    name = segment.name or "a segment"
+    for array in SEGMENT_ARRAYS:
+        value = getattr(segment, array)
+        allowed = SEGMENT_DTYPES[array]
+        if not isinstance(value, np.ndarray) or value.ndim != 1 or value.dtype not in allowed:
+            raise IndexCorrupt(f"{name}: {array} is not a 1-d array of {allowed[0]}")
+    n_docs, n_terms_here, n_postings = segment.n_docs, segment.term_ids.shape[0], segment.n_postings
+    for array, expected in (
+        ("lengths", n_docs),
+        ("starts", n_terms_here + 1),
+        ("tfs", n_postings),
+        ("term_bound", n_terms_here),
+        ("block_bound", -(-n_postings // _kernel.BLOCK_SIZE)),
+        ("bound_params", 2),
+    ):
+        if getattr(segment, array).shape[0] != expected:
+            raise IndexCorrupt(f"{name}: {array} holds the wrong number of entries")
+    starts = segment.starts
+    if int(starts[0]) != 0 or int(starts[-1]) != n_postings or np.any(starts[1:] <= starts[:-1]):
+        raise IndexCorrupt(f"{name}: posting offsets are out of order")
+    terms = segment.term_ids
+    if n_terms_here and (np.any(terms[1:] <= terms[:-1]) or int(terms[-1]) >= n_terms):
+        raise IndexCorrupt(f"{name}: term ids are out of order or unknown")
+    if np.any(segment.keys[1:] <= segment.keys[:-1]):
+        raise IndexCorrupt(f"{name}: keys do not increase")
+    for array in ("term_bound", "block_bound", "bound_params"):
+        value = getattr(segment, array)
+        if not np.all(np.isfinite(value)) or np.any(value < 0):
+            raise IndexCorrupt(f"{name}: {array} holds a negative or non-finite bound")
+    problem = _kernel.check_postings(
+        segment.starts, segment.docs, segment.tfs, segment.first_doc, n_docs
+    )
+    if problem is not None:
+        raise IndexCorrupt(f"{name}: {problem}")

@@ -7,23 +7,27 @@ inside the test's event loop.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.config import Settings
+from bot.config import Settings, Webhook
 from bot.telegram.app import running
 from tests.e2e.botapi import BotApiServer
 
-__all__ = ["running", "settings_for", "wait_for"]
+__all__ = ["free_port", "running", "settings_for", "wait_for"]
 
 T = TypeVar("T")
 
 
 def settings_for(
-    api: BotApiServer, db_path: Path, admins: frozenset[int] = frozenset()
+    api: BotApiServer,
+    db_path: Path,
+    admins: frozenset[int] = frozenset(),
+    webhook: Webhook | None = None,
 ) -> Settings:
     """Production settings, pointed at the test server and a database file."""
     return Settings(
@@ -33,7 +37,15 @@ def settings_for(
         db_path=db_path,
         timezone=ZoneInfo("UTC"),
         allow_private_urls=False,
+        webhook=webhook,
     )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (at the moment of asking)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 async def wait_for(probe: Callable[[], T | None], within: float = 10.0, what: str = "") -> T:

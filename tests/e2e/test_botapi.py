@@ -238,3 +238,113 @@ def test_commands_are_recorded_by_scope(api: BotApiServer, client: httpx.Client)
     status, _ = call(client, "setMyCommands", commands=[{"command": "Ask!", "description": "x"}])
     assert status == 400
     assert api.commands == {"default": commands}
+
+
+# -- webhooks ---------------------------------------------------------------------------------
+
+
+class _Receiver:
+    """A webhook endpoint on 127.0.0.1 that records what it is posted and answers ``status``."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.posts: list[tuple[str, dict[str, Any], str | None]] = []
+        self.status = 200
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                secret = self.headers.get("X-Telegram-Bot-Api-Secret-Token")
+                receiver.posts.append((self.path, json.loads(body), secret))
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+
+@pytest.fixture
+def receiver() -> Iterator[_Receiver]:
+    endpoint = _Receiver()
+    yield endpoint
+    endpoint.server.shutdown()
+    endpoint.server.server_close()
+
+
+def _eventually(probe: Any, within: float = 10) -> Any:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {probe}")
+
+
+def test_a_webhook_gets_each_update_with_the_secret_and_polling_conflicts(
+    api: BotApiServer, client: httpx.Client, receiver: _Receiver
+) -> None:
+    status, _ = call(client, "setWebhook", url=receiver.url, secret_token="s3cret-token")
+    assert status == 200
+    status, body = call(client, "getUpdates", timeout=0)
+    assert status == 409
+    assert body["description"].startswith("Conflict: can't use getUpdates")
+    api.private_message(USER, "hello")
+    path, update, secret = _eventually(lambda: receiver.posts)[0]
+    assert (path, secret) == ("/hook", "s3cret-token")
+    assert update["message"]["text"] == "hello"
+    _eventually(lambda: api.pending_updates == 0)
+    _, info = call(client, "getWebhookInfo")
+    assert info["result"]["url"] == receiver.url
+    assert info["result"]["pending_update_count"] == 0
+    assert "last_error_message" not in info["result"]
+
+
+def test_a_failing_webhook_is_retried_and_reported(
+    api: BotApiServer, client: httpx.Client, receiver: _Receiver
+) -> None:
+    receiver.status = 403
+    call(client, "setWebhook", url=receiver.url)
+    api.private_message(USER, "hello")
+    _eventually(lambda: len(receiver.posts) >= 2)  # retried
+    _, info = call(client, "getWebhookInfo")
+    assert info["result"]["pending_update_count"] == 1
+    assert info["result"]["last_error_message"] == "Wrong response from the webhook: 403"
+    receiver.status = 200
+    _eventually(lambda: api.pending_updates == 0)
+    assert {p[1]["update_id"] for p in receiver.posts} == {receiver.posts[0][1]["update_id"]}
+
+
+def test_delete_webhook_goes_back_to_polling(
+    api: BotApiServer, client: httpx.Client, receiver: _Receiver
+) -> None:
+    call(client, "setWebhook", url=receiver.url)
+    assert call(client, "deleteWebhook")[0] == 200
+    api.private_message(USER, "hello")
+    status, body = call(client, "getUpdates", timeout=0)
+    assert status == 200
+    assert body["result"][0]["message"]["text"] == "hello"
+    assert call(client, "getWebhookInfo")[1]["result"]["url"] == ""
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"url": "https://example.com/hook"}, "delivers only to"),
+        ({"url": "ftp://127.0.0.1/hook"}, "delivers only to"),
+        ({"url": "http://127.0.0.1:9/hook", "secret_token": "no spaces!"}, "secret token"),
+    ],
+)
+def test_set_webhook_refuses_what_it_cannot_deliver_to(
+    client: httpx.Client, params: dict[str, str], error: str
+) -> None:
+    status, body = call(client, "setWebhook", **params)
+    assert status == 400
+    assert error in body["description"]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from bot.telegram.redaction import MASK
 from tests.e2e.botapi import TEST_TOKEN, BotApiServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,3 +90,40 @@ def test_an_unreachable_bot_api_is_one_line(tmp_path: Path) -> None:
         f"techbrief: cannot reach the Bot API at http://127.0.0.1:{port}/bot"
     )
     assert TEST_TOKEN not in lines[0]
+
+
+def _errors(stderr: bytes) -> list[str]:
+    """What the bot printed on stderr besides its log (the lines of a normal start)."""
+    text = stderr.decode()
+    assert "Traceback" not in text
+    return [line for line in text.strip().splitlines() if line.startswith("techbrief: ")]
+
+
+def test_a_refused_start_up_request_is_one_line_without_the_token(
+    api: BotApiServer, tmp_path: Path
+) -> None:
+    # getMe succeeds, then the server refuses setMyCommands with 400 and (as a careless
+    # server might) the token, lower-cased, in its description.
+    secret = TEST_TOKEN.split(":", 1)[1]
+    api.fail_next_with(
+        "setMyCommands", 400, f"Bad Request: no commands for bot{TEST_TOKEN.lower()}"
+    )
+    process = techbrief(tmp_path, api.base_url)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 2
+    assert _errors(stderr) == [
+        f"techbrief: the Bot API refused a start-up request: No commands for bot{MASK}"
+    ]
+    assert secret[:8].lower() not in stderr.decode().lower()
+
+
+def test_an_index_path_that_is_a_file_stops_the_bot_with_one_line(
+    api: BotApiServer, tmp_path: Path
+) -> None:
+    (tmp_path / "t.db.index").write_text("precious")
+    process = techbrief(tmp_path, api.base_url)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 2
+    [line] = _errors(stderr)
+    assert str(tmp_path / "t.db.index") in line
+    assert (tmp_path / "t.db.index").read_text() == "precious"

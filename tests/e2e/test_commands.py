@@ -63,7 +63,9 @@ async def test_command_menus_default_for_all_and_admin_scope_for_admins(
         pass
     default = [c["command"] for c in api.commands["default"]]
     admin = [c["command"] for c in api.commands[f"chat:{ADMIN}"]]
-    assert default == ["ask", "help"]
-    assert admin == ["ask", "help", "sources", "stats"]
+    subscribing = ["subscribe", "subscriptions", "unsubscribe", "digest", "timezone", "topics"]
+    assert default == ["ask", *subscribing, "help"]
+    admin_only = ["addsource", "addtext", "sources", "removesource", "refresh", "stats"]
+    assert admin == ["ask", *subscribing, "help", *admin_only]
     # The admin who never started the bot: no menu, no crash.
     assert "chat:999" not in api.commands

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
 from telegram.ext import AIORateLimiter
 
 from bot.telegram.app import build_application
@@ -133,6 +134,7 @@ def generated(count: int, seed: int = 20261122) -> list[str]:
 INPUTS = CURATED + generated(260)
 
 
+@pytest.mark.slow
 async def test_hostile_inputs_get_valid_replies_and_no_errors(
     api: BotApiServer, db_path: Path, errors: Errors, unlimited: AIORateLimiter
 ) -> None:

@@ -12,7 +12,7 @@ from telegram.error import BadRequest
 
 from bot.core import texts
 from bot.core.service import Refusal
-from bot.telegram.callbacks import NextHit, ShowSource, parse_callback, question_id
+from bot.telegram.callbacks import NextHit, ShowSource, ShowSources, parse_callback, question_id
 from bot.telegram.cards import answer_reply, source_reply
 from bot.telegram.handlers.common import keyboard_markup, question_text, send_reply
 from bot.telegram.runtime import BriefContext
@@ -26,7 +26,7 @@ async def on_button(update: Update, context: BriefContext) -> None:
         return
     action = parse_callback(query.data)
     card = query.message
-    if action is None or card is None:
+    if action is None or card is None or isinstance(action, ShowSources):
         # Inline-mode cards carry only link buttons, so a press without a message is not ours.
         await query.answer(texts.FOREIGN_BUTTON)
     elif isinstance(action, ShowSource):

@@ -7,6 +7,7 @@ from telegram import Update
 from bot.core import render, texts
 from bot.telegram.cards import html_reply, text_reply
 from bot.telegram.handlers.common import is_private, leading_command, send_reply
+from bot.telegram.handlers.subscriptions import start_payload
 from bot.telegram.runtime import BriefContext
 from retrieval.topics import TOPICS, Topic
 
@@ -16,21 +17,29 @@ __all__ = [
     "PUBLIC_COMMANDS",
     "on_admins_only",
     "on_help",
-    "on_sources",
     "on_start",
-    "on_stats",
     "on_unknown_command",
 ]
 
 PUBLIC_COMMANDS: tuple[tuple[str, str], ...] = (
     ("ask", "Ask about Chinese tech companies and policy"),
+    ("subscribe", "Daily digest of a topic: /subscribe ev 07:30"),
+    ("subscriptions", "This chat's digests, to stop or retime"),
+    ("unsubscribe", "Stop a digest: /unsubscribe ev (or all)"),
+    ("digest", "Preview the next digest now"),
+    ("timezone", "Time zone of the digests: /timezone Asia/Shanghai"),
+    ("topics", "The built-in topics"),
     ("help", "Example questions, topics and commands"),
 )
 """The command menu everyone sees (``setMyCommands``, default scope)."""
 
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
     *PUBLIC_COMMANDS,
+    ("addsource", "Add an article URL or an RSS/Atom feed (admins)"),
+    ("addtext", "Add pasted text or a .txt/.md/.html file (admins)"),
     ("sources", "Stored sources with their #id (admins)"),
+    ("removesource", "Remove a source by its #id (admins)"),
+    ("refresh", "Poll one feed now, or every feed (admins)"),
     ("stats", "How much is stored (admins)"),
 )
 """The command menu in each admin's private chat (chat scope)."""
@@ -51,6 +60,12 @@ def _help(topics: tuple[Topic, ...], username: str) -> str:
             (f"@{username}", "in a group: mention me or reply to me to ask"),
             (f"@{username} <question>", "in any chat: pick an answer to post (inline)"),
             ("More, Source", "buttons under an answer: the next result, the full passage"),
+            ("/subscribe <topic> [HH:MM]", "a daily digest of new articles (default 08:00)"),
+            ("/subscriptions", "this chat's digests, with Unsubscribe and Change time"),
+            ("/unsubscribe <topic|all>", "stop digests"),
+            ("/digest [topic]", "preview the next digest now"),
+            ("/timezone <Area/City>", "the time zone of this chat's digests"),
+            ("/topics", "the built-in topics"),
             ("/help", "this help"),
         ),
     )
@@ -62,6 +77,9 @@ async def on_start(update: Update, context: BriefContext) -> None:
     if message is None:
         return
     payload = context.args[0].casefold() if context.args else ""
+    # Resumes paused digests; "subscribe_<topic>" subscribes (and replies).
+    if await start_payload(message, context, payload):
+        return
     topics = tuple(sorted(TOPICS, key=lambda t: t.name != payload))
     reply = html_reply(_help(topics, context.bot.username))
     await send_reply(context.bot, message.chat_id, reply, reply_to=None)
@@ -72,28 +90,6 @@ async def on_help(update: Update, context: BriefContext) -> None:
     if message is not None:
         reply = html_reply(_help(TOPICS, context.bot.username))
         await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
-
-
-async def on_sources(update: Update, context: BriefContext) -> None:
-    """Admins (the handler's filter): the stored sources with their ``#id``."""
-    message = update.effective_message
-    if message is None:
-        return
-    runtime = context.runtime
-    sources = await runtime.run(runtime.service.sources)
-    reply = html_reply(render.sources_list(sources, render.HTML))
-    await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
-
-
-async def on_stats(update: Update, context: BriefContext) -> None:
-    """Admins (the handler's filter): how many sources, articles, passages and terms."""
-    message = update.effective_message
-    if message is None:
-        return
-    runtime = context.runtime
-    stats = await runtime.run(runtime.service.stats)
-    reply = html_reply(render.stats_card(stats, render.HTML))
-    await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
 
 
 async def on_admins_only(update: Update, context: BriefContext) -> None:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import html
 import logging
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 
 from bot.core import texts
-from bot.telegram.redaction import redact
-from bot.telegram.runtime import BriefContext
+from bot.telegram.runtime import BriefContext, Runtime
 
-__all__ = ["on_error"]
+__all__ = ["notify_admins", "on_error"]
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +33,7 @@ async def on_error(update: object, context: BriefContext) -> None:
         log.warning("polling: %s", error.message)
         return
     log.error("%s failed", where, exc_info=error)
-    await _notify_admins(context, f"{type(error).__name__}: {error} ({where})")
+    await notify_admins(context.bot, context.runtime, f"{type(error).__name__}: {error} ({where})")
     if isinstance(update, Update):
         await _apologise(update, context)
 
@@ -51,16 +50,15 @@ def _describe(update: object) -> str:
     return f"update {update.update_id} ({kind}, chat {chat}, user {user})"
 
 
-async def _notify_admins(context: BriefContext, text: str) -> None:
-    runtime = context.runtime
-    token = context.bot.token
-    notice = f"⚠️ techbrief error: {html.escape(redact(text, token)[:500], quote=False)}"
+async def notify_admins(bot: Bot, runtime: Runtime, text: str) -> None:
+    """Tell each admin ``text`` (secrets masked), at most once per admin per interval."""
+    notice = f"⚠️ techbrief error: {html.escape(runtime.redactor(text)[:500], quote=False)}"
     now = runtime.clock()
     for admin in sorted(runtime.settings.admins):
         if not runtime.notices.due(admin, now):
             continue
         try:
-            await context.bot.send_message(admin, notice)
+            await bot.send_message(admin, notice)
         except TelegramError as exc:
             log.warning("could not tell admin %s about an error: %s", admin, exc.message)
 

@@ -1,0 +1,470 @@
+"""Subscriptions and daily digests, independent of Telegram or the terminal.
+
+:class:`Digests` is used through :attr:`bot.core.service.TechBrief.digests`, on
+the thread that owns the corpus. Commands (subscribe, unsubscribe, change the
+time or the time zone, preview) return plain results or a
+:class:`~bot.core.service.Refusal`; the scheduler side (:meth:`Digests.due`,
+:meth:`Digests.still_due`, :meth:`Digests.record`) is what a transport's tick
+calls: everything it decides is read from SQLite, nothing lives only in memory.
+
+Content. A digest covers the passages whose id is above the subscription's
+watermark (ids grow monotonically), scored by the index for the topic's
+terms (:meth:`~retrieval.index.BM25Index.scores_after`, the BM25 of answers)
+and selected by :func:`retrieval.digest.select_digest`. Delivering (or
+finding nothing new) moves the watermark to the newest passage id seen when
+the digest was composed, in the same transaction that records the delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core import texts
+from bot.core.corpus import Corpus, candidate
+from bot.core.schedule import (
+    DEFAULT_TIME,
+    due_date,
+    find_timezone,
+    next_delivery,
+    parse_local_time,
+    scheduled_at,
+    timezone_suggestions,
+)
+from bot.core.service import Refusal, clean_text
+from retrieval.digest import MIN_RELEVANCE, Digest, relevance, select_digest, topic_ceiling
+from retrieval.topics import TOPICS, Topic, find_topic
+from storage import articles, deliveries, subscriptions
+from storage.deliveries import AlreadyDelivered
+from storage.errors import StorageError
+from storage.subscriptions import Subscription
+
+__all__ = [
+    "CONSOLE_CHAT",
+    "MAX_SUBSCRIPTIONS",
+    "MAX_TOPIC_CHARS",
+    "PREVIEW_WINDOW",
+    "DigestView",
+    "Digests",
+    "DueDigest",
+    "Subscribed",
+    "SubscriptionStats",
+    "TimezoneSet",
+    "TopicChoice",
+    "builtin_choice",
+    "topic_of",
+]
+
+log = logging.getLogger(__name__)
+
+CONSOLE_CHAT = 0
+"""The console chat's id (Telegram never uses 0): the console shows its own digests."""
+
+MAX_TOPIC_CHARS = 100
+MAX_SUBSCRIPTIONS = 10
+"""Subscriptions one chat may hold."""
+
+PREVIEW_WINDOW = timedelta(hours=24)
+"""What ``/digest`` shows for a topic the chat does not subscribe to: the last day."""
+
+_TIME_LIKE = re.compile(r"[0-9]{1,2}[:.h][0-9]{1,2}")
+
+
+@dataclass(frozen=True, slots=True)
+class TopicChoice:
+    """A topic as subscribed: its stored name, uniqueness key, label for people, query."""
+
+    name: str
+    key: str
+    label: str
+    query: str
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribed:
+    subscription: Subscription
+    created: bool  # False: it existed (its time may have changed)
+    time_changed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TimezoneSet:
+    zone: str
+    subscriptions: int  # moved to the new zone
+
+
+@dataclass(frozen=True, slots=True)
+class DigestView:
+    """A digest to show: for a subscription (scheduled or preview) or a bare topic (preview)."""
+
+    topic: TopicChoice
+    digest: Digest
+    since: datetime  # start of the window the digest covers
+    zone: ZoneInfo
+    subscription: Subscription | None = None
+    preview: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DueDigest:
+    """A subscription whose digest for ``local_date`` is due, with that digest composed."""
+
+    subscription: Subscription
+    local_date: str
+    view: DigestView
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionStats:
+    subscriptions: int  # active
+    chats: int  # with an active subscription
+    sent_today: int  # digests sent since midnight in the operator's zone
+
+
+def topic_of(subscription: Subscription) -> TopicChoice:
+    builtin = find_topic(subscription.topic)
+    if builtin is not None:
+        return builtin_choice(builtin)
+    return TopicChoice(
+        subscription.topic, subscription.topic_key, subscription.topic, subscription.topic
+    )
+
+
+def builtin_choice(topic: Topic) -> TopicChoice:
+    return TopicChoice(topic.name, topic.name, topic.label, topic.query)
+
+
+def _zone(name: str) -> ZoneInfo:
+    return find_timezone(name) or ZoneInfo("UTC")
+
+
+def _parse_when(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+class Digests:
+    """Subscriptions, previews and the scheduler's reads and writes, over one corpus."""
+
+    def __init__(self, corpus: Corpus, default_zone: ZoneInfo) -> None:
+        self.corpus = corpus
+        self.default_zone = default_zone
+
+    @property
+    def topics(self) -> tuple[Topic, ...]:
+        return TOPICS
+
+    # -- topics and times ---------------------------------------------------------
+
+    def choose_topic(self, raw: str) -> TopicChoice | Refusal:
+        """A built-in topic by name, or free text with searchable words (up to 100 chars)."""
+        text = clean_text(raw)
+        if not text:
+            return Refusal(texts.SUBSCRIBE_USAGE)
+        if len(text) > MAX_TOPIC_CHARS:
+            return Refusal(texts.topic_too_long(len(text), MAX_TOPIC_CHARS))
+        builtin = find_topic(text)
+        if builtin is not None:
+            return builtin_choice(builtin)
+        if not self.corpus.analyzer.terms(text):
+            return Refusal(texts.topic_without_words(TOPICS[1].name))
+        return TopicChoice(text, text.casefold(), text, text)
+
+    def zone_of(self, chat_id: int) -> ZoneInfo:
+        stored = subscriptions.chat_timezone(self.corpus.db, chat_id)
+        return _zone(stored) if stored else self.default_zone
+
+    # -- commands -----------------------------------------------------------------
+
+    def subscribe(self, chat_id: int, raw: str, now: datetime) -> Subscribed | Refusal:
+        """``<topic> [HH:MM]``: subscribe, or change the time of an existing subscription."""
+        words = clean_text(raw).split()
+        local_time: str | None = None
+        if words and _looks_like_time(words[-1]):
+            local_time = parse_local_time(words[-1])
+            if local_time is None:
+                return Refusal(texts.bad_time(words[-1]))
+            words = words[:-1]
+        if not words:
+            return Refusal(texts.SUBSCRIBE_USAGE)
+        topic = self.choose_topic(" ".join(words))
+        if isinstance(topic, Refusal):
+            return topic
+        db = self.corpus.db
+        existing = {s.topic_key: s for s in subscriptions.list_subscriptions(db, chat_id)}
+        current = existing.get(topic.key)
+        if current is not None:
+            if local_time is None or local_time == current.local_time:
+                return Subscribed(current, created=False)
+            self._set_time(current, local_time, now)
+            return Subscribed(self._get(current.id), created=False, time_changed=True)
+        if len(existing) >= MAX_SUBSCRIPTIONS:
+            return Refusal(texts.too_many_subscriptions(MAX_SUBSCRIPTIONS))
+        zone = self.zone_of(chat_id)
+        local_time = local_time or DEFAULT_TIME
+        subscription_id = subscriptions.add_subscription(
+            db,
+            chat_id=chat_id,
+            topic=topic.name,
+            topic_key=topic.key,
+            local_time=local_time,
+            timezone=zone.key,
+            now=now,
+            next_due_at=next_delivery(now, local_time, zone, None, now),
+        )
+        return Subscribed(self._get(subscription_id), created=True)
+
+    def subscriptions(self, chat_id: int) -> list[Subscription]:
+        return subscriptions.list_subscriptions(self.corpus.db, chat_id)
+
+    def subscription(self, chat_id: int, subscription_id: int) -> Subscription | None:
+        """The chat's subscription ``subscription_id`` (``None``: gone, or another chat's)."""
+        found = subscriptions.get_subscription(self.corpus.db, subscription_id)
+        return found if found is not None and found.chat_id == chat_id else None
+
+    def next_delivery(self, subscription: Subscription, now: datetime) -> datetime:
+        return next_delivery(
+            now,
+            subscription.local_time,
+            _zone(subscription.timezone),
+            subscription.last_date,
+            _parse_when(subscription.created_at),
+        )
+
+    def unsubscribe(self, chat_id: int, raw: str) -> list[Subscription] | Refusal:
+        """``<topic|all>``: the subscriptions removed."""
+        text = clean_text(raw)
+        if not text:
+            return Refusal(texts.UNSUBSCRIBE_USAGE)
+        mine = self.subscriptions(chat_id)
+        if text.casefold() == "all":
+            gone = mine
+        else:
+            topic = self.choose_topic(text)
+            key = topic.key if not isinstance(topic, Refusal) else text.casefold()
+            gone = [s for s in mine if s.topic_key == key]
+            if not gone:
+                return Refusal(texts.not_subscribed(text, [s.topic for s in mine]))
+        subscriptions.remove_subscriptions(self.corpus.db, chat_id, [s.id for s in gone])
+        return gone
+
+    def unsubscribe_id(self, chat_id: int, subscription_id: int) -> Subscription | None:
+        """Remove one subscription of the chat (a button); ``None`` if it is gone already."""
+        found = self.subscription(chat_id, subscription_id)
+        if found is not None:
+            subscriptions.remove_subscriptions(self.corpus.db, chat_id, [found.id])
+        return found
+
+    def set_time(
+        self, chat_id: int, subscription_id: int, raw: str, now: datetime
+    ) -> Subscription | Refusal:
+        local_time = parse_local_time(raw)
+        if local_time is None:
+            return Refusal(texts.bad_time(raw.strip()[:20]))
+        found = self.subscription(chat_id, subscription_id)
+        if found is None:
+            return Refusal(texts.SUBSCRIPTION_GONE)
+        self._set_time(found, local_time, now)
+        return self._get(found.id)
+
+    def _set_time(self, s: Subscription, local_time: str, now: datetime) -> None:
+        zone, created = _zone(s.timezone), _parse_when(s.created_at)
+        at = next_delivery(now, local_time, zone, s.last_date, created)
+        subscriptions.set_local_time(self.corpus.db, s.id, local_time, at)
+
+    def set_timezone(self, chat_id: int, raw: str, now: datetime) -> TimezoneSet | Refusal:
+        text = clean_text(raw)
+        if not text:
+            return Refusal(texts.timezone_usage(self.zone_of(chat_id).key))
+        zone = find_timezone(text)
+        if zone is None:
+            return Refusal(texts.unknown_timezone(text[:60], timezone_suggestions(text)))
+        next_due = {
+            s.id: next_delivery(now, s.local_time, zone, s.last_date, _parse_when(s.created_at))
+            for s in self.subscriptions(chat_id)
+        }
+        subscriptions.set_chat_timezone(self.corpus.db, chat_id, zone.key, now, next_due)
+        return TimezoneSet(zone.key, len(self.subscriptions(chat_id)))
+
+    def preview(self, chat_id: int, raw: str, now: datetime) -> list[DigestView] | Refusal:
+        """``/digest [topic]``: what the next digest would hold now; changes nothing.
+
+        For a subscribed topic: the passages since its last digest; for another
+        topic: those of the last :data:`PREVIEW_WINDOW`. Without a topic: each of
+        the chat's subscriptions.
+        """
+        mine = self.subscriptions(chat_id)
+        if not clean_text(raw):
+            if not mine:
+                return Refusal(texts.NO_SUBSCRIPTIONS)
+            return [self._view(s, preview=True) for s in mine]
+        topic = self.choose_topic(raw)
+        if isinstance(topic, Refusal):
+            return topic
+        subscribed = next((s for s in mine if s.topic_key == topic.key), None)
+        if subscribed is not None:
+            return [self._view(subscribed, preview=True)]
+        view = self.preview_topic(raw, now - PREVIEW_WINDOW, self.zone_of(chat_id))
+        return view if isinstance(view, Refusal) else [view]
+
+    def preview_topic(self, raw: str, since: datetime, zone: ZoneInfo) -> DigestView | Refusal:
+        """A topic's digest of the passages stored since ``since`` (no subscription needed)."""
+        topic = self.choose_topic(raw)
+        if isinstance(topic, Refusal):
+            return topic
+        after = subscriptions.passage_id_before(self.corpus.db, since)
+        return DigestView(topic, self.compose(topic, after), since, zone, preview=True)
+
+    # -- the scheduler --------------------------------------------------------------
+
+    def due(
+        self, now: datetime, *, chats: tuple[int, ...] | None = None, tidy: bool = False
+    ) -> list[DueDigest]:
+        """Active subscriptions whose digest is due at ``now``, each with its digest composed.
+
+        ``chats`` limits it to some chats (the console's); without it, every chat
+        but the console's. SQLite yields the subscriptions whose ``next_due_at``
+        has come; :func:`~bot.core.schedule.due_date` decides. Subscriptions of one
+        topic with one watermark share one composition. Read-only unless ``tidy``:
+        then a candidate that is not due (its day was missed while the bot was
+        down) gets its true next time, so that later ticks skip it.
+        """
+        found: list[DueDigest] = []
+        composed: dict[tuple[str, int], Digest] = {}
+        later: dict[int, datetime] = {}
+        # Only rows whose lower bound has come: an index range, not every subscription.
+        for s in subscriptions.list_due(self.corpus.db, now, chats):
+            if chats is None and s.chat_id == CONSOLE_CHAT:
+                continue
+            zone, created = _zone(s.timezone), _parse_when(s.created_at)
+            day = due_date(now, s.local_time, zone, s.last_date, created)
+            if day is None:
+                later[s.id] = next_delivery(now, s.local_time, zone, s.last_date, created)
+                continue
+            topic = topic_of(s)
+            digest = composed.get((topic.key, s.watermark))
+            if digest is None:
+                digest = composed[(topic.key, s.watermark)] = self.compose(topic, s.watermark)
+            view = DigestView(topic, digest, _parse_when(s.watermark_at) or now, zone, s)
+            found.append(DueDigest(s, day.isoformat(), view))
+        if tidy and later:
+            with self.corpus.db.atomic():
+                for subscription_id, at in later.items():
+                    subscriptions.set_next_due(self.corpus.db, subscription_id, at)
+        return found
+
+    def still_due(self, subscription_id: int, local_date: str) -> bool:
+        """Whether the digest may still go out: subscribed, active, not delivered that day."""
+        found = subscriptions.get_subscription(self.corpus.db, subscription_id)
+        return (
+            found is not None
+            and found.active
+            and not deliveries.delivered(self.corpus.db, subscription_id, local_date)
+        )
+
+    def record(
+        self,
+        due: DueDigest,
+        status: str,
+        now: datetime,
+        message_id: int | None = None,
+    ) -> bool:
+        """Record a due digest as ``sent``, ``empty`` or ``failed`` and move its watermark.
+
+        ``False`` when it was recorded already or the subscription is gone (both harmless).
+        """
+        current = subscriptions.get_subscription(self.corpus.db, due.subscription.id)
+        next_due_at = None
+        if current is not None:  # tomorrow's digest, at the time set now
+            tomorrow = date.fromisoformat(due.local_date) + timedelta(days=1)
+            next_due_at = scheduled_at(tomorrow, current.local_time, _zone(current.timezone))
+        try:
+            deliveries.record_delivery(
+                self.corpus.db,
+                subscription_id=due.subscription.id,
+                local_date=due.local_date,
+                status=status,
+                articles=len(due.view.digest.articles),
+                upto=due.view.digest.upto,
+                now=now,
+                message_id=message_id,
+                next_due_at=next_due_at,
+            )
+        except AlreadyDelivered:
+            log.warning(
+                "digest %s for %s was recorded already", due.subscription.id, due.local_date
+            )
+            return False
+        except StorageError as exc:
+            log.info("digest not recorded: %s", exc)
+            return False
+        return True
+
+    def pause_chat(self, chat_id: int, now: datetime) -> int:
+        """The chat blocked the bot (or is gone): pause its subscriptions."""
+        return subscriptions.set_active(self.corpus.db, chat_id, False, now)
+
+    def resume_chat(self, chat_id: int, now: datetime) -> int:
+        """The chat wrote ``/start`` again: resume its paused subscriptions."""
+        return subscriptions.set_active(self.corpus.db, chat_id, True, now)
+
+    def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> int:
+        return subscriptions.migrate_chat(self.corpus.db, old_chat_id, new_chat_id)
+
+    def stats(self, now: datetime) -> SubscriptionStats:
+        local = now.astimezone(self.default_zone)
+        midnight = datetime.combine(local.date(), datetime.min.time(), self.default_zone)
+        active, chats = subscriptions.count_active(self.corpus.db)
+        return SubscriptionStats(
+            active, chats, deliveries.count_sent_since(self.corpus.db, midnight)
+        )
+
+    # -- content --------------------------------------------------------------------
+
+    def compose(self, topic: TopicChoice, after: int) -> Digest:
+        """The digest of ``topic`` over the passages with an id above ``after``."""
+        corpus = self.corpus
+        # Passages another process stored count too: the index catches up first, or
+        # the watermark would pass passages it never scored.
+        corpus.follow()
+        index = corpus.index
+        upto = subscriptions.latest_passage_id(corpus.db)
+        terms = corpus.analyzer.terms(topic.query)
+        ceiling = topic_ceiling(terms, index.idf, index.k1)
+        scores = index.scores_after(terms, after)
+        keys = [
+            k for k, s in scores.items() if relevance(s, ceiling) >= MIN_RELEVANCE and k <= upto
+        ]
+        stored = articles.get_passages(corpus.db, keys)
+        return select_digest(
+            corpus.parser.parse(topic.query, index),
+            [candidate(stored[k], scores[k]) for k in keys if k in stored],
+            corpus.analyzer,
+            ceiling=ceiling,
+            upto=max(upto, after),
+        )
+
+    def _view(self, s: Subscription, *, preview: bool) -> DigestView:
+        topic = topic_of(s)
+        since = _parse_when(s.watermark_at) or datetime.fromisoformat(s.created_at)
+        return DigestView(
+            topic, self.compose(topic, s.watermark), since, _zone(s.timezone), s, preview
+        )
+
+    def _get(self, subscription_id: int) -> Subscription:
+        found = subscriptions.get_subscription(self.corpus.db, subscription_id)
+        if found is None:
+            raise StorageError(f"subscription {subscription_id} vanished")
+        return found
+
+
+def _looks_like_time(word: str) -> bool:
+    """Whether the last word of ``/subscribe`` is meant as a time (valid or not)."""
+    return _TIME_LIKE.fullmatch(word) is not None

@@ -1,0 +1,185 @@
+"""When a digest is due: time zones, DST gaps and repeats, missed days, new subscriptions."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.core.schedule import (
+    due_date,
+    find_timezone,
+    next_delivery,
+    parse_local_time,
+    scheduled_at,
+    timezone_suggestions,
+)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+KATHMANDU = ZoneInfo("Asia/Kathmandu")  # +05:45
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("raw", "parsed"),
+    [
+        ("08:00", "08:00"),
+        ("7:30", "07:30"),
+        ("07.30", "07.30"),
+        ("23h59", "23:59"),
+        ("0:00", "00:00"),
+    ],
+)
+def test_parse_local_time(raw: str, parsed: str) -> None:
+    assert parse_local_time(raw) == parsed.replace(".", ":")
+
+
+@pytest.mark.parametrize(
+    "raw", ["24:00", "7:60", "7", "0730", "noon", "", "07:3", "-1:00", "٠٧:٣٠"]
+)
+def test_parse_local_time_refuses_what_is_no_time(raw: str) -> None:
+    assert parse_local_time(raw) is None
+
+
+@pytest.mark.parametrize(
+    ("zone", "local_time", "expected_utc"),
+    [
+        (ZoneInfo("UTC"), "08:00", utc(2026, 11, 23, 8, 0)),
+        (BERLIN, "08:00", utc(2026, 11, 23, 7, 0)),  # CET, +01:00
+        (SHANGHAI, "08:00", utc(2026, 11, 23, 0, 0)),  # +08:00
+        (NEW_YORK, "08:00", utc(2026, 11, 23, 13, 0)),  # EST, -05:00
+        (KATHMANDU, "08:00", utc(2026, 11, 23, 2, 15)),
+    ],
+)
+def test_scheduled_at_in_time_zones(
+    zone: ZoneInfo, local_time: str, expected_utc: datetime
+) -> None:
+    assert scheduled_at(date(2026, 11, 23), local_time, zone) == expected_utc
+
+
+def test_a_time_the_clocks_skip_is_sent_at_the_next_valid_minute() -> None:
+    # Berlin, 29 March 2026: 02:00 CET jumps to 03:00 CEST; 02:30 does not exist.
+    at = scheduled_at(date(2026, 3, 29), "02:30", BERLIN)
+    assert at == utc(2026, 3, 29, 1, 0)
+    assert at.astimezone(BERLIN).strftime("%H:%M") == "03:00"
+    # New York, 8 March 2026: 02:00 EST jumps to 03:00 EDT.
+    assert scheduled_at(date(2026, 3, 8), "02:59", NEW_YORK).astimezone(NEW_YORK).hour == 3
+    # The day after, 02:30 exists again.
+    assert scheduled_at(date(2026, 3, 30), "02:30", BERLIN) == utc(2026, 3, 30, 0, 30)
+
+
+def test_a_repeated_hour_is_sent_once_at_its_first_occurrence() -> None:
+    # Berlin, 25 October 2026: 03:00 CEST falls back to 02:00 CET; 02:30 happens twice.
+    first = scheduled_at(date(2026, 10, 25), "02:30", BERLIN)
+    assert first == utc(2026, 10, 25, 0, 30)  # 02:30 CEST
+    second = utc(2026, 10, 25, 1, 30)  # 02:30 CET, an hour later
+    assert due_date(first, "02:30", BERLIN, None) == date(2026, 10, 25)
+    # Delivered at the first 02:30: the second one sends nothing.
+    assert due_date(second, "02:30", BERLIN, "2026-10-25") is None
+    assert due_date(second + timedelta(hours=5), "02:30", BERLIN, "2026-10-25") is None
+
+
+def test_due_once_the_local_time_has_passed_and_until_delivered() -> None:
+    assert due_date(utc(2026, 11, 23, 6, 59, 59), "08:00", BERLIN, None) is None
+    assert due_date(utc(2026, 11, 23, 7, 0), "08:00", BERLIN, None) == date(2026, 11, 23)
+    assert due_date(utc(2026, 11, 23, 7, 0, 30), "08:00", BERLIN, "2026-11-22") == date(
+        2026, 11, 23
+    )
+    assert due_date(utc(2026, 11, 23, 7, 0, 30), "08:00", BERLIN, "2026-11-23") is None
+
+
+def test_the_local_date_is_the_subscribers_not_utcs() -> None:
+    # 23:30 UTC on the 22nd is already 07:30 on the 23rd in Shanghai.
+    now = utc(2026, 11, 22, 23, 30)
+    assert due_date(now, "07:00", SHANGHAI, "2026-11-22") == date(2026, 11, 23)
+    # ... and still the 22nd in New York, where 08:00 passed hours ago and was delivered.
+    assert due_date(now, "08:00", NEW_YORK, "2026-11-22") is None
+
+
+def test_a_digest_missed_while_down_goes_out_the_same_day_but_not_the_next() -> None:
+    # Down from 07:00 to 15:00 Berlin time: at 15:00 the 08:00 digest is still due.
+    assert due_date(utc(2026, 11, 23, 14, 0), "08:00", BERLIN, "2026-11-22") == date(2026, 11, 23)
+    # Down for two days: yesterday's is not sent; today's goes out at its time.
+    assert due_date(utc(2026, 11, 25, 6, 0), "08:00", BERLIN, "2026-11-22") is None
+    assert due_date(utc(2026, 11, 25, 7, 0), "08:00", BERLIN, "2026-11-22") == date(2026, 11, 25)
+
+
+def test_a_subscription_made_after_todays_time_starts_tomorrow() -> None:
+    created = utc(2026, 11, 23, 9, 0)  # 10:00 Berlin, after 08:00
+    assert due_date(utc(2026, 11, 23, 9, 1), "08:00", BERLIN, None, created) is None
+    assert next_delivery(utc(2026, 11, 23, 9, 1), "08:00", BERLIN, None, created) == utc(
+        2026, 11, 24, 7, 0
+    )
+    # Made before today's time: today counts.
+    early = utc(2026, 11, 23, 6, 0)
+    assert due_date(utc(2026, 11, 23, 7, 0), "08:00", BERLIN, None, early) == date(2026, 11, 23)
+
+
+def test_next_delivery() -> None:
+    now = utc(2026, 11, 23, 6, 0)
+    assert next_delivery(now, "08:00", BERLIN, None) == utc(2026, 11, 23, 7, 0)
+    assert next_delivery(now, "08:00", BERLIN, "2026-11-23") == utc(2026, 11, 24, 7, 0)
+    due = utc(2026, 11, 23, 7, 0, 10)
+    assert next_delivery(due, "08:00", BERLIN, None) == due  # due now
+
+
+@given(
+    day=st.dates(min_value=date(2000, 1, 1), max_value=date(2037, 12, 31)),
+    hour=st.integers(0, 23),
+    minute=st.integers(0, 59),
+    zone=st.sampled_from([BERLIN, NEW_YORK, SHANGHAI, KATHMANDU, ZoneInfo("Australia/Lord_Howe")]),
+)
+def test_exactly_one_due_date_per_local_day(
+    day: date, hour: int, minute: int, zone: ZoneInfo
+) -> None:
+    """Walking through a local day minute by minute (in UTC), the digest becomes due once,
+    at or after its local time, never more than an hour later (a DST gap), and delivering
+    it ends that."""
+    local_time = f"{hour:02d}:{minute:02d}"
+    at = scheduled_at(day, local_time, zone)
+    assert at.astimezone(zone).date() == day
+    local = at.astimezone(zone)
+    assert (local.hour, local.minute) >= (hour, minute)
+    assert local.replace(tzinfo=None) - datetime(day.year, day.month, day.day, hour, minute) <= (
+        timedelta(hours=1)
+    )
+    yesterday = (day - timedelta(days=1)).isoformat()  # delivered the day before
+    assert due_date(at - timedelta(seconds=1), local_time, zone, yesterday) is None
+    assert due_date(at, local_time, zone, yesterday) == day
+    assert due_date(at + timedelta(hours=2), local_time, zone, day.isoformat()) is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "zone"),
+    [
+        ("Europe/Berlin", "Europe/Berlin"),
+        ("europe/berlin", "Europe/Berlin"),
+        ("America/New York", "America/New_York"),
+        ("Shanghai", "Asia/Shanghai"),
+        ("UTC", "UTC"),
+    ],
+)
+def test_find_timezone(raw: str, zone: str) -> None:
+    found = find_timezone(raw)
+    assert found is not None
+    assert found.key == zone
+
+
+@pytest.mark.parametrize("raw", ["Mars/Olympus", "", "../../etc/passwd", "Europe/Berln", "x" * 500])
+def test_unknown_time_zones_are_none(raw: str) -> None:
+    assert find_timezone(raw) is None
+
+
+def test_close_suggestions_for_misspelt_zones() -> None:
+    assert "Europe/Berlin" in timezone_suggestions("Europe/Berln")
+    assert "Asia/Shanghai" in timezone_suggestions("Asia/Shangai")
+    assert timezone_suggestions("") == []
+    assert timezone_suggestions("qqqqqqqqqq") == []

@@ -48,6 +48,7 @@ from libc.math cimport INFINITY, fabs, nextafterf
 
 cdef extern from *:
     int __builtin_ctzll(unsigned long long) nogil
+    int __builtin_popcountll(unsigned long long) nogil
     void __builtin_prefetch(const void*) nogil
 
 ctypedef fused tf_t:
@@ -60,6 +61,10 @@ BLOCK_SIZE = 1 << SHIFT
 
 # Documents per inner window (the span of the partial-score array).
 DEF INNER_WINDOW = 4096
+# A non-essential term's postings in an inner window are scattered into the
+# partial-score array, rather than merged with the candidates, when there are at
+# most this many per candidate (a merge step costs a few times a scatter).
+DEF DENSE_POSTINGS = 4
 # Postings ahead whose length code is fetched early (a per-document array
 # read out of order misses the cache).
 DEF PREFETCH = 16
@@ -494,10 +499,11 @@ cdef Py_ssize_t _scan(
     cdef Py_ssize_t i, j, first, active, rounds, nc, kept, w, words
     cdef int64_t* cand_doc = ws.cand_doc
     cdef double* cand_score = ws.cand_score
-    cdef double threshold, live_bound, next_threshold, score
+    cdef double threshold, live_bound, next_threshold, score, rest
     cdef int64_t doc, next_doc, window_min, window_max, end_doc, min_window = 1
-    cdef int64_t lo, hi, p, off, windows = 0, candidates = 0
+    cdef int64_t lo, hi, p, off, stop, windows = 0, candidates = 0
     cdef uint64_t word
+    cdef int keep
     cdef bint repartition
     cdef Cursor* c
     cdef double* acc = ws.acc
@@ -604,42 +610,67 @@ cdef Py_ssize_t _scan(
                     bits[off >> 6] |= (<uint64_t> 1) << (off & 63)
                     p += 1
                 c.pos = p
+            # Candidates, ascending, that can still make the top k with every
+            # non-essential term's bound (kept without a branch: the test is
+            # a coin toss in dense windows).
             nc = 0
+            rest = prefix[first - 1] if first > 0 else 0.0
             words = ((hi - lo) + 63) >> 6
             for w in range(words):
                 word = bits[w]
                 if word == 0:
                     continue
                 bits[w] = 0
+                candidates += __builtin_popcountll(word)
                 while word:
                     off = (w << 6) + __builtin_ctzll(word)
                     word &= word - 1
                     doc = lo + off
                     score = acc[off]
                     acc[off] = 0.0
-                    if check_alive and not alive[doc]:
-                        continue
                     cand_doc[nc] = doc
                     cand_score[nc] = score
-                    nc += 1
-            candidates += nc
+                    keep = _may_exceed(score, rest, threshold)
+                    if check_alive:
+                        keep = keep & alive[doc]
+                    nc += keep
+            # The non-essential terms, best bound first, each followed by the
+            # same filter with the bound of the terms still to add.
             i = first - 1
             while i >= 0 and nc > 0:
+                c = &cur[order[i]]
+                p = _seek(docs, c.pos, c.end, lo)
+                c.start = p
+                c.probe = p
+                stop = _seek(docs, p, c.end, hi)
+                if stop - p <= nc * DENSE_POSTINGS:
+                    # As many candidates as postings: scatter the postings into
+                    # ``acc`` (zero again after the collection above) and read
+                    # them per candidate, instead of a branchy merge; a document
+                    # without the term reads 0.0, which adds nothing.
+                    for p in range(c.start, stop):
+                        doc = docs[p]
+                        acc[doc - lo] = _contribution(c, tfs, p, nm, doc, k1)
+                    for j in range(nc):
+                        cand_score[j] += acc[cand_doc[j] - lo]
+                    for p in range(c.start, stop):
+                        acc[docs[p] - lo] = 0.0
+                    c.pos = stop
+                else:
+                    c.pos = p
+                    for j in range(nc):
+                        doc = cand_doc[j]
+                        c.pos = _advance(docs, c.pos, c.end, doc)
+                        if c.pos < c.end and docs[c.pos] == doc:
+                            cand_score[j] += _contribution(c, tfs, c.pos, nm, doc, k1)
+                rest = prefix[i - 1] if i > 0 else 0.0
                 kept = 0
                 for j in range(nc):
-                    if _may_exceed(cand_score[j], prefix[i], threshold):
-                        cand_doc[kept] = cand_doc[j]
-                        cand_score[kept] = cand_score[j]
-                        kept += 1
+                    score = cand_score[j]
+                    cand_doc[kept] = cand_doc[j]
+                    cand_score[kept] = score
+                    kept += _may_exceed(score, rest, threshold)
                 nc = kept
-                c = &cur[order[i]]
-                c.start = c.pos
-                c.probe = c.pos
-                for j in range(nc):
-                    doc = cand_doc[j]
-                    c.pos = _advance(docs, c.pos, c.end, doc)
-                    if c.pos < c.end and docs[c.pos] == doc:
-                        cand_score[j] += _contribution(c, tfs, c.pos, nm, doc, k1)
                 i -= 1
             for j in range(nc):
                 if _may_exceed(cand_score[j], 0.0, threshold):

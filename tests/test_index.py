@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
@@ -426,3 +426,80 @@ def test_long_scans_that_release_the_interpreter_lock_are_exact() -> None:
         hits = index.search(query, k=10)
         assert [h.key for h in hits] == expected
         assert [h.score for h in hits] == [scores[key] for key in expected]
+
+
+# -- the kernel's bounds and tables ------------------------------------------------------
+
+
+def assert_exhaustive_top(index: BM25Index, query: list[str], k: int) -> None:
+    """``search`` gives the top k of ``scores`` (every matching document, numpy)."""
+    scores = index.scores(query)
+    ranked = sorted(scores, key=lambda key: (-scores[key], key))[:k]
+    got = [(h.key, h.score) for h in index.search(query, k)]
+    assert [s for _, s in got] == pytest.approx([scores[key] for key in ranked], abs=1e-12, rel=0)
+    # The same documents, except where a query term repeats: the scan multiplies
+    # idf by the repeats, ``scores`` the contribution, and the last bit may differ.
+    for (key, score), expected in zip(got, ranked, strict=True):
+        assert key == expected or abs(score - scores[expected]) < 1e-12
+
+
+# Lengths drawn uniformly up to past the kernel's 255 length codes (plain lists
+# would stay short), mostly padding, so that a query term's frequency in a long
+# document may be small (the kernel's table) or large (past it).
+long_document = st.integers(1, 320).flatmap(
+    lambda n: st.lists(st.sampled_from([*VOCAB[:6], *["pad"] * 30]), min_size=n, max_size=n)
+)
+
+
+@settings(max_examples=50)  # long documents are slow to draw
+@given(
+    st.lists(st.lists(long_document, min_size=1, max_size=10), min_size=1, max_size=4),
+    st.lists(query_st, min_size=1, max_size=4),
+    st.integers(1, 50),  # up to every document: long ones must rank right too
+    params,
+)
+def test_search_equals_exhaustive_scores(
+    batches: list[list[list[str]]], queries: list[list[str]], k: int, p: tuple[float, float, float]
+) -> None:
+    """Lengths past the 255 length codes and frequencies past the kernel's table,
+    several segments, removals: the top k and its scores are those of ``scores``
+    (which computes every contribution with numpy, not through the tables)."""
+    index = BM25Index(*p)
+    key = 0
+    for batch in batches:
+        index.add(list(range(key, key + len(batch))), batch)
+        key += len(batch)
+    index.remove(range(0, key, 5))
+    for query in queries:
+        assert_exhaustive_top(index, query, k)
+
+
+@pytest.mark.parametrize("growing", [True, False])
+def test_bounds_hold_as_the_average_length_drifts(growing: bool) -> None:
+    """Segment bounds are taken at the average length of their build; a later,
+    very different average must not let the search prune a document it needs."""
+    rng = np.random.default_rng(5)
+    vocab = [f"t{i}" for i in range(12)]
+    # Long postings lists (many blocks), so that the search prunes by its bounds.
+    short = [list(rng.choice(vocab, size=int(rng.integers(2, 6)))) for _ in range(4000)]
+    long = [list(rng.choice(vocab, size=int(rng.integers(150, 300)))) for _ in range(400)]
+    first, then = (short, long) if growing else (long, short)
+    index = BM25Index(1.2, 1.0)  # b = 1: the norm is all length, bounds move the most
+    index.add(list(range(len(first))), first)
+    index.add(list(range(len(first), 4400)), then)
+    assert index.segment_count == 2
+    for _ in range(40):
+        query = list(rng.choice(vocab, size=int(rng.integers(1, 5))))
+        assert_exhaustive_top(index, query, 10)
+
+
+def test_an_index_of_the_previous_format_is_refused(tmp_path: Path) -> None:
+    """Segments written before score bounds per block (format 2) cannot be searched:
+    opening them raises IndexCorrupt, which makes the corpus rebuild its index."""
+    directory = tmp_path / "ix"
+    BM25Index(directory=directory).add([1], [["a"]])
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["format"] = 2
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorrupt, match="format 2"):
+        BM25Index.open(directory)

@@ -282,7 +282,11 @@ def _cases(folder: Path) -> list[Case]:
             ("keys", lambda v: v[::-1].copy()),
             ("keys", lambda v: v + 1),
             ("tfs", lambda v: np.zeros_like(v)),
-            ("max_tf", lambda v: np.zeros_like(v)),
+            ("tfs", lambda v: np.where(np.arange(v.shape[0]) == 3, 0, v).astype(v.dtype)),
+            ("term_bound", lambda v: np.zeros_like(v)),
+            ("block_bound", lambda v: np.full_like(v, np.nan)),
+            ("block_bound", lambda v: np.zeros_like(v)),
+            ("bound_params", lambda v: -v),
             ("lengths", lambda v: np.full_like(v, 0xFFFFFFFF)),
         ]:
             cases.append(Case(f"seg {number}: {array} changed", _rewrite_array(seg, array, change)))

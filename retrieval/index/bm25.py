@@ -11,17 +11,17 @@ for the same token lists (parity tests check it, adds and removals included)::
 Layout. Documents get dense numbers in insertion order; the caller's keys
 (passage ids) must increase with every :meth:`BM25Index.add`, so a key is
 found by binary search. Postings live in immutable *segments*: per term, the
-ascending document numbers and term frequencies as numpy arrays, plus the
-term's largest frequency and shortest document (its score bound). Every
-``add`` writes one new segment with vectorised numpy; size-tiered merging (a
-linear scatter, no sort) keeps the segment count logarithmic. Removal marks
-documents dead and corrects document frequencies at once; merging drops dead
-postings later.
+ascending document numbers and term frequencies as numpy arrays, plus score
+bounds per term and per block of 64 postings. Every ``add`` writes one new
+segment with vectorised numpy; size-tiered merging (a linear scatter, no
+sort) keeps the segment count logarithmic. Removal marks documents dead and
+corrects document frequencies at once; merging drops dead postings later.
 
-Search. :mod:`retrieval._kernel` runs document-at-a-time MaxScore per
-segment with one shared heap: only documents holding a query term are
-visited, and only those that can still enter the top k are scored in full.
-The result is the exact top k, ties broken by lower key.
+Search. :mod:`retrieval._kernel` runs block-max MaxScore over the segments
+with one shared heap: only documents holding a query term are visited, whole
+blocks whose terms cannot reach the current k-th score are skipped, and only
+documents that can still enter the top k are scored in full. The result is
+the exact top k, ties broken by lower key.
 
 Persistence. With a directory, every change is committed there (see
 :mod:`retrieval.index.store`): immutable files under fresh names (segments
@@ -44,9 +44,9 @@ import contextlib
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -69,10 +69,19 @@ __all__ = ["BM25Index", "SearchHit"]
 _Array = TypeVar("_Array", bound=npt.NDArray[Any])
 
 
-@dataclass(frozen=True, slots=True)
-class SearchHit:
+class SearchHit(NamedTuple):
     key: int
     score: float
+
+
+class _Stats(NamedTuple):
+    """What scoring needs beyond the postings; recomputed after every change."""
+
+    average_idf: float  # mean raw idf over the live vocabulary (the epsilon floor's base)
+    avgdl: float
+    norm: FloatArray  # per document: k1 * (1 - b + b * len / avgdl)
+    codes: npt.NDArray[np.uint8]  # per document: min(len, 255)
+    by_tf: FloatArray  # [(tf - 1) * 256 + code]: tf * (k1 + 1) / (tf + norm of that length)
 
 
 class BM25Index:
@@ -116,7 +125,8 @@ class BM25Index:
         self._total_length = 0  # of live documents
         self._segments: list[Segment] = []
         self._dead_postings: list[bool] = []  # per segment: may hold dead documents' postings
-        self._stats_cache: tuple[float, float, FloatArray] | None = None
+        self._stats_cache: _Stats | None = None
+        self._searcher = _kernel.Searcher()
         self._bulk = 0
         self._unsaved = False  # changes not yet committed to the directory
         self._read_only = False
@@ -295,7 +305,7 @@ class BM25Index:
         term_id = self._vocab.get(term)
         if term_id is None or self._df[term_id] == 0:
             return 0.0
-        return self._idf_of(int(self._df[term_id]), self._stats()[0])
+        return self._idf_of(int(self._df[term_id]), self._stats().average_idf)
 
     # -- writes -----------------------------------------------------------------
 
@@ -344,7 +354,7 @@ class BM25Index:
                 seg_terms,
                 seg_docs,
                 tfs,
-                self._lengths,
+                self._bound_params(),
             )
         )
         self._dead_postings.append(False)
@@ -418,7 +428,9 @@ class BM25Index:
     def compact(self) -> None:
         """Merge every segment into one, dropping dead postings, and commit."""
         if len(self._segments) > 1 or any(self._dead_postings):
-            self._segments = [merge(self._segments, self._alive, self._df.shape[0])]
+            self._segments = [
+                merge(self._segments, self._alive, self._df.shape[0], self._bound_params())
+            ]
             self._dead_postings = [False]
         self._commit()
 
@@ -428,50 +440,34 @@ class BM25Index:
         """The ``k`` best documents for the query tokens, best first (ties: lower key)."""
         if k <= 0 or self._n_alive == 0:
             return []
-        weights = Counter(t for t in query if t in self._vocab)
-        if not weights:
+        # Repeats per term, in order of first appearance (as ``scores`` counts them).
+        vocab = self._vocab
+        repeats: dict[int, int] = {}
+        for term in query:
+            term_id = vocab.get(term)
+            if term_id is not None:
+                repeats[term_id] = repeats.get(term_id, 0) + 1
+        if not repeats:
             return []
-        average_idf, avgdl, norm = self._stats()
+        stats = self._stats()
         term_ids: list[int] = []
         term_weights: list[float] = []
-        for term, repeats in weights.items():
-            term_id = self._vocab[term]
+        for term_id, count in repeats.items():
             df = int(self._df[term_id])
             if df:
                 term_ids.append(term_id)
-                term_weights.append(self._idf_of(df, average_idf) * repeats)
+                term_weights.append(self._idf_of(df, stats.average_idf) * count)
         if not term_ids:
             return []
-        query_ids = np.asarray(term_ids, dtype=np.uint32)
-        query_weights = np.asarray(term_weights, dtype=np.float64)
-        heap_scores = np.empty(k, dtype=np.float64)
-        heap_docs = np.empty(k, dtype=np.int64)
-        count = 0
-        for segment, dead in zip(self._segments, self._dead_postings, strict=True):
-            if segment.n_postings:
-                count = _kernel.search_segment(
-                    segment.term_ids,
-                    segment.starts,
-                    segment.docs,
-                    segment.tfs,
-                    segment.max_tf,
-                    segment.min_len,
-                    norm,
-                    self._alive,
-                    dead,
-                    query_ids,
-                    query_weights,
-                    self.k1,
-                    self.b,
-                    avgdl,
-                    heap_scores,
-                    heap_docs,
-                    count,
-                )
-        scores, docs = heap_scores[:count], heap_docs[:count]
-        order = np.lexsort((docs, -scores))
-        keys = self._keys[docs[order]]
-        return [SearchHit(int(key), float(s)) for key, s in zip(keys, scores[order], strict=True)]
+        hits: list[SearchHit] = self._searcher.search(
+            [segment.view for segment in self._segments],
+            self._dead_postings,
+            term_ids,
+            term_weights,
+            k,
+            SearchHit,
+        )
+        return hits
 
     def scores(self, query: Sequence[str]) -> dict[int, float]:
         """Score of every live document containing a query token, by key.
@@ -481,7 +477,7 @@ class BM25Index:
         weights = Counter(t for t in query if t in self._vocab)
         if not weights or self._n_alive == 0:
             return {}
-        average_idf, _, norm = self._stats()
+        average_idf, norm = self._stats().average_idf, self._stats().norm
         totals: dict[int, float] = {}
         for term, repeats in weights.items():
             term_id = self._vocab[term]
@@ -514,7 +510,8 @@ class BM25Index:
         first = int(np.searchsorted(self._keys[: self._n_docs], after_key, side="right"))
         if first >= self._n_docs:
             return {}
-        average_idf, _, norm = self._stats()
+        stats = self._stats()
+        average_idf, norm = stats.average_idf, stats.norm
         totals = np.zeros(self._n_docs - first, dtype=np.float64)
         touched = np.zeros(self._n_docs - first, dtype=bool)
         for term, repeats in weights.items():
@@ -545,8 +542,7 @@ class BM25Index:
         idf = math.log(self._n_alive - df + 0.5) - math.log(df + 0.5)
         return idf if idf >= 0 else self.epsilon * average_idf
 
-    def _stats(self) -> tuple[float, float, FloatArray]:
-        """(mean raw idf over the live vocabulary, avgdl, length norm of every doc)."""
+    def _stats(self) -> _Stats:
         if self._stats_cache is None:
             present = self._df[self._df > 0].astype(np.float64)
             n = float(self._n_alive)
@@ -557,8 +553,28 @@ class BM25Index:
                 avgdl = 1.0  # only empty documents: every score is 0 anyway
             lengths = self._lengths[: self._n_docs]
             norm = np.ascontiguousarray(self.k1 * (1 - self.b + self.b * lengths / avgdl))
-            self._stats_cache = (average, float(avgdl), norm)
+            # The kernel reads tf * (k1 + 1) / (tf + norm) from a table by length
+            # code and tf: the same expressions over the lengths 0..255 give the
+            # same values, bit for bit, as over every document.
+            codes = np.minimum(lengths, _kernel.LENGTH_CODES - 1).astype(np.uint8)
+            code_lengths = np.arange(_kernel.LENGTH_CODES, dtype=np.uint32)
+            code_norm = self.k1 * (1 - self.b + self.b * code_lengths / avgdl)
+            by_tf = np.concatenate(
+                [tf * (self.k1 + 1) / (tf + code_norm) for tf in range(1, _kernel.TF_TABLE + 1)]
+            )
+            self._stats_cache = _Stats(average, float(avgdl), norm, codes, by_tf)
+            a, c = self._norm_params(avgdl)
+            self._searcher.bind(norm, codes, by_tf, self._alive, self._keys, self.k1, a, c)
         return self._stats_cache
+
+    def _norm_params(self, avgdl: float) -> tuple[float, float]:
+        """``(a, c)`` such that every document's ``norm`` is ``a + c * len``."""
+        return self.k1 * (1 - self.b), self.k1 * self.b / avgdl
+
+    def _bound_params(self) -> tuple[float, float]:
+        """The norm parameters of the current average length (for new segments' bounds)."""
+        avgdl = self._total_length / self._n_alive if self._n_alive else 1.0
+        return self._norm_params(avgdl if avgdl > 0 else 1.0)
 
     def _doc_of(self, key: int) -> int | None:
         keys = self._keys[: self._n_docs]
@@ -578,7 +594,13 @@ class BM25Index:
             self._df = _resized(self._df, max(n_terms, 2 * self._df.shape[0], 1024))
 
     def _merge_small_segments(self) -> None:
-        merge_tail(self._segments, self._dead_postings, self._alive, self._df.shape[0])
+        merge_tail(
+            self._segments,
+            self._dead_postings,
+            self._alive,
+            self._df.shape[0],
+            self._bound_params(),
+        )
 
     # -- persistence --------------------------------------------------------------
 

@@ -2,8 +2,8 @@
 
 Documents get dense numbers in insertion order. A :class:`Segment` holds the
 postings of a run of consecutive documents: per term, the ascending document
-numbers and term frequencies as numpy arrays, plus the term's largest
-frequency and shortest document (its score bound). Every add builds one
+numbers and term frequencies as numpy arrays, plus score bounds per term and
+per block of postings (see ``retrieval._kernel``). Every add builds one
 segment with vectorised numpy (:func:`build_segment`); size-tiered merging
 (:func:`merge_tail`, a linear scatter in :func:`merge`, no sort) keeps the
 segment count logarithmic and drops the postings of removed documents.
@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from retrieval import _kernel
 from retrieval.index.errors import IndexCorrupt
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "MERGE_FACTOR",
     "SEGMENT_ARRAYS",
     "SEGMENT_DTYPES",
+    "BoundParams",
     "FloatArray",
     "IntArray",
     "Segment",
@@ -51,7 +53,17 @@ U32Array = npt.NDArray[np.uint32]
 
 LEVEL_BASE = 1 << 16
 MERGE_FACTOR = 10
-SEGMENT_ARRAYS = ("keys", "lengths", "term_ids", "starts", "docs", "tfs", "max_tf", "min_len")
+SEGMENT_ARRAYS = (
+    "keys",
+    "lengths",
+    "term_ids",
+    "starts",
+    "docs",
+    "tfs",
+    "term_bound",
+    "block_bound",
+    "bound_params",
+)
 """The arrays of a segment, as persisted (one ``.npy`` file each)."""
 
 _TF_DTYPES = (np.dtype(np.uint16), np.dtype(np.uint32))
@@ -62,10 +74,14 @@ SEGMENT_DTYPES: dict[str, tuple[np.dtype[Any], ...]] = {
     "starts": (np.dtype(np.int64),),
     "docs": (np.dtype(np.uint32),),
     "tfs": _TF_DTYPES,
-    "max_tf": _TF_DTYPES,
-    "min_len": (np.dtype(np.uint32),),
+    "term_bound": (np.dtype(np.float32),),
+    "block_bound": (np.dtype(np.float32),),
+    "bound_params": (np.dtype(np.float64),),
 }
 """The dtypes each array of :data:`SEGMENT_ARRAYS` may have (checked when a segment is opened)."""
+
+BoundParams = tuple[float, float]
+"""``(a, c)`` with ``norm = a + c * len``: ``(k1 * (1 - b), k1 * b / avgdl)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +90,10 @@ class Segment:
 
     ``term_ids`` are the sorted distinct term ids present; the postings of
     ``term_ids[i]`` are ``docs[starts[i]:starts[i + 1]]`` (ascending global
-    document numbers) with frequencies ``tfs[...]``; ``max_tf[i]`` and
-    ``min_len[i]`` bound that term's score in this segment.
+    document numbers) with frequencies ``tfs[...]``. ``term_bound[i]`` and
+    ``block_bound[j]`` bound ``tf / (tf + norm)`` over that term's postings and
+    over postings ``j * BLOCK_SIZE ..`` for the ``norm`` of ``bound_params``
+    (see ``retrieval._kernel.segment_bounds``).
     """
 
     first_doc: int
@@ -85,9 +103,29 @@ class Segment:
     starts: IntArray
     docs: U32Array
     tfs: npt.NDArray[np.unsignedinteger[Any]]
-    max_tf: npt.NDArray[np.unsignedinteger[Any]]
-    min_len: U32Array
-    name: str | None = None  # its directory, once written
+    term_bound: npt.NDArray[np.float32]
+    block_bound: npt.NDArray[np.float32]
+    bound_params: FloatArray
+    name: str | None = None  # its file, once written
+    _view: _kernel.SegmentView | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def view(self) -> _kernel.SegmentView:
+        """The kernel's typed view of the arrays, made at the first search (a segment
+        read from disk has passed :func:`check_segment` by then)."""
+        view = self._view
+        if view is None:
+            view = _kernel.SegmentView(
+                self.term_ids,
+                self.starts,
+                self.docs,
+                self.tfs,
+                self.term_bound,
+                self.block_bound,
+                self.bound_params,
+            )
+            object.__setattr__(self, "_view", view)
+        return view
 
     @property
     def n_docs(self) -> int:
@@ -117,6 +155,36 @@ def level(postings: int) -> int:
     return 0 if postings < LEVEL_BASE else int(math.log10(postings / LEVEL_BASE)) + 1
 
 
+def _with_bounds(
+    first_doc: int,
+    keys: IntArray,
+    lengths: U32Array,
+    term_ids: U32Array,
+    starts: IntArray,
+    docs: U32Array,
+    tfs: npt.NDArray[np.unsignedinteger[Any]],
+    params: BoundParams,
+) -> Segment:
+    lengths = np.ascontiguousarray(lengths, dtype=np.uint32)
+    docs = np.ascontiguousarray(docs, dtype=np.uint32)
+    tfs = np.ascontiguousarray(tfs)
+    term_bound, block_bound = _kernel.segment_bounds(
+        starts, docs, tfs, lengths, first_doc, params[0], params[1]
+    )
+    return Segment(
+        first_doc=first_doc,
+        keys=keys,
+        lengths=lengths,
+        term_ids=np.ascontiguousarray(term_ids, dtype=np.uint32),
+        starts=np.ascontiguousarray(starts, dtype=np.int64),
+        docs=docs,
+        tfs=tfs,
+        term_bound=term_bound,
+        block_bound=block_bound,
+        bound_params=np.array(params, dtype=np.float64),
+    )
+
+
 def build_segment(
     first_doc: int,
     keys: IntArray,
@@ -124,35 +192,20 @@ def build_segment(
     term_ids: U32Array,
     docs: U32Array,
     tfs: npt.NDArray[np.integer[Any]],
-    doc_lengths: U32Array,
+    params: BoundParams,
 ) -> Segment:
-    """A segment from postings sorted by (term id, doc); ``doc_lengths`` by global doc."""
+    """A segment from postings sorted by (term id, doc), with its bounds for ``params``."""
     n = term_ids.shape[0]
     if n:
         firsts = np.flatnonzero(np.r_[True, term_ids[1:] != term_ids[:-1]])
         starts = np.append(firsts, n).astype(np.int64)
         unique_terms = term_ids[firsts]
-        dtype = tf_dtype(int(tfs.max()))
-        tfs = tfs.astype(dtype, copy=False)
-        max_tf = np.maximum.reduceat(tfs, firsts).astype(dtype)
-        min_len = np.minimum.reduceat(doc_lengths[docs], firsts).astype(np.uint32)
+        typed_tfs = tfs.astype(tf_dtype(int(tfs.max())), copy=False)
     else:
         starts = np.zeros(1, dtype=np.int64)
         unique_terms = term_ids
-        tfs = tfs.astype(np.uint16)
-        max_tf = np.zeros(0, dtype=np.uint16)
-        min_len = np.zeros(0, dtype=np.uint32)
-    return Segment(
-        first_doc=first_doc,
-        keys=keys,
-        lengths=lengths,
-        term_ids=np.ascontiguousarray(unique_terms, dtype=np.uint32),
-        starts=starts,
-        docs=np.ascontiguousarray(docs, dtype=np.uint32),
-        tfs=np.ascontiguousarray(tfs),
-        max_tf=np.ascontiguousarray(max_tf),
-        min_len=np.ascontiguousarray(min_len),
-    )
+        typed_tfs = tfs.astype(np.uint16)
+    return _with_bounds(first_doc, keys, lengths, unique_terms, starts, docs, typed_tfs, params)
 
 
 def merge_tail(
@@ -160,11 +213,12 @@ def merge_tail(
     dead_postings: list[bool],
     alive: npt.NDArray[np.uint8],
     vocab_size: int,
+    params: BoundParams,
 ) -> None:
     """Merge runs of :data:`MERGE_FACTOR` same-level segments at the tail, in place.
 
     ``dead_postings`` (per segment: may hold removed documents' postings) is
-    kept aligned with ``segments``.
+    kept aligned with ``segments``; merged segments get bounds for ``params``.
     """
     while len(segments) >= MERGE_FACTOR:
         tail = level(segments[-1].n_postings)
@@ -173,21 +227,24 @@ def merge_tail(
             run += 1
         if run < MERGE_FACTOR:
             return
-        segments[-run:] = [merge(segments[-run:], alive, vocab_size)]
+        segments[-run:] = [merge(segments[-run:], alive, vocab_size, params)]
         dead_postings[-run:] = [False]
 
 
-def merge(segments: Sequence[Segment], alive: npt.NDArray[np.uint8], vocab_size: int) -> Segment:
+def merge(
+    segments: Sequence[Segment],
+    alive: npt.NDArray[np.uint8],
+    vocab_size: int,
+    params: BoundParams,
+) -> Segment:
     """One segment holding the live postings of ``segments`` (consecutive, in order);
     ``alive`` flags every document number, ``vocab_size`` bounds the term ids.
 
     A linear scatter: each input's postings go straight to their place in the
     output, which is ordered by term and, within a term, by document. The
-    inputs' score bounds carry over (still bounds after dropping postings).
+    bounds are computed afresh for ``params`` (one pass over the postings).
     """
     counts = np.zeros(vocab_size, dtype=np.int64)
-    max_tf_all = np.zeros(vocab_size, dtype=np.uint32)
-    min_len_all = np.full(vocab_size, np.iinfo(np.uint32).max, dtype=np.uint32)
     parts: list[tuple[Segment, npt.NDArray[np.bool_] | None, IntArray]] = []
     for segment in segments:
         if segment.n_postings == 0:
@@ -199,14 +256,13 @@ def merge(segments: Sequence[Segment], alive: npt.NDArray[np.uint8], vocab_size:
         else:
             kept = np.diff(segment.starts)
         counts[segment.term_ids] += kept
-        np.maximum.at(max_tf_all, segment.term_ids, segment.max_tf)
-        np.minimum.at(min_len_all, segment.term_ids, segment.min_len)
         parts.append((segment, keep, kept))
     bounds = np.zeros(vocab_size + 1, dtype=np.int64)
     np.cumsum(counts, out=bounds[1:])
     total = int(bounds[-1])
     present = np.flatnonzero(counts)
-    dtype = tf_dtype(int(max_tf_all.max()) if vocab_size else 0)
+    # Each input's frequencies fit its own dtype: the widest fits them all.
+    dtype = np.result_type(np.uint16, *(segment.tfs.dtype for segment, _, _ in parts))
     out_docs = np.empty(total, dtype=np.uint32)
     out_tfs = np.empty(total, dtype=dtype)
     cursor = bounds[:-1].copy()
@@ -220,16 +276,15 @@ def merge(segments: Sequence[Segment], alive: npt.NDArray[np.uint8], vocab_size:
         out_tfs[positions] = tfs
         cursor[segment.term_ids] += kept
         del group, offset, positions
-    return Segment(
-        first_doc=segments[0].first_doc,
-        keys=np.concatenate([np.asarray(s.keys) for s in segments]),
-        lengths=np.concatenate([np.asarray(s.lengths) for s in segments]),
-        term_ids=present.astype(np.uint32),
-        starts=np.append(bounds[present], total),
-        docs=out_docs,
-        tfs=out_tfs,
-        max_tf=max_tf_all[present].astype(dtype),
-        min_len=min_len_all[present],
+    return _with_bounds(
+        segments[0].first_doc,
+        np.concatenate([np.asarray(s.keys) for s in segments]),
+        np.concatenate([np.asarray(s.lengths) for s in segments]),
+        present.astype(np.uint32),
+        np.append(bounds[present], total),
+        out_docs,
+        out_tfs,
+        params,
     )
 
 
@@ -244,8 +299,10 @@ def check_segment(segment: Segment, n_terms: int) -> None:
     one-dimensional with a dtype it may have (:data:`SEGMENT_DTYPES`, for every
     name in :data:`SEGMENT_ARRAYS`); the lengths agree; offsets start at 0,
     increase and end at the posting count; term ids increase and are below
-    ``n_terms``; keys increase; every document number lies in the segment's own
-    range. Cheap: O(terms + documents) plus two reductions over the postings.
+    ``n_terms``; keys increase; within each term, document numbers increase and
+    lie in the segment's own range, and frequencies are at least 1; score
+    bounds are finite and not negative. Cheap: O(terms + documents) plus one
+    pass over the postings in the kernel.
     """
     name = segment.name or "a segment"
     for array in SEGMENT_ARRAYS:
@@ -258,13 +315,12 @@ def check_segment(segment: Segment, n_terms: int) -> None:
         ("lengths", n_docs),
         ("starts", n_terms_here + 1),
         ("tfs", n_postings),
-        ("max_tf", n_terms_here),
-        ("min_len", n_terms_here),
+        ("term_bound", n_terms_here),
+        ("block_bound", -(-n_postings // _kernel.BLOCK_SIZE)),
+        ("bound_params", 2),
     ):
         if getattr(segment, array).shape[0] != expected:
             raise IndexCorrupt(f"{name}: {array} holds the wrong number of entries")
-    if segment.max_tf.dtype != segment.tfs.dtype:
-        raise IndexCorrupt(f"{name}: max_tf and tfs differ in dtype")
     starts = segment.starts
     if int(starts[0]) != 0 or int(starts[-1]) != n_postings or np.any(starts[1:] <= starts[:-1]):
         raise IndexCorrupt(f"{name}: posting offsets are out of order")
@@ -273,8 +329,12 @@ def check_segment(segment: Segment, n_terms: int) -> None:
         raise IndexCorrupt(f"{name}: term ids are out of order or unknown")
     if np.any(segment.keys[1:] <= segment.keys[:-1]):
         raise IndexCorrupt(f"{name}: keys do not increase")
-    if n_postings and (
-        int(segment.docs.min()) < segment.first_doc
-        or int(segment.docs.max()) >= segment.first_doc + n_docs
-    ):
-        raise IndexCorrupt(f"{name}: document numbers outside the segment")
+    for array in ("term_bound", "block_bound", "bound_params"):
+        value = getattr(segment, array)
+        if not np.all(np.isfinite(value)) or np.any(value < 0):
+            raise IndexCorrupt(f"{name}: {array} holds a negative or non-finite bound")
+    problem = _kernel.check_postings(
+        segment.starts, segment.docs, segment.tfs, segment.first_doc, n_docs
+    )
+    if problem is not None:
+        raise IndexCorrupt(f"{name}: {problem}")

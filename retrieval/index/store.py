@@ -86,7 +86,7 @@ __all__ = [
     "write_segment",
 ]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: score bounds per term and per block of postings (was max_tf, min_len)
 MANIFEST = "manifest.json"
 MARKER = ".techbrief-index"
 LOCK = ".lock"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -339,21 +340,42 @@ def test_a_commit_flushes_files_before_publishing_them(
     real_fsync, real_replace = os.fsync, os.replace
 
     def fsync(fd: int) -> None:
-        events.append("dir" if os.path.isdir(f"/proc/self/fd/{fd}") else "file")
+        path = Path(os.readlink(f"/proc/self/fd/{fd}"))
+        events.append("dir" if path.is_dir() else path.name)
         real_fsync(fd)
 
     def replace(src: str | Path, dst: str | Path) -> None:
-        events.append(f"replace {Path(dst).name}")
+        events.append(f"replace {Path(src).name} {Path(dst).name}")
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
-    index.add([1, 2], [["a"], ["b", "c"]])
-    publish = events.index("replace manifest.json")
-    # The segment, the generation, the vocabulary and the manifest itself are on disk
-    # before the manifest is switched; the folder (new names, the rename) right after.
-    assert events[:publish].count("file") == 4
-    assert events[publish + 1 :] == ["dir"]
+
+    def commit(keys: list[int], docs: list[list[str]]) -> tuple[set[str], dict[str, Any]]:
+        """Add ``docs``; the files flushed before the manifest's rename (which is checked)."""
+        before = set(_files(directory)) if directory.exists() else set()
+        events.clear()
+        index.add(keys, docs)
+        (publish,) = [i for i, e in enumerate(events) if e.endswith(" manifest.json")]
+        temporary = events[publish].split()[1]
+        # The folder (the new names, the rename) is flushed right after the rename.
+        assert events[publish + 1 :] == ["dir"]
+        flushed = events[:publish]
+        assert temporary in flushed
+        assert "dir" not in flushed
+        manifest = json.loads((directory / "manifest.json").read_text())
+        new = {s["pack"]["name"] for s in manifest["segments"]} | {manifest["state"]["name"]}
+        assert new - before <= set(flushed)  # every new file of the generation is on disk
+        return set(flushed) - {temporary}, manifest
+
+    flushed, manifest = commit([1, 2], [["a"], ["b", "c"]])
+    assert manifest["vocabulary"] in flushed  # a new vocabulary file
+    assert len(flushed) == 3  # the segment, the generation and the vocabulary
+    flushed, manifest = commit([3], [["a", "d"]])
+    assert manifest["vocabulary"] in flushed  # appended to ("d")
+    flushed, manifest = commit([4], [["a", "b"]])
+    assert manifest["vocabulary"] not in flushed  # unchanged: nothing to flush
+    assert len(flushed) == 2
 
 
 def test_a_writer_that_lost_the_race_writes_nothing(tmp_path: Path) -> None:

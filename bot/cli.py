@@ -128,6 +128,9 @@ def _parser() -> argparse.ArgumentParser:
     eval_qa.add_argument(
         "--limit", type=int, default=5_000, metavar="N", help="distractor passages (5,000)"
     )
+    eval_qa.add_argument(
+        "--min-support", type=float, metavar="X", help="answer threshold to try (default: 0.4)"
+    )
     ingest = _command(
         commands,
         "ingest",
@@ -169,6 +172,21 @@ def _parser() -> argparse.ArgumentParser:
         "stats",
         "Show how much is stored: sources, articles, passages, indexed terms.",
         "techbrief stats",
+    )
+    digest = _command(
+        commands,
+        "digest",
+        "Preview a topic's digest, or list the subscriptions whose digest is due now.",
+        "techbrief digest ev --hours 48",
+        "TOPIC is a built-in topic (techbrief chat, /topics) or any words; the preview lists\n"
+        "what a digest would show for the passages stored in the last --hours (24).\n"
+        "--due lists the subscriptions whose digest is due now (chat, topic, time, zone, how\n"
+        "many articles it holds); it sends and records nothing.",
+    )
+    digest.add_argument("topic", nargs="*", metavar="TOPIC", help="a topic (built-in or words)")
+    digest.add_argument("--due", action="store_true", help="list the digests due now")
+    digest.add_argument(
+        "--hours", type=_hours, default=24, metavar="N", help="preview window in hours (24)"
     )
     bench = _command(
         commands,
@@ -239,6 +257,16 @@ def _results(raw: str) -> int:
         raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
     if not 1 <= value <= 50:
         raise argparse.ArgumentTypeError("choose between 1 and 50")
+    return value
+
+
+def _hours(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if not 1 <= value <= 24 * 365:
+        raise argparse.ArgumentTypeError("choose between 1 and 8760")
     return value
 
 
@@ -352,7 +380,7 @@ def _with_service(
     try:
         corpus = Corpus.open(settings.db_path, datetime.now(UTC), index_path=settings.index_path)
         try:
-            return command(TechBrief(corpus), args)
+            return command(TechBrief(corpus, timezone=settings.timezone), args)
         finally:
             corpus.close()
     except sqlite3.Error as exc:  # found damaged after opening (a query read a bad page)
@@ -486,7 +514,11 @@ def _ask(service: TechBrief, args: argparse.Namespace) -> int:
             print(result.message)
         return 1
     if args.json:
-        hits = result.hits or result.weak
+        # Abstaining, the weak candidates are listed, the closest one (shown as
+        # "the closest I found") first.
+        closest = result.closest
+        weak = [h for h in result.weak if h is not closest]
+        hits = result.hits or ([closest] if closest else []) + weak
         _print_json(
             {
                 "question": result.question,
@@ -529,9 +561,47 @@ def _sources(service: TechBrief, args: argparse.Namespace) -> int:
 
 
 def _stats(service: TechBrief, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from bot.core import render
 
-    print(render.stats_report(service.stats_report(), render.console_markup(ansi=False)))
+    markup = render.console_markup(ansi=False)
+    print(render.stats_report(service.stats_report(), markup))
+    print(render.subscription_stats(service.digests.stats(datetime.now(UTC)), markup))
+    return 0
+
+
+def _digest(service: TechBrief, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.core import render
+    from bot.core.service import Refusal
+
+    now = datetime.now(UTC)
+    markup = render.console_markup(sys.stdout.isatty())
+    if args.due:
+        due = service.digests.due(now)
+        if not due:
+            print("No digest is due.")
+        for d in due:
+            s = d.subscription
+            held = len(d.view.digest.articles)
+            what = f"{held} article{'s' if held != 1 else ''}" if held else "nothing new"
+            print(
+                f"chat {s.chat_id} · {s.topic} · {s.local_time} {s.timezone}"
+                f" · due for {d.local_date} · {what}"
+            )
+        return 0
+    if not args.topic:
+        print("techbrief digest: name a TOPIC, or --due", file=sys.stderr)
+        return 2
+    view = service.digests.preview_topic(
+        " ".join(args.topic), now - timedelta(hours=args.hours), service.timezone
+    )
+    if isinstance(view, Refusal):
+        print(view.message)
+        return 1
+    print(render.digest_card(view, markup))
     return 0
 
 
@@ -541,6 +611,7 @@ _SERVICE_COMMANDS: dict[str, Callable[[TechBrief, argparse.Namespace], int]] = {
     "ask": _ask,
     "sources": _sources,
     "stats": _stats,
+    "digest": _digest,
     "ingest": _ingest,
     "remove-source": _remove_source,
     "refresh": _refresh,
@@ -618,7 +689,11 @@ def _eval_qa(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     report, passages = run_eval_qa(
-        args.file, datetime.now(UTC), distractors=args.distractors, limit=args.limit
+        args.file,
+        datetime.now(UTC),
+        distractors=args.distractors,
+        limit=args.limit,
+        min_support=args.min_support,
     )
     seconds = time.perf_counter() - started
     if args.json:

@@ -26,6 +26,7 @@ import logging
 import re
 import threading
 import unicodedata
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import Stemmer
@@ -33,7 +34,7 @@ import Stemmer
 from retrieval.stopwords import CHINESE as _CHINESE_STOPWORDS
 from retrieval.stopwords import ENGLISH as ENGLISH_STOPWORDS
 
-__all__ = ["ANALYZER_VERSION", "ENGLISH_STOPWORDS", "Analyzer", "TokenSpan"]
+__all__ = ["ANALYZER_VERSION", "ENGLISH_STOPWORDS", "Analyzer", "SurfaceToken", "TokenSpan", "fold"]
 
 ANALYZER_VERSION = "1"
 """Bump whenever analysis changes: a persisted index built by another version is rebuilt."""
@@ -67,6 +68,25 @@ class TokenSpan(NamedTuple):
     terms: tuple[str, ...]
 
 
+class SurfaceToken(NamedTuple):
+    """Every token of a text, stopwords included (their ``terms`` are empty).
+
+    A run of Chinese characters is one token (``han`` true) whose terms are its
+    segmented words.
+    """
+
+    start: int
+    end: int
+    terms: tuple[str, ...]
+    han: bool
+
+
+def fold(surface: str) -> str:
+    """A surface word as a key: NFKC, case folded, possessive and apostrophes dropped."""
+    token = unicodedata.normalize("NFKC", surface).casefold().replace("’", "'")
+    return _strip_possessive(token).replace("'", "")
+
+
 class Analyzer:
     """Turns text into BM25 terms; deterministic and safe to share between threads.
 
@@ -82,6 +102,7 @@ class Analyzer:
         language: str = "english",
     ) -> None:
         self._stopwords = stopwords
+        self._language = language
         self._stemmer = Stemmer.Stemmer(language)
         self._cache: dict[str, tuple[str, ...]] = {}
         self._jieba: Any = None
@@ -124,6 +145,31 @@ class Analyzer:
     def load_segmenter(self) -> None:
         """Load the Chinese segmenter now (a server does it at start, off the request path)."""
         self._jieba_tokenizer()
+
+    def tokens(self, text: str) -> list[SurfaceToken]:
+        """Every surface token of ``text`` in order, stopwords included (with no terms).
+
+        Query understanding reads these: question frame phrases such as "tell me
+        about" are made of stopwords.
+        """
+        out: list[SurfaceToken] = []
+        for match in _TOKEN_RE.finditer(text):
+            kind = match.lastgroup or "word"
+            if kind == "han":
+                terms = tuple(t for _, _, t in self._segment(match.group()))
+                out.append(SurfaceToken(match.start(), match.end(), terms, True))
+            else:
+                terms = self._surface_terms(match.group(), kind)
+                out.append(SurfaceToken(match.start(), match.end(), terms, False))
+        return out
+
+    def stem_words(self, words: Sequence[str]) -> list[str]:
+        """The Snowball stems of plain lower-case words (no stopword check), in one call.
+
+        A stemmer without a cache: for one pass over many distinct words the
+        cache only costs (0.15 s instead of 0.4 s for 50,000 words)."""
+        stemmer = Stemmer.Stemmer(self._language, 0)
+        return [str(w) for w in stemmer.stemWords(list(words))]
 
     # -- internals --------------------------------------------------------------
 

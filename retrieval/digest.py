@@ -28,7 +28,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from retrieval.analyze import Analyzer
-from retrieval.answer import DUPLICATE_JACCARD, Candidate, Highlighted, compose
+from retrieval.answer import DUPLICATE_JACCARD, Candidate, Highlighted, sentence_hit
+from retrieval.query import Query
 
 __all__ = [
     "MAX_ARTICLES",
@@ -83,10 +84,9 @@ def relevance(score: float, ceiling: float) -> float:
 
 
 def select_digest(
-    query: str,
+    query: Query,
     candidates: Iterable[Candidate],
     analyzer: Analyzer,
-    weigh: Callable[[str], float],
     *,
     ceiling: float,
     upto: int,
@@ -95,8 +95,8 @@ def select_digest(
 ) -> Digest:
     """The digest of ``query`` over new passages (``candidates``, scored by the index).
 
-    ``weigh(term)`` weighs terms for choosing the best sentence, as for answers;
-    ``upto`` is the largest passage id considered (the next watermark).
+    ``query`` is the topic understood as a question (its best sentence is chosen
+    as for answers); ``upto`` is the largest passage id considered (the next watermark).
     """
     relevant = sorted(
         (c for c in candidates if relevance(c.score, ceiling) >= min_relevance),
@@ -127,8 +127,7 @@ def select_digest(
     shown = []
     for (group, _, _), collapsed in list(zip(kept, duplicates, strict=True))[: max(limit, 0)]:
         best = group[0]
-        answer = compose(query, [best], analyzer, weigh, min_support=0.0, limit=1)
-        hit = (answer.hits or answer.weak)[0]
+        hit = sentence_hit(query, best, analyzer)
         shown.append(
             DigestArticle(
                 candidate=best,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["TOPICS", "Topic", "find_topic"]
+from retrieval.analyze import Analyzer
+
+__all__ = ["TOPICS", "Topic", "find_topic", "nearest_topic"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,3 +68,20 @@ def find_topic(name: str) -> Topic | None:
     """The built-in topic called ``name`` (case-insensitive), if any."""
     wanted = name.strip().casefold()
     return next((t for t in TOPICS if t.name == wanted), None)
+
+
+def nearest_topic(
+    analyzer: Analyzer,
+    question_terms: Iterable[str],
+    passage_terms: Iterable[str] = (),
+    topics: Sequence[Topic] = TOPICS,
+) -> Topic:
+    """The topic whose curated query shares most terms with the question's (with
+    their synonyms), else with the closest passage's; the first topic when none
+    shares any. It picks the example a refusal suggests."""
+    for terms in (set(question_terms), set(passage_terms)):
+        scored = [(len(terms.intersection(analyzer.terms(t.query))), t) for t in topics]
+        best = max(scored, key=lambda item: item[0])  # the first of equals
+        if best[0]:
+            return best[1]
+    return topics[0]

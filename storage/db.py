@@ -165,6 +165,21 @@ def _subscriptions(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="0005_subscription_next_due")
+def _subscription_next_due(db: sqlite_utils.Database) -> None:
+    # next_due_at (UTC) is never later than the subscription's next digest: the tick
+    # reads only the rows at or past it (an index range), then the schedule decides.
+    # Existing rows start at the epoch: due candidates at once, tidied by the first tick.
+    _run(
+        db,
+        """
+        ALTER TABLE subscriptions ADD COLUMN next_due_at TEXT NOT NULL
+            DEFAULT '1970-01-01T00:00:00+00:00';
+        CREATE INDEX subscriptions_due ON subscriptions(active, next_due_at)
+        """,
+    )
+
+
 def _run(db: sqlite_utils.Database, script: str) -> None:
     """Run ``;``-separated DDL statements one by one.
 

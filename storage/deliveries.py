@@ -66,13 +66,15 @@ def record_delivery(
     upto: int,
     now: datetime,
     message_id: int | None = None,
+    next_due_at: datetime | None = None,
 ) -> None:
     """Record a day's digest of a subscription and move its watermark up to ``upto``.
 
     ``status``: ``sent`` (a message went out), ``empty`` (nothing new: nothing sent)
     or ``failed`` (Telegram refused the message for good). Raises
     :class:`AlreadyDelivered` when that day is recorded already, and
-    :class:`StorageError` when the subscription is gone.
+    :class:`StorageError` when the subscription is gone. ``next_due_at`` (the next
+    day's digest) replaces the subscription's, when given.
     """
     if status not in STATUSES:
         raise ValueError(f"unknown delivery status {status!r}")
@@ -108,6 +110,11 @@ def record_delivery(
             "UPDATE subscriptions SET watermark = MAX(watermark, ?), watermark_at = ? WHERE id = ?",
             [upto, stamp, subscription_id],
         )
+        if next_due_at is not None:
+            db.execute(
+                "UPDATE subscriptions SET next_due_at = ? WHERE id = ?",
+                [next_due_at.astimezone(UTC).isoformat(), subscription_id],
+            )
 
 
 def list_deliveries(db: sqlite_utils.Database, chat_id: int | None = None) -> list[Delivery]:

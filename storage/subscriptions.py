@@ -5,11 +5,14 @@ console) and names a topic, a local delivery time ``HH:MM`` and an IANA time
 zone. Its *watermark* is the largest passage id its last digest covered (or
 the largest id when it was created): passage ids grow monotonically, so the
 next digest covers exactly the passages with a larger id. ``active`` is 0 while
-the chat has blocked the bot.
+the chat has blocked the bot. ``next_due_at`` (UTC) is a lower bound of when
+its next digest is due, kept by the callers that change what decides it (the
+time, the zone, a delivery): :func:`list_due` reads only the rows past it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +27,7 @@ __all__ = [
     "get_subscription",
     "latest_passage_id",
     "list_active",
+    "list_due",
     "list_subscriptions",
     "migrate_chat",
     "passage_id_before",
@@ -31,6 +35,7 @@ __all__ = [
     "set_active",
     "set_chat_timezone",
     "set_local_time",
+    "set_next_due",
 ]
 
 
@@ -47,12 +52,13 @@ class Subscription:
     paused_at: str | None
     watermark: int  # passage id: the next digest covers ids above it
     watermark_at: str
+    next_due_at: str  # UTC; the next digest is due no earlier
     last_date: str | None = None  # local date of the latest delivery, if any
 
 
 _SELECT = """
     SELECT s.id, s.chat_id, s.topic, s.topic_key, s.local_time, s.timezone, s.created_at,
-           s.active, s.paused_at, s.watermark, s.watermark_at,
+           s.active, s.paused_at, s.watermark, s.watermark_at, s.next_due_at,
            (SELECT MAX(d.local_date) FROM deliveries d WHERE d.subscription_id = s.id)
              AS last_date
     FROM subscriptions s
@@ -95,14 +101,30 @@ def add_subscription(
     local_time: str,
     timezone: str,
     now: datetime,
+    next_due_at: datetime | None = None,
 ) -> int:
-    """Insert an active subscription whose watermark is the newest passage; returns its id."""
-    stamp = now.astimezone(UTC).isoformat()
+    """Insert an active subscription whose watermark is the newest passage; returns its id.
+
+    ``next_due_at`` defaults to ``now`` (always safe: the tick then decides).
+    """
+    stamp = _utc(now)
+    due = _utc(next_due_at or now)
     with db.atomic():
         cursor = db.execute(
             "INSERT INTO subscriptions (chat_id, topic, topic_key, local_time, timezone,"
-            " created_at, active, watermark, watermark_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)",
-            [chat_id, topic, topic_key, local_time, timezone, stamp, latest_passage_id(db), stamp],
+            " created_at, active, watermark, watermark_at, next_due_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+            [
+                chat_id,
+                topic,
+                topic_key,
+                local_time,
+                timezone,
+                stamp,
+                latest_passage_id(db),
+                stamp,
+                due,
+            ],
         )
     return int(cursor.lastrowid or 0)
 
@@ -135,6 +157,26 @@ def list_active(
     return [_subscription(row) for row in rows]
 
 
+def list_due(
+    db: sqlite_utils.Database, now: datetime, chat_ids: tuple[int, ...] | None = None
+) -> list[Subscription]:
+    """Active subscriptions whose ``next_due_at`` has come (of ``chat_ids`` only, when given)."""
+    where = "s.active = 1 AND s.next_due_at <= ?"
+    if chat_ids is None:
+        rows = db.query(_SELECT + f" WHERE {where} ORDER BY s.id", [_utc(now)])
+    else:
+        marks = ", ".join("?" * len(chat_ids))
+        rows = db.query(
+            _SELECT + f" WHERE {where} AND s.chat_id IN ({marks}) ORDER BY s.id",
+            [_utc(now), *chat_ids],
+        )
+    return [_subscription(row) for row in rows]
+
+
+def set_next_due(db: sqlite_utils.Database, subscription_id: int, at: datetime) -> None:
+    db.execute("UPDATE subscriptions SET next_due_at = ? WHERE id = ?", [_utc(at), subscription_id])
+
+
 def count_active(db: sqlite_utils.Database) -> tuple[int, int]:
     """(active subscriptions, distinct chats holding one)."""
     row = next(
@@ -158,9 +200,12 @@ def remove_subscriptions(db: sqlite_utils.Database, chat_id: int, ids: list[int]
     return removed
 
 
-def set_local_time(db: sqlite_utils.Database, subscription_id: int, local_time: str) -> None:
+def set_local_time(
+    db: sqlite_utils.Database, subscription_id: int, local_time: str, next_due_at: datetime
+) -> None:
     db.execute(
-        "UPDATE subscriptions SET local_time = ? WHERE id = ?", [local_time, subscription_id]
+        "UPDATE subscriptions SET local_time = ?, next_due_at = ? WHERE id = ?",
+        [local_time, _utc(next_due_at), subscription_id],
     )
 
 
@@ -185,9 +230,14 @@ def chat_timezone(db: sqlite_utils.Database, chat_id: int) -> str | None:
 
 
 def set_chat_timezone(
-    db: sqlite_utils.Database, chat_id: int, timezone: str, now: datetime
+    db: sqlite_utils.Database,
+    chat_id: int,
+    timezone: str,
+    now: datetime,
+    next_due: Mapping[int, datetime] | None = None,
 ) -> None:
-    """The chat's time zone, for its new subscriptions and (at once) its existing ones."""
+    """The chat's time zone, for its new subscriptions and (at once) its existing ones,
+    whose ``next_due_at`` becomes ``next_due[id]`` (default: ``now``)."""
     with db.atomic():
         db.execute(
             "INSERT INTO chat_settings (chat_id, timezone, updated_at) VALUES (?, ?, ?)"
@@ -195,7 +245,12 @@ def set_chat_timezone(
             " updated_at = excluded.updated_at",
             [chat_id, timezone, now.astimezone(UTC).isoformat()],
         )
-        db.execute("UPDATE subscriptions SET timezone = ? WHERE chat_id = ?", [timezone, chat_id])
+        db.execute(
+            "UPDATE subscriptions SET timezone = ?, next_due_at = ? WHERE chat_id = ?",
+            [timezone, _utc(now), chat_id],
+        )
+        for subscription_id, at in (next_due or {}).items():
+            set_next_due(db, subscription_id, at)
 
 
 def migrate_chat(db: sqlite_utils.Database, old_chat_id: int, new_chat_id: int) -> int:
@@ -223,3 +278,7 @@ def migrate_chat(db: sqlite_utils.Database, old_chat_id: int, new_chat_id: int) 
         )
         db.execute("DELETE FROM chat_settings WHERE chat_id = ?", [old_chat_id])
     return int(moved)
+
+
+def _utc(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat()

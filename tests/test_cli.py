@@ -65,6 +65,9 @@ def test_ask_json_abstains_with_null_sentence(tmp_path: Path) -> None:
     out = json.loads(proc.stdout)
     assert out["abstained"] is True
     assert out["sentence"] is None
+    # The closest candidate (the refusal quotes it) comes first among the weak ones.
+    assert out["hits"]
+    assert "yuan" in out["hits"][0]["text"]
 
 
 def test_ask_prints_a_card(tmp_path: Path) -> None:

@@ -54,8 +54,25 @@ def test_html_in_a_question_is_read_as_text(service: TechBrief) -> None:
     assert "BYD unveiled" in result.hits[0].sentence.text
 
 
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("<script>alert(1)</script>Which EV makers?", "Which EV makers?"),
+        ("<SCRIPT type='x'>steal()</SCRIPT >BYD", "BYD"),
+        ("<style>body { color: red }</style>Baidu avatars", "Baidu avatars"),
+        ("&lt;script&gt;alert(2)&lt;/script&gt;Huawei", "Huawei"),
+        ("<b>How many</b> EV models?", "How many EV models?"),
+        ("<script>never closed", "never closed"),
+        ("a < b and c > d", "a < b and c > d"),
+    ],
+)
+def test_markup_leaves_no_words_behind(raw: str, clean: str) -> None:
+    """Script and style contents go with their tags: "alert" is no word of the question."""
+    assert clean_text(raw) == clean
+
+
 def test_clean_text() -> None:
-    assert clean_text(" a\x00b\u2028c <i>d</i> &lt;e&gt; \udcff ") == "a b c d <e>"
+    assert clean_text(" a\x00b\u2028c <i>d</i> &lt;e&gt; \udcff ") == "a b c d"
 
 
 def test_more_pages_to_the_end(service: TechBrief) -> None:
@@ -138,3 +155,26 @@ def test_questions_are_counted_per_day_for_stats(service: TechBrief) -> None:
     assert report.corpus.index_bytes > 0
     assert report.corpus.database_bytes > 0
     assert "Questions today: 2" in render.stats_report(report, render.console_markup(False))
+
+
+@pytest.mark.parametrize(
+    ("question", "closest", "suggested"),
+    [
+        ("How much did Pony.ai raise in its IPO?", "Pony.ai and WeRide", "fast-tracking tech IPOs"),
+        ("Who is the CEO of Baidu?", "Baidu says", None),
+        ("比亚迪的天气怎么样?", "BYD", "EV models did BYD unveil"),
+    ],
+)
+def test_refusals_quote_the_closest_passage_and_suggest_from_the_nearest_topic(
+    service: TechBrief, question: str, closest: str, suggested: str | None
+) -> None:
+    answer = service.ask(question)
+    assert not isinstance(answer, Refusal)
+    assert answer.abstained
+    text = render.answer_card(AnswerPage(answer), render.console_markup(ansi=False))
+    assert text.startswith("I don't have an answer to that in my articles.")
+    quoted = text.split("The closest I found (not an answer to your question):\n")[1]
+    assert closest in quoted.replace("**", "")
+    if suggested:
+        assert suggested in text.splitlines()[-1]
+    assert ("My articles are in English" in text) is question.startswith("比亚迪")

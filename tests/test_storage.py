@@ -35,6 +35,7 @@ def test_new_database_is_wal_with_foreign_keys_and_migrations(tmp_path: Path) ->
         "0002_passage_sentences",
         "0003_source_feeds",
         "0004_subscriptions",
+        "0005_subscription_next_due",
     }
     assert {"sources", "articles", "passages", "meta"} <= set(db.table_names())
     assert {"subscriptions", "deliveries", "chat_settings"} <= set(db.table_names())

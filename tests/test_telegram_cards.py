@@ -25,6 +25,7 @@ from bot.telegram.callbacks import (
 from bot.telegram.cards import answer_reply, card_html, inline_articles
 from bot.telegram.split import MAX_MESSAGE_UNITS, split_html, utf16_length, visible_text
 from retrieval.answer import Answer, Candidate, Highlighted, Hit
+from retrieval.query import Concept, Query
 from tests.e2e.telegram_html import parse_html, utf16_units
 
 # -- random Telegram HTML ---------------------------------------------------------------
@@ -157,7 +158,7 @@ def _answer(sentence: str, passage: str, title: str = "A title", hits: int = 1) 
         Highlighted("Heading"),
         1.0,
     )
-    return Answer("question", (), (hit,) * hits)
+    return Answer("question", Query("question", ()), (hit,) * hits)
 
 
 @pytest.mark.parametrize("size", [100, 4_000, 20_000, 200_000])
@@ -187,9 +188,49 @@ def test_answer_reply_buttons(service: TechBrief) -> None:
 
 
 def test_the_abstention_has_no_buttons() -> None:
-    reply = answer_reply(AnswerPage(Answer("q", (), ())), question_id("q"))
+    reply = answer_reply(AnswerPage(Answer("q", Query("q", ()), ())), question_id("q"))
     assert reply.keyboard == ()
     assert "I don't have an answer" in visible_text(reply.chunks[0])
+
+
+def _refusal(question: str, untranslated: bool = False, closest: bool = True) -> Answer:
+    concepts = (
+        (Concept("天气", 0, 2, ((frozenset({"天气"}),),), ("天气",), 3.0, foreign=True),)
+        if untranslated
+        else ()
+    )
+    weak = _answer("Pony.ai & WeRide <filed>.", "Pony.ai & WeRide <filed>.").hits
+    return Answer(question, Query(question, concepts), (), weak if closest else (), topic="ipo")
+
+
+def test_the_refusal_offers_the_closest_passage_and_a_question_from_the_nearest_topic() -> None:
+    reply = answer_reply(AnswerPage(_refusal("How much did Pony.ai raise?")), question_id("q"))
+    [chunk] = reply.chunks
+    parse_html(chunk)  # Telegram's rules: only its tags, entities escaped
+    text = visible_text(chunk)
+    assert text.startswith("I don't have an answer to that in my articles.")
+    # Marked as not an answer, quoted, escaped, with its source.
+    assert "The closest I found (not an answer to your question):" in text
+    assert "Pony.ai & WeRide <filed>." in text
+    assert "&amp; WeRide &lt;filed&gt;" in chunk
+    assert "📰 A title" in text
+    # The suggestion comes from the nearest topic (IPOs here), not always the first one.
+    assert text.endswith("Try: Why is China fast-tracking tech IPOs?")
+    assert "My articles are in English" not in text
+    assert reply.keyboard == ()
+
+
+def test_the_refusal_of_unmapped_chinese_says_the_articles_are_in_english() -> None:
+    reply = answer_reply(AnswerPage(_refusal("天气", untranslated=True)), question_id("q"))
+    text = visible_text(reply.chunks[0])
+    assert "My articles are in English, and I could not match 天气 to them." in text
+
+
+def test_a_refusal_with_nothing_close_lists_the_topics() -> None:
+    reply = answer_reply(AnswerPage(_refusal("Who won?", closest=False)), question_id("q"))
+    text = visible_text(reply.chunks[0])
+    assert "I can answer questions about AI models, electric vehicles" in text
+    assert "The closest I found" not in text
 
 
 def test_inline_articles_are_at_most_ten_with_plain_descriptions() -> None:

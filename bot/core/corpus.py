@@ -32,8 +32,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -41,10 +42,12 @@ import numpy as np
 import numpy.typing as npt
 import sqlite_utils
 
-from retrieval.analyze import ANALYZER_VERSION, Analyzer
-from retrieval.answer import Answer, Candidate, compose, term_weight
+from retrieval.analyze import ANALYZER_VERSION, Analyzer, TokenSpan
+from retrieval.answer import MIN_SUPPORT, Answer, Candidate, compose
 from retrieval.index import BM25Index, IndexCorrupt, IndexError_, IndexStale, SearchHit, store
 from retrieval.passages import Passage, derive_title, sentence_spans, split_passages
+from retrieval.query import QueryParser
+from retrieval.topics import nearest_topic
 from storage import articles, seed, sources
 from storage.articles import NewArticle, NewPassage, StoredPassage
 from storage.db import data_version, open_database
@@ -64,6 +67,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _INDEX_BATCH = 5_000
+_SPANS_CACHED = 2_000  # passages whose analysis is kept (about 10 MB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,18 @@ class Corpus:
         # One lock object for every index this corpus opens on the folder: held across
         # a reload and the commit that follows it.
         self._lock = index.lock
+        self._parser: QueryParser | None = None
+        # Analysed text of recently answered passages: popular passages come back
+        # question after question (passage ids are never reused, so entries stay right).
+        self._spans: OrderedDict[int, list[TokenSpan]] = OrderedDict()
+        self.min_support = MIN_SUPPORT  # the evaluation varies it to report the trade-off
+
+    @property
+    def parser(self) -> QueryParser:
+        """Query understanding (lexicon, English word list, speller), loaded on first use."""
+        if self._parser is None:
+            self._parser = QueryParser(self.analyzer)
+        return self._parser
 
     @classmethod
     def open(cls, path: Path | str, now: datetime, *, index_path: Path | None = None) -> Corpus:
@@ -313,18 +329,37 @@ class Corpus:
     # -- reads ------------------------------------------------------------------
 
     def answer(self, question: str, k: int = 10) -> Answer:
-        """Rank passages for ``question`` and compose the answer (up to ``k`` hits)."""
+        """Understand ``question``, rank passages for it with BM25 and compose the
+        answer (up to ``k`` hits)."""
         self.follow()
+        query = self.parser.parse(question, self.index)
         # Over-fetch: near-duplicates collapse and weak passages drop out.
-        ranked = self.index.search(self.analyzer.terms(question), k=max(3 * k, 30))
-        n = len(self.index)
-        return compose(
-            question,
+        ranked = self.index.search(query.search_terms, k=max(3 * k, 30))
+        answer = compose(
+            query,
             self._candidates(ranked, batch=k + 2),
             self.analyzer,
-            lambda term: term_weight(self.index.document_frequency(term), n),
+            min_support=self.min_support,
             limit=k,
+            spans_of=self._passage_spans,
         )
+        if answer.abstained:
+            hit = answer.closest
+            closest = self.analyzer.terms(hit.candidate.text) if hit is not None else []
+            topic = nearest_topic(self.analyzer, answer.terms, closest)
+            answer = replace(answer, topic=topic.name)
+        return answer
+
+    def _passage_spans(self, candidate: Candidate) -> list[TokenSpan]:
+        spans = self._spans.get(candidate.passage_id)
+        if spans is None:
+            spans = self.analyzer.spans(candidate.text)
+            self._spans[candidate.passage_id] = spans
+            if len(self._spans) > _SPANS_CACHED:
+                self._spans.popitem(last=False)
+        else:
+            self._spans.move_to_end(candidate.passage_id)
+        return spans
 
     def _candidates(self, ranked: Sequence[SearchHit], batch: int) -> Iterator[Candidate]:
         """Ranked hits as candidates, read from SQLite a batch at a time: composition

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core import texts
@@ -31,10 +31,10 @@ from bot.core.schedule import (
     find_timezone,
     next_delivery,
     parse_local_time,
+    scheduled_at,
     timezone_suggestions,
 )
 from bot.core.service import Refusal, clean_text
-from retrieval.answer import term_weight
 from retrieval.digest import MIN_RELEVANCE, Digest, relevance, select_digest, topic_ceiling
 from retrieval.topics import TOPICS, Topic, find_topic
 from storage import articles, deliveries, subscriptions
@@ -54,6 +54,8 @@ __all__ = [
     "SubscriptionStats",
     "TimezoneSet",
     "TopicChoice",
+    "builtin_choice",
+    "topic_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -125,13 +127,13 @@ class SubscriptionStats:
 def topic_of(subscription: Subscription) -> TopicChoice:
     builtin = find_topic(subscription.topic)
     if builtin is not None:
-        return _builtin(builtin)
+        return builtin_choice(builtin)
     return TopicChoice(
         subscription.topic, subscription.topic_key, subscription.topic, subscription.topic
     )
 
 
-def _builtin(topic: Topic) -> TopicChoice:
+def builtin_choice(topic: Topic) -> TopicChoice:
     return TopicChoice(topic.name, topic.name, topic.label, topic.query)
 
 
@@ -170,7 +172,7 @@ class Digests:
             return Refusal(texts.topic_too_long(len(text), MAX_TOPIC_CHARS))
         builtin = find_topic(text)
         if builtin is not None:
-            return _builtin(builtin)
+            return builtin_choice(builtin)
         if not self.corpus.analyzer.terms(text):
             return Refusal(texts.topic_without_words(TOPICS[1].name))
         return TopicChoice(text, text.casefold(), text, text)
@@ -201,18 +203,21 @@ class Digests:
         if current is not None:
             if local_time is None or local_time == current.local_time:
                 return Subscribed(current, created=False)
-            subscriptions.set_local_time(db, current.id, local_time)
+            self._set_time(current, local_time, now)
             return Subscribed(self._get(current.id), created=False, time_changed=True)
         if len(existing) >= MAX_SUBSCRIPTIONS:
             return Refusal(texts.too_many_subscriptions(MAX_SUBSCRIPTIONS))
+        zone = self.zone_of(chat_id)
+        local_time = local_time or DEFAULT_TIME
         subscription_id = subscriptions.add_subscription(
             db,
             chat_id=chat_id,
             topic=topic.name,
             topic_key=topic.key,
-            local_time=local_time or DEFAULT_TIME,
-            timezone=self.zone_of(chat_id).key,
+            local_time=local_time,
+            timezone=zone.key,
             now=now,
+            next_due_at=next_delivery(now, local_time, zone, None, now),
         )
         return Subscribed(self._get(subscription_id), created=True)
 
@@ -257,15 +262,22 @@ class Digests:
             subscriptions.remove_subscriptions(self.corpus.db, chat_id, [found.id])
         return found
 
-    def set_time(self, chat_id: int, subscription_id: int, raw: str) -> Subscription | Refusal:
+    def set_time(
+        self, chat_id: int, subscription_id: int, raw: str, now: datetime
+    ) -> Subscription | Refusal:
         local_time = parse_local_time(raw)
         if local_time is None:
             return Refusal(texts.bad_time(raw.strip()[:20]))
         found = self.subscription(chat_id, subscription_id)
         if found is None:
             return Refusal(texts.SUBSCRIPTION_GONE)
-        subscriptions.set_local_time(self.corpus.db, found.id, local_time)
+        self._set_time(found, local_time, now)
         return self._get(found.id)
+
+    def _set_time(self, s: Subscription, local_time: str, now: datetime) -> None:
+        zone, created = _zone(s.timezone), _parse_when(s.created_at)
+        at = next_delivery(now, local_time, zone, s.last_date, created)
+        subscriptions.set_local_time(self.corpus.db, s.id, local_time, at)
 
     def set_timezone(self, chat_id: int, raw: str, now: datetime) -> TimezoneSet | Refusal:
         text = clean_text(raw)
@@ -274,7 +286,11 @@ class Digests:
         zone = find_timezone(text)
         if zone is None:
             return Refusal(texts.unknown_timezone(text[:60], timezone_suggestions(text)))
-        subscriptions.set_chat_timezone(self.corpus.db, chat_id, zone.key, now)
+        next_due = {
+            s.id: next_delivery(now, s.local_time, zone, s.last_date, _parse_when(s.created_at))
+            for s in self.subscriptions(chat_id)
+        }
+        subscriptions.set_chat_timezone(self.corpus.db, chat_id, zone.key, now, next_due)
         return TimezoneSet(zone.key, len(self.subscriptions(chat_id)))
 
     def preview(self, chat_id: int, raw: str, now: datetime) -> list[DigestView] | Refusal:
@@ -295,38 +311,53 @@ class Digests:
         subscribed = next((s for s in mine if s.topic_key == topic.key), None)
         if subscribed is not None:
             return [self._view(subscribed, preview=True)]
-        since = now - PREVIEW_WINDOW
+        view = self.preview_topic(raw, now - PREVIEW_WINDOW, self.zone_of(chat_id))
+        return view if isinstance(view, Refusal) else [view]
+
+    def preview_topic(self, raw: str, since: datetime, zone: ZoneInfo) -> DigestView | Refusal:
+        """A topic's digest of the passages stored since ``since`` (no subscription needed)."""
+        topic = self.choose_topic(raw)
+        if isinstance(topic, Refusal):
+            return topic
         after = subscriptions.passage_id_before(self.corpus.db, since)
-        digest = self.compose(topic, after)
-        return [DigestView(topic, digest, since, self.zone_of(chat_id), preview=True)]
+        return DigestView(topic, self.compose(topic, after), since, zone, preview=True)
 
     # -- the scheduler --------------------------------------------------------------
 
-    def due(self, now: datetime, *, chats: tuple[int, ...] | None = None) -> list[DueDigest]:
+    def due(
+        self, now: datetime, *, chats: tuple[int, ...] | None = None, tidy: bool = False
+    ) -> list[DueDigest]:
         """Active subscriptions whose digest is due at ``now``, each with its digest composed.
 
-        Read-only. ``chats`` limits it to some chats (the console's); without it,
-        every chat but the console's. Subscriptions of one topic with one
-        watermark share one composition.
+        ``chats`` limits it to some chats (the console's); without it, every chat
+        but the console's. SQLite yields the subscriptions whose ``next_due_at``
+        has come; :func:`~bot.core.schedule.due_date` decides. Subscriptions of one
+        topic with one watermark share one composition. Read-only unless ``tidy``:
+        then a candidate that is not due (its day was missed while the bot was
+        down) gets its true next time, so that later ticks skip it.
         """
         found: list[DueDigest] = []
         composed: dict[tuple[str, int], Digest] = {}
-        for s in subscriptions.list_active(self.corpus.db, chats):
+        later: dict[int, datetime] = {}
+        # Only rows whose lower bound has come: an index range, not every subscription.
+        for s in subscriptions.list_due(self.corpus.db, now, chats):
             if chats is None and s.chat_id == CONSOLE_CHAT:
                 continue
-            day = due_date(
-                now, s.local_time, _zone(s.timezone), s.last_date, _parse_when(s.created_at)
-            )
+            zone, created = _zone(s.timezone), _parse_when(s.created_at)
+            day = due_date(now, s.local_time, zone, s.last_date, created)
             if day is None:
+                later[s.id] = next_delivery(now, s.local_time, zone, s.last_date, created)
                 continue
             topic = topic_of(s)
             digest = composed.get((topic.key, s.watermark))
             if digest is None:
                 digest = composed[(topic.key, s.watermark)] = self.compose(topic, s.watermark)
-            view = DigestView(
-                topic, digest, _parse_when(s.watermark_at) or now, _zone(s.timezone), s
-            )
+            view = DigestView(topic, digest, _parse_when(s.watermark_at) or now, zone, s)
             found.append(DueDigest(s, day.isoformat(), view))
+        if tidy and later:
+            with self.corpus.db.atomic():
+                for subscription_id, at in later.items():
+                    subscriptions.set_next_due(self.corpus.db, subscription_id, at)
         return found
 
     def still_due(self, subscription_id: int, local_date: str) -> bool:
@@ -349,6 +380,11 @@ class Digests:
 
         ``False`` when it was recorded already or the subscription is gone (both harmless).
         """
+        current = subscriptions.get_subscription(self.corpus.db, due.subscription.id)
+        next_due_at = None
+        if current is not None:  # tomorrow's digest, at the time set now
+            tomorrow = date.fromisoformat(due.local_date) + timedelta(days=1)
+            next_due_at = scheduled_at(tomorrow, current.local_time, _zone(current.timezone))
         try:
             deliveries.record_delivery(
                 self.corpus.db,
@@ -359,6 +395,7 @@ class Digests:
                 upto=due.view.digest.upto,
                 now=now,
                 message_id=message_id,
+                next_due_at=next_due_at,
             )
         except AlreadyDelivered:
             log.warning(
@@ -406,12 +443,10 @@ class Digests:
             k for k, s in scores.items() if relevance(s, ceiling) >= MIN_RELEVANCE and k <= upto
         ]
         stored = articles.get_passages(corpus.db, keys)
-        n = len(index)
         return select_digest(
-            topic.query,
+            corpus.parser.parse(topic.query, index),
             [candidate(stored[k], scores[k]) for k in keys if k in stored],
             corpus.analyzer,
-            lambda term: term_weight(index.document_frequency(term), n),
             ceiling=ceiling,
             upto=max(upto, after),
         )

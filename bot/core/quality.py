@@ -85,10 +85,15 @@ def run_eval_qa(
     *,
     distractors: Path | None = None,
     limit: int = DEFAULT_DISTRACTORS,
+    min_support: float | None = None,
 ) -> tuple[QAReport, int]:
-    """Evaluate the question set; returns the report and the corpus size in passages."""
+    """Evaluate the question set; returns the report and the corpus size in passages.
+
+    ``min_support`` replaces the answer threshold (to measure the trade-off)."""
     questions = read_questions(questions_file)
     corpus = evaluation_corpus(now, distractors, limit)
+    if min_support is not None:
+        corpus.min_support = min_support
     try:
         service = TechBrief(corpus)
         report = evaluate_qa(questions, lambda text: outcome(service, text))

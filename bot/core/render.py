@@ -27,8 +27,8 @@ from bot.core.digests import (
     topic_of,
 )
 from bot.core.service import AnswerPage, SourcesPage, StatsReport
-from retrieval.answer import Candidate, Highlighted
-from retrieval.topics import TOPICS, Topic
+from retrieval.answer import Answer, Candidate, Highlighted
+from retrieval.topics import TOPICS, Topic, find_topic
 from storage.sources import Source
 from storage.subscriptions import Subscription
 
@@ -180,7 +180,7 @@ def answer_card(page: AnswerPage, m: Markup) -> str:
     """The answer card: best sentence (terms bold), passage, source, position."""
     hit = page.hit
     if hit is None:
-        return abstention(m)
+        return abstention(page.answer, m)
     context = _highlighted(hit.passage, m)
     if hit.heading is not None:
         context = f"{m.italic(_highlighted(hit.heading, m))}\n{context}"
@@ -216,14 +216,33 @@ def source_card(candidate: Candidate, m: Markup) -> str:
     return f"{body}\n\n{_credit_line(candidate, m)}\n{link}"
 
 
-def abstention(m: Markup, topics: Sequence[Topic] = TOPICS) -> str:
-    """What the bot says when its articles do not support an answer."""
-    labels = ", ".join(t.label for t in topics)
-    return (
-        "I don't have an answer to that in my articles. "
-        f"I can answer questions about {m.text(labels)}.\n"
-        f"Try: {m.italic(m.text(topics[0].example))}"
-    )
+def abstention(answer: Answer, m: Markup, topics: Sequence[Topic] = TOPICS) -> str:
+    """What the bot says when its articles do not support an answer: that plainly;
+    for Chinese it could not map, that the articles are in English; the closest
+    passage it found, marked as not an answer; a question to try, from the
+    nearest topic."""
+    closest = answer.closest
+    topic = find_topic(answer.topic or "") or topics[0]
+    parts = []
+    untranslated = answer.query.untranslated
+    if closest is None:
+        parts.append(m.text(texts.no_answer_topics(", ".join(t.label for t in topics))))
+    else:
+        parts.append(m.text(texts.NO_ANSWER))
+    if untranslated:
+        parts.append(m.text(texts.english_only("、".join(untranslated))))
+    if closest is not None:
+        parts.append(
+            "\n".join(
+                [
+                    m.italic(m.text(texts.CLOSEST)),
+                    m.quote(_highlighted(closest.sentence, m)),
+                    _credit_line(closest.candidate, m),
+                ]
+            )
+        )
+    parts.append(m.text("Try: ") + m.italic(m.text(topic.example)))
+    return "\n\n".join(parts)
 
 
 def help_card(topics: Sequence[Topic], m: Markup, *, commands: Sequence[tuple[str, str]]) -> str:

@@ -46,6 +46,8 @@ HITS_PER_QUESTION = 10
 
 _ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|[@-_])")
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+# Script and style elements go whole: their contents are code, not words of the question.
+_CODE_ELEMENT = re.compile(r"<(script|style)\b[^<>]{0,200}>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
 
 
@@ -109,7 +111,10 @@ def clean_text(raw: str) -> str:
     text = "".join(
         " " if unicodedata.category(c) in ("Cc", "Cs", "Co", "Zl", "Zp") else c for c in text
     )
-    text = html.unescape(_TAG.sub(" ", text)).replace("\ufffd", " ")
+    # Twice: markup escaped once ("&lt;b&gt;") is still markup once unescaped.
+    for _ in range(2):
+        text = html.unescape(_TAG.sub(" ", _CODE_ELEMENT.sub(" ", text)))
+    text = text.replace("\ufffd", " ")
     return _SPACE.sub(" ", text).strip()
 
 

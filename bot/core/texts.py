@@ -18,6 +18,7 @@ __all__ = [
     "APOLOGY",
     "ASK_USAGE",
     "CHANGE_TIME",
+    "CLOSEST",
     "CONSOLE_SUBSCRIPTIONS_HINT",
     "ENTRY_EMPTY",
     "EXPIRED_ANSWER",
@@ -25,6 +26,7 @@ __all__ = [
     "FOREIGN_BUTTON",
     "GROUP_ADMINS_ONLY",
     "LOADING_SEGMENTER",
+    "NO_ANSWER",
     "NO_FEEDS",
     "NO_MORE_RESULTS",
     "NO_RECENT_ERRORS",
@@ -54,9 +56,11 @@ __all__ = [
     "document_too_large",
     "document_wrong_type",
     "empty_question",
+    "english_only",
     "feed_entries",
     "feed_failing",
     "feed_heading",
+    "no_answer_topics",
     "no_such_source",
     "not_a_feed_source",
     "not_subscribed",
@@ -78,6 +82,7 @@ __all__ = [
     "source_exists",
     "stopwords_only",
     "subscribed",
+    "suggestion",
     "text_too_long",
     "text_too_short",
     "time_changed",
@@ -103,6 +108,8 @@ NO_MORE_RESULTS = "No more results for that question."
 NO_RESULTS = "There were no results for that question."
 NO_SOURCES = "No sources yet."
 LOADING_SEGMENTER = "(Loading the Chinese word segmenter for the first Chinese question…)"
+NO_ANSWER = "I don't have an answer to that in my articles."
+CLOSEST = "The closest I found (not an answer to your question):"
 
 
 def unknown_command(command: str) -> str:
@@ -387,3 +394,18 @@ TIME_REPLY_PREFIX = "Reply with the new time for "
 
 def type_time_prompt(topic: str) -> str:
     return f"{TIME_REPLY_PREFIX}“{topic}” as HH:MM (24-hour), e.g. 07:30."
+
+
+def no_answer_topics(labels: str) -> str:
+    return f"{NO_ANSWER} I can answer questions about {labels}."
+
+
+def english_only(words: str) -> str:
+    return (
+        f"My articles are in English, and I could not match {words} to them. "
+        "Try asking in English; names such as 比亚迪 (BYD) or 百度 (Baidu) I know."
+    )
+
+
+def suggestion(example: str) -> str:
+    return f"Try: {example}"

@@ -116,8 +116,12 @@ def file_url(api_url: str) -> str:
 
 
 def open_corpus(settings: Settings, now: datetime) -> Corpus:
-    """The one place the adapter opens the corpus (on the corpus thread)."""
-    return Corpus.open(settings.db_path, now, index_path=settings.index_path)
+    """The one place the adapter opens the corpus (on the corpus thread), ready to
+    answer: query understanding (lexicon, word list) is loaded now, not on the
+    first question."""
+    corpus = Corpus.open(settings.db_path, now, index_path=settings.index_path)
+    corpus.parser.warm(corpus.index)
+    return corpus
 
 
 def _utcnow() -> datetime:

@@ -80,7 +80,7 @@ def answer_reply(page: AnswerPage, qid: str) -> Reply:
     """The answer card with "More" (while hits remain) and "Source"; the abstention without."""
     hit = page.hit
     if hit is None:
-        return html_reply(render.abstention(render.HTML))
+        return html_reply(render.abstention(page.answer, render.HTML))
     buttons = []
     if page.has_more:
         buttons.append(Button("More", encode_callback(NextHit(qid, page.index + 1))))

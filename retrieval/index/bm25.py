@@ -285,6 +285,11 @@ class BM25Index:
         term_id = self._vocab.get(term)
         return 0 if term_id is None else int(self._df[term_id])
 
+    def vocabulary(self) -> list[tuple[str, int]]:
+        """Terms present in at least one live document, with their document frequencies."""
+        present = np.flatnonzero(self._df)
+        return [(self._terms[i], int(self._df[i])) for i in present.tolist()]
+
     def idf(self, term: str) -> float:
         """BM25Okapi's idf of ``term`` (0 for a term the corpus does not hold)."""
         term_id = self._vocab.get(term)

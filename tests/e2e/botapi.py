@@ -168,6 +168,9 @@ class BotApiServer:
         self._files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
         self._members: dict[tuple[int, int], str] = {}  # (chat, user) -> status; default member
         self._migrated: dict[int, int] = {}  # group id -> its supergroup's id
+        self._hold: tuple[str, int] | None = None  # (method, from which call on) see hold()
+        self._held_calls = 0
+        self._released = threading.Event()
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.calls: list[Call] = []
         self.chat_actions: list[tuple[int, str]] = []
@@ -191,6 +194,7 @@ class BotApiServer:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         with self.lock:
             self._closing = True
             self.lock.notify_all()
@@ -268,6 +272,21 @@ class BotApiServer:
         """The user of a private chat blocked the bot: writing there answers 403."""
         with self.lock:
             self._blocked.add(chat_id)
+
+    def hold(self, method: str, from_call: int) -> None:
+        """A bot dying mid-request: call number ``from_call`` of ``method`` is carried out
+        (the message reaches the user) but not answered, and later calls are neither
+        carried out nor answered, until :meth:`release` (then they fail with 503)."""
+        with self.lock:
+            self._hold = (method, from_call)
+            self._held_calls = 0
+            self._released.clear()
+
+    def release(self) -> None:
+        """Back to normal; held calls are let go (their clients are gone by then)."""
+        with self.lock:
+            self._hold = None
+        self._released.set()
 
     def set_member(self, chat_id: int, user_id: int, status: str) -> None:
         """``user_id``'s status in ``chat_id`` for getChatMember ("creator", "administrator",
@@ -497,6 +516,20 @@ class BotApiServer:
         """Answer one Bot API call (thread-safe)."""
         if method.lower() == "getupdates":
             return self._get_updates(params)
+        with self.lock:
+            held = None
+            if self._hold is not None and self._hold[0] == method:
+                self._held_calls += 1
+                held = self._held_calls - self._hold[1]  # < 0: answered as usual
+        if held is not None and held > 0:
+            self._released.wait()
+            return 503, {"ok": False, "error_code": 503, "description": "held, never carried out"}
+        status, body = self._carry_out(method, params)
+        if held == 0:
+            self._released.wait()
+        return status, body
+
+    def _carry_out(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         with self.lock:
             try:
                 fault = self._faults[method].popleft() if self._faults[method] else None

@@ -19,7 +19,7 @@ The corpus is synthetic and deterministic: articles whose paragraphs mix
 sentences of the two seed articles with sentences of a Zipf-distributed
 made-up vocabulary (fixed seed, no downloads), stored through the normal
 :class:`~bot.core.corpus.Corpus` API into ``--db`` (built once, reused after).
-Questions: the question set of ``tests/questions.py`` and made-up questions
+Questions: the question set of ``tests/qa/questions.jsonl`` and made-up questions
 of 3-5 words of the synthetic vocabulary.
 
 ``--profile`` also reports where the time goes: the corpus thread (service:
@@ -58,12 +58,14 @@ from bot.core.corpus import Corpus
 from bot.core.service import Refusal, TechBrief
 from bot.telegram.app import build_application, running
 from retrieval.answer import Answer
+from retrieval.evaluate_qa import read_questions
 from retrieval.passages import split_sentences
 from retrieval.synthetic import Zipf, pronounceable_words
 from storage import seed, sources
 from storage.articles import NewArticle
 from tests.e2e.botapi import TEST_TOKEN, BotApiServer
-from tests.questions import ANSWERABLE, UNANSWERABLE
+
+QUESTIONS = Path(__file__).resolve().parents[1] / "qa" / "questions.jsonl"
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 SEED = 20261122
@@ -147,7 +149,7 @@ def build_corpus(path: Path, passages: int) -> None:
 
 
 def questions(stored: int = 250, made_up: int = 100) -> list[str]:
-    """The question set of tests/questions.py, questions on words of stored passages
+    """The questions of tests/qa/questions.jsonl, questions on words of stored passages
     (answerable: regenerated from the corpus seed), and made-up ones (mostly not)."""
     rng = random.Random(SEED)
     corpus_text = Synthetic()  # the same sequence build_corpus stored
@@ -159,8 +161,7 @@ def questions(stored: int = 250, made_up: int = 100) -> list[str]:
         on_stored.append("What about " + " ".join(words[start : start + rng.randint(3, 4)]) + "?")
     other = Synthetic(SEED + 1)
     mixed = (
-        [q.text for q in ANSWERABLE]
-        + list(UNANSWERABLE)
+        [q.question for q in read_questions(QUESTIONS)]
         + on_stored
         + [other.question() for _ in range(made_up)]
     )

@@ -7,10 +7,11 @@ the clock it reads is the test's, so "08:00" comes when the test says so.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -24,6 +25,8 @@ from storage.articles import NewArticle
 from tests.e2e.botapi import BotApiServer, Sent
 from tests.e2e.conftest import ADMIN, READER, Errors
 from tests.e2e.harness import running, settings_for, wait_for
+
+T = TypeVar("T")
 
 GROUP = -4001
 SUPERGROUP = -1004001
@@ -502,3 +505,75 @@ async def test_stats_counts_subscribers_and_digests_sent_today(digesting: Digest
     await asyncio.sleep(0.1)
     [stats] = await digesting.say(ADMIN, "/stats")
     assert "2 subscriptions in 2 chats; 2 digests sent today." in stats.text
+
+
+async def test_two_digests_to_one_chat_are_a_second_apart(
+    api: BotApiServer, db_path: Path, clock: Clock
+) -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # recorded, not waited
+        waits.append(seconds)
+
+    job = DigestJob(interval=timedelta(seconds=0.05), sleep=sleep)
+    async with running(
+        build_application(settings_for(api, db_path), clock=clock, digests=job)
+    ) as app:
+        harness = Digesting(api, app, clock)
+        await harness.say(READER, "/subscribe ev")
+        await harness.say(READER, "/subscribe Nio Zeekr")
+        await harness.add(EV_STORY_2)
+        clock.set(2026, 11, 23, 8, 0, 1)
+        await wait_for(lambda: len(digests_in(api, READER)) == 2 or None, what="two digests")
+    assert waits == [1.0]  # CHAT_GAP between the two, nothing else
+
+
+async def _with_retry(
+    sleep: Callable[[float], Awaitable[None]], call: Callable[[], Awaitable[T]]
+) -> T:
+    from bot.telegram.jobs.digests import send_retry
+
+    async for attempt in send_retry(sleep):
+        with attempt:
+            return await call()
+    raise AssertionError("send_retry neither returned nor raised")
+
+
+async def test_send_retry_retries_network_trouble_only() -> None:
+    from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
+
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    failures = [TimedOut(), NetworkError("connection reset")]
+
+    async def flaky() -> str:
+        if failures:
+            raise failures.pop(0)
+        return "sent"
+
+    assert await _with_retry(sleep, flaky) == "sent"
+    assert waits == [1, 2]  # exponential, from 1 s
+
+    for refusal in (BadRequest("message is too long"), Forbidden("blocked")):
+        waits.clear()
+        calls = 0
+
+        async def refused(error: Exception = refusal) -> None:
+            nonlocal calls
+            calls += 1
+            raise error
+
+        with pytest.raises(type(refusal)):
+            await _with_retry(sleep, refused)
+        assert (calls, waits) == (1, [])
+
+    async def down() -> None:
+        raise NetworkError("down")
+
+    waits.clear()
+    with pytest.raises(NetworkError):
+        await _with_retry(sleep, down)
+    assert waits == [1, 2]  # three tries, then the next tick

@@ -125,7 +125,7 @@ async def test_the_token_never_reaches_the_logs(
         async with running(build_application(settings)) as application:
             bot = Harness(api, application)
             await bot.new_messages(ADMIN, 0)
-            [card] = await bot.say(READER, "DeepSeek AI model")
+            [card] = await bot.say(READER, "AI model")
             await bot.press(card, card.button("More")["callback_data"])
             api.fail_next("sendMessage", retry_after=1)
             await bot.say(READER, QUESTION)

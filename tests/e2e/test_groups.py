@@ -64,7 +64,7 @@ async def test_a_reply_to_the_bot_is_a_question(bot: Harness) -> None:
 
 
 async def test_buttons_work_for_anyone_in_the_group(bot: Harness) -> None:
-    asked = bot.api.group_message(GROUP, READER, "/ask DeepSeek AI model")
+    asked = bot.api.group_message(GROUP, READER, "/ask AI model")
     [card] = await bot.replies(GROUP, asked["message_id"])
     query_id = bot.api.press(card, card.button("More")["callback_data"], user_id=OTHER)
     await bot.idle()

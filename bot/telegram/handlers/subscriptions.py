@@ -282,7 +282,7 @@ async def on_time_reply(update: Update, context: BriefContext) -> None:
         )
         if found is None:
             return text_reply(texts.SUBSCRIPTION_GONE)
-        result = digests.set_time(message.chat_id, found.id, typed)
+        result = digests.set_time(message.chat_id, found.id, typed, runtime.clock())
         if isinstance(result, Refusal):
             return text_reply(result.message)
         label = render.topic_label(topic_of(result))
@@ -323,7 +323,9 @@ async def on_subscription_button(update: Update, context: BriefContext) -> None:
         await query.answer()
         await send_reply(context.bot, card.chat.id, time_picker_reply(found), card.message_id)
     elif isinstance(action, SetTime):
-        changed = await runtime.run(digests.set_time, card.chat.id, found.id, action.local_time)
+        changed = await runtime.run(
+            digests.set_time, card.chat.id, found.id, action.local_time, runtime.clock()
+        )
         if isinstance(changed, Refusal):
             await query.answer(changed.message)
             return
@@ -335,7 +337,9 @@ async def on_subscription_button(update: Update, context: BriefContext) -> None:
         await context.bot.send_message(
             card.chat.id,
             render.HTML.text(texts.type_time_prompt(found.topic)),
-            reply_markup=ForceReply(selective=card.chat.type != ChatType.PRIVATE),
+            # Not selective: the prompt neither mentions nor replies to the presser, so a
+            # selective one would show nobody the reply box; only admins' replies count.
+            reply_markup=ForceReply(selective=False),
         )
 
 

@@ -150,7 +150,7 @@ class DigestJob:
         runtime = application.runtime
         digests = runtime.service.digests
         now = runtime.clock()
-        due = await runtime.run(digests.due, now)
+        due = await runtime.run(digests.due, now, tidy=True)
         report = TickReport(due=len(due))
         empty = [d for d in due if d.view.digest.empty]
         if empty:

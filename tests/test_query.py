@@ -1,0 +1,300 @@
+"""Query understanding: thesaurus and aliases, frame words, spelling, entities, the lexicon."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from retrieval.analyze import Analyzer
+from retrieval.index import BM25Index
+from retrieval.query import (
+    ANSWER_NUMBER,
+    ANSWER_TIME,
+    EnglishWords,
+    Lexicon,
+    LexiconError,
+    Query,
+    QueryParser,
+)
+
+A = Analyzer()
+
+# A small real corpus: the parser asks its index which words it knows.
+TEXTS = [
+    "BYD unveiled five new EV models, while Pony.ai revealed cost-slashing robotaxis.",
+    "Pony.ai and WeRide filed for Hong Kong IPOs after approval from the regulator.",
+    "Huawei supplies vehicle software; Baidu cuts livestreaming costs with digital avatars.",
+    "DeepSeek released a free artificial intelligence model that rivals ChatGPT.",
+    "Xiaomi and the chipmaker SMIC are extending their global ambitions.",
+    "China aims to lead in AI by 2030, and talents are lured with payouts.",
+    "The Hang Seng Index climbed nearly 10% year-to-date while the yuan held steady.",
+]
+
+
+@pytest.fixture(scope="module")
+def parser() -> QueryParser:
+    return QueryParser(A)
+
+
+@pytest.fixture(scope="module")
+def index() -> BM25Index:
+    built = BM25Index()
+    built.add(list(range(len(TEXTS))), [A.terms(t) for t in TEXTS])
+    return built
+
+
+def covers(query: Query, text: str) -> list[str]:
+    """The question's concepts (as written) that ``text`` says in some form."""
+    present = set(A.terms(text))
+    return [c.surface for c in query.concepts if c.covered_by(present)]
+
+
+def surfaces(query: Query) -> list[str]:
+    return [c.surface for c in query.concepts]
+
+
+@pytest.mark.parametrize(
+    ("question", "passage"),
+    [
+        ("Which electric cars did BYD show?", "BYD unveiled five new EV models"),
+        ("How many EVs did BYD launch?", "BYD launched new electric vehicles"),
+        ("When did Pony.ai go public?", "Pony.ai filed for its IPO"),
+        ("Is WeRide planning a listing?", "WeRide plans an initial public offering"),
+        ("Did WeRide float?", "WeRide filed for an IPO"),
+        ("What is China's artificial intelligence plan?", "China's AI plan"),
+        ("Which AI models are free?", "a free artificial intelligence model"),
+        ("Are Chinese EV makers expanding abroad?", "China's automakers extend their global reach"),
+        ("Which carmakers went overseas?", "international presence of automakers"),
+        ("What is SMIC, the chipmaker?", "SMIC, the semiconductor company"),
+        ("What did 比亚迪 unveil?", "BYD unveiled five new EV models"),
+        ("百度的数字人", "Baidu deploys digital avatars"),
+        ("华为提供什么软件?", "Huawei supplies vehicle software"),
+        ("小米汽车", "Xiaomi cars"),
+        ("深度求索的模型", "DeepSeek released a model"),
+        ("How much are engineers paid?", "talents are lured with payouts"),
+        ("Has EV growth stalled?", "a temporary growth plateau in EVs"),
+    ],
+)
+def test_thesaurus_and_aliases_bridge_the_words_people_use(
+    parser: QueryParser, index: BM25Index, question: str, passage: str
+) -> None:
+    query = parser.parse(question, index)
+    assert query.concepts
+    assert covers(query, passage) == surfaces(query)
+
+
+@pytest.mark.parametrize(
+    ("question", "passage"),
+    [
+        ("Who is the CEO of BYD?", "BYD's executives unveiled models"),  # executive is broader
+        ("What GPUs does Huawei use?", "Huawei's chips"),  # a chip is not necessarily a GPU
+        ("What is Tesla's market share?", "BYD's market share"),
+        ("Did Apple invest?", "Alibaba invested"),
+    ],
+)
+def test_the_thesaurus_does_not_overreach(
+    parser: QueryParser, index: BM25Index, question: str, passage: str
+) -> None:
+    query = parser.parse(question, index)
+    assert covers(query, passage) != surfaces(query)
+
+
+def test_a_question_in_chinese_keeps_what_it_cannot_map(
+    parser: QueryParser, index: BM25Index
+) -> None:
+    query = parser.parse("比亚迪的天气怎么样?", index)  # "BYD's weather, how is it?"
+    assert [c.label for c in query.concepts if not c.foreign] == ["BYD"]
+    assert query.untranslated == ("天气",)
+    assert parser.parse("比亚迪发布了几款新电动车?", index).untranslated == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "expects", "content"),
+    [
+        ("How many EV models did BYD unveil?", ANSWER_NUMBER, ["EV", "models", "BYD", "unveil"]),
+        ("Which year does China want to lead AI by?", ANSWER_TIME, ["China", "lead", "AI"]),
+        ("by what year does china want to lead in ai", ANSWER_TIME, ["china", "lead", "ai"]),
+        ("Can you tell me what kind of robotaxis Pony.ai has?", None, ["robotaxis", "Pony.ai"]),
+        ("Show me what Beijing offers", None, ["Beijing", "offers"]),
+        ("I want to know how much Baidu saves", ANSWER_NUMBER, ["Baidu", "saves"]),
+        ("Tell me about DeepSeek", None, ["DeepSeek"]),
+        ("When did DeepSeek release its model?", ANSWER_TIME, ["DeepSeek", "release", "model"]),
+    ],
+)
+def test_frame_words_are_dropped_and_say_what_answer_is_wanted(
+    parser: QueryParser, index: BM25Index, question: str, expects: str | None, content: list[str]
+) -> None:
+    query = parser.parse(question, index)
+    assert query.expects == expects
+    assert surfaces(query) == content
+    frame_terms = {"want", "show", "kind", "tell", "mani", "much", "year", "know"}
+    assert not frame_terms.intersection(query.search_terms)
+
+
+def test_year_to_date_is_one_concept_and_this_year_means_it(
+    parser: QueryParser, index: BM25Index
+) -> None:
+    query = parser.parse("How much is the Hang Seng up this year?", index)
+    assert covers(query, TEXTS[6]) == surfaces(query) == ["Hang Seng", "this year"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("modles", "models"), ("unviel", "unveil"), ("huawie", "huawei"), ("aproved", "approval")],
+)
+def test_words_unknown_to_the_corpus_are_corrected_against_it(
+    parser: QueryParser, index: BM25Index, typed: str, meant: str
+) -> None:
+    query = parser.parse(f"what did byd {typed}", index)
+    [(before, after)] = query.corrections
+    assert before == typed
+    assert A.terms(after) == A.terms(meant)
+    concept = next(c for c in query.concepts if c.corrected_from == typed)
+    assert concept.covered_by(set(A.terms(meant)))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many employees does BYD have?",  # a real word the corpus lacks is not "fixed"
+        "What is Tesla's price?",  # a lexicon word is never corrected
+        "Who founded Xpeng?",
+    ],
+)
+def test_real_words_are_left_alone(parser: QueryParser, index: BM25Index, question: str) -> None:
+    assert parser.parse(question, index).corrections == ()
+
+
+def test_a_typo_in_a_frame_word_drops_it(parser: QueryParser, index: BM25Index) -> None:
+    query = parser.parse("hwo much does baidu save", index)
+    assert ("hwo", "how") in query.corrections
+    assert query.expects == ANSWER_NUMBER
+    assert surfaces(query) == ["baidu", "save"]
+
+
+def test_the_speller_follows_the_corpus(parser: QueryParser) -> None:
+    grown = BM25Index()
+    grown.add([0], [A.terms("Zeekr unveiled a wagon")])
+    assert parser.parse("what did zekr unveil", grown).corrections == (("zekr", "zeekr"),)
+    grown.add([1], [A.terms("Zeekor is another brand")])  # the vocabulary changed
+    assert parser.parse("what did zeekorr unveil", grown).corrections == (("zeekorr", "zeekor"),)
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("What is Tesla's market share in China?", ["Tesla's"]),  # lexicon company
+        ("What is the price of the SU7 in Europe?", ["SU7"]),  # letters and digits
+        ("Who won the World Cup in 2022?", ["World", "Cup", "2022"]),  # capitalised
+        ("did zhipuzz launch anything", ["zhipuzz"]),  # no English word
+        ("What Is The Capital Of China?", []),  # Title Case says nothing
+        ("How does iQiyi's virtual production toolset save money?", ["iQiyi's"]),
+    ],
+)
+def test_entities(parser: QueryParser, index: BM25Index, question: str, names: list[str]) -> None:
+    query = parser.parse(question, index)
+    assert [c.surface for c in query.concepts if c.entity] == names
+
+
+def test_own_words_weigh_double_in_the_search(parser: QueryParser, index: BM25Index) -> None:
+    query = parser.parse("electric car", index)
+    terms = query.search_terms
+    assert terms.count("electr") == 2
+    assert terms.count("car") == 2
+    assert terms.count("ev") == 1  # a synonym, once
+
+
+def test_weights_do_not_depend_on_the_corpus(parser: QueryParser, index: BM25Index) -> None:
+    small = parser.parse("How many robotaxis did Pony.ai reveal?", index)
+    grown = BM25Index()
+    grown.add(list(range(500)), [A.terms(f"robotaxi number {i} in town") for i in range(500)])
+    large = parser.parse("How many robotaxis did Pony.ai reveal?", grown)
+    assert [c.weight for c in small.concepts] == [c.weight for c in large.concepts]
+
+
+# -- the lexicon itself ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+def test_the_lexicon_is_broad(lexicon: Lexicon) -> None:
+    entities = [g for g in lexicon.groups if g.kind == "entity"]
+    synonyms = [g for g in lexicon.groups if g.kind == "synonym"]
+    assert len(entities) >= 100
+    assert len(synonyms) >= 100
+    assert len(lexicon.frames) >= 80
+    labels = {g.label for g in entities}
+    assert {"BYD", "Baidu", "Huawei", "Xiaomi", "DeepSeek", "Alibaba", "Tencent"} <= labels
+
+
+def _forms(lexicon: Lexicon) -> Iterator[tuple[str, str]]:
+    for group in lexicon.groups:
+        for form in group.forms:
+            yield group.kind, form
+
+
+def test_every_form_says_something(lexicon: Lexicon) -> None:
+    """Reviewed for precision: no form is only stopwords (it would match anything)."""
+    for kind, form in _forms(lexicon):
+        assert A.terms(form), (kind, form)
+
+
+# Reviewed: names that are also English words, but nearly always names in these news.
+COMMON_WORD_NAMES = {
+    "goldman", "rand", "pravda", "trump", "musk", "facebook", "korea", "britain",
+    "japanese", "korean", "german", "french", "british", "russian", "indian", "hungarian",
+}  # fmt: skip
+
+
+def test_no_entity_form_is_a_common_word_unless_reviewed(lexicon: Lexicon) -> None:
+    """An entity form that is a common English word makes every question using the
+    word demand the entity ("apple" is listed only as "苹果公司", "fox" only in
+    "Fox News"); the few kept are reviewed above."""
+    english = EnglishWords.load()
+    for group in lexicon.groups:
+        if group.kind != "entity":
+            continue
+        for form in group.forms:
+            word = form.casefold()
+            if " " not in word and word.isalpha() and word.isascii():
+                common = english.common(word) and word != group.label.casefold()
+                assert not common or word in COMMON_WORD_NAMES, form
+
+
+def test_frames_and_groups_do_not_collide(parser: QueryParser, lexicon: Lexicon) -> None:
+    """A phrase listed both as a frame and as a lexicon form would be ambiguous."""
+    group_forms = {form.casefold() for _, form in _forms(lexicon)}
+    assert not group_forms.intersection(p.casefold() for p in lexicon.frames)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("BYD | 比亚迪\n", "before the first"),
+        ("[nonsense]\n", "unknown section"),
+        ("[synonyms]\nalone\n", "more forms"),
+        ("[broader]\nchip gpu\n", "general > specific"),
+        ("[frame]\nhow many = colour\n", "unknown answer kind"),
+    ],
+)
+def test_lexicon_errors_name_the_line(text: str, message: str) -> None:
+    with pytest.raises(LexiconError, match=message):
+        Lexicon.parse(text)
+
+
+def test_a_small_lexicon_parses() -> None:
+    lexicon = Lexicon.parse(
+        "# comment\n[companies]\nBYD | 比亚迪\n[synonyms]\nev | electric car\n"
+        "[broader]\nchip > gpu | processor\n[frame]\nhow many = number\ntell me\n"
+    )
+    assert [(g.kind, g.forms) for g in lexicon.groups] == [
+        ("entity", ("BYD", "比亚迪")),
+        ("synonym", ("ev", "electric car")),
+        ("broader", ("chip",)),
+    ]
+    assert lexicon.groups[2].matches == ("chip", "gpu", "processor")
+    assert lexicon.frames == {"how many": "number", "tell me": None}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -376,6 +378,62 @@ def test_a_commit_flushes_files_before_publishing_them(
     flushed, manifest = commit([4], [["a", "b"]])
     assert manifest["vocabulary"] not in flushed  # unchanged: nothing to flush
     assert len(flushed) == 2
+
+
+_READER = """
+import json, sys
+from retrieval.index import BM25Index
+index = BM25Index.open(sys.argv[1])
+query = ["w1", "w2", "w3", "w5", "w8"]
+for _ in range(2):
+    print(json.dumps([[hit.key, hit.score] for hit in index.search(query, k=50)]), flush=True)
+    sys.stdin.readline()
+"""
+
+_REBUILDER = """
+import sys
+from retrieval.index import BM25Index, IndexStale
+try:
+    BM25Index(directory=sys.argv[1], replace=True).add([7], [["w1", "small"]])
+except IndexStale:
+    pass  # the other rebuilder committed first
+"""
+
+
+def test_a_reader_survives_two_processes_rebuilding_the_index_it_has_mapped(
+    tmp_path: Path,
+) -> None:
+    # Issue 7, case 5: two processes that repaired an index rewrote the same segment
+    # file in place, and a reader that had it memory-mapped died of SIGBUS.
+    directory = tmp_path / "ix"
+    rng = np.random.default_rng(5)
+    docs = [[f"w{int(t)}" for t in rng.zipf(1.3, 40) % 300] for _ in range(4000)]
+    BM25Index(directory=directory).add(list(range(1, 4001)), docs)
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": root}
+    reader = subprocess.Popen(
+        [sys.executable, "-c", _READER, str(directory)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert reader.stdin is not None
+    assert reader.stdout is not None
+    before = json.loads(reader.stdout.readline())
+    assert len(before) == 50
+    rebuilders = [
+        subprocess.Popen([sys.executable, "-c", _REBUILDER, str(directory)], env=env)
+        for _ in range(2)
+    ]
+    assert [p.wait(timeout=120) for p in rebuilders] == [0, 0]
+    assert list(BM25Index.open(directory).keys()) == [7]  # the rebuild is what is on disk
+    reader.stdin.write("\n")
+    reader.stdin.flush()
+    after = json.loads(reader.stdout.readline() or "null")
+    reader.communicate("\n", timeout=60)
+    assert reader.returncode == 0  # not -SIGBUS
+    assert after == before  # the reader still answers from the generation it opened
 
 
 def test_a_writer_that_lost_the_race_writes_nothing(tmp_path: Path) -> None:

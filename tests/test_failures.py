@@ -301,6 +301,15 @@ def test_a_time_zone_that_is_a_folder_is_one_line(tmp_path: Path, command: list[
     assert "TECHBRIEF_TZ" in line
 
 
+@pytest.mark.parametrize("admins", ["--5", "12,\u00b2", "\u0661\u0662\u0663"])
+def test_admin_ids_that_int_would_take_or_choke_on_are_one_line(
+    tmp_path: Path, admins: str
+) -> None:
+    # "--5" and "12,²" were ValueError tracebacks; Arabic-Indic digits were accepted as an id.
+    line = _one_line(_run(tmp_path, ["ask", "BYD robotaxi"], env={"TECHBRIEF_ADMINS": admins}))
+    assert "TECHBRIEF_ADMINS" in line
+
+
 def test_db_option_naming_a_folder_says_what_the_variable_says(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     folder.mkdir()

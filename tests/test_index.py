@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -339,21 +342,98 @@ def test_a_commit_flushes_files_before_publishing_them(
     real_fsync, real_replace = os.fsync, os.replace
 
     def fsync(fd: int) -> None:
-        events.append("dir" if os.path.isdir(f"/proc/self/fd/{fd}") else "file")
+        path = Path(os.readlink(f"/proc/self/fd/{fd}"))
+        events.append("dir" if path.is_dir() else path.name)
         real_fsync(fd)
 
     def replace(src: str | Path, dst: str | Path) -> None:
-        events.append(f"replace {Path(dst).name}")
+        events.append(f"replace {Path(src).name} {Path(dst).name}")
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
-    index.add([1, 2], [["a"], ["b", "c"]])
-    publish = events.index("replace manifest.json")
-    # The segment, the generation, the vocabulary and the manifest itself are on disk
-    # before the manifest is switched; the folder (new names, the rename) right after.
-    assert events[:publish].count("file") == 4
-    assert events[publish + 1 :] == ["dir"]
+
+    def commit(keys: list[int], docs: list[list[str]]) -> tuple[set[str], dict[str, Any]]:
+        """Add ``docs``; the files flushed before the manifest's rename (which is checked)."""
+        before = set(_files(directory)) if directory.exists() else set()
+        events.clear()
+        index.add(keys, docs)
+        (publish,) = [i for i, e in enumerate(events) if e.endswith(" manifest.json")]
+        temporary = events[publish].split()[1]
+        # The folder (the new names, the rename) is flushed right after the rename.
+        assert events[publish + 1 :] == ["dir"]
+        flushed = events[:publish]
+        assert temporary in flushed
+        assert "dir" not in flushed
+        manifest = json.loads((directory / "manifest.json").read_text())
+        new = {s["pack"]["name"] for s in manifest["segments"]} | {manifest["state"]["name"]}
+        assert new - before <= set(flushed)  # every new file of the generation is on disk
+        return set(flushed) - {temporary}, manifest
+
+    flushed, manifest = commit([1, 2], [["a"], ["b", "c"]])
+    assert manifest["vocabulary"] in flushed  # a new vocabulary file
+    assert len(flushed) == 3  # the segment, the generation and the vocabulary
+    flushed, manifest = commit([3], [["a", "d"]])
+    assert manifest["vocabulary"] in flushed  # appended to ("d")
+    flushed, manifest = commit([4], [["a", "b"]])
+    assert manifest["vocabulary"] not in flushed  # unchanged: nothing to flush
+    assert len(flushed) == 2
+
+
+_READER = """
+import json, sys
+from retrieval.index import BM25Index
+index = BM25Index.open(sys.argv[1])
+query = ["w1", "w2", "w3", "w5", "w8"]
+for _ in range(2):
+    print(json.dumps([[hit.key, hit.score] for hit in index.search(query, k=50)]), flush=True)
+    sys.stdin.readline()
+"""
+
+_REBUILDER = """
+import sys
+from retrieval.index import BM25Index, IndexStale
+try:
+    BM25Index(directory=sys.argv[1], replace=True).add([7], [["w1", "small"]])
+except IndexStale:
+    pass  # the other rebuilder committed first
+"""
+
+
+def test_a_reader_survives_two_processes_rebuilding_the_index_it_has_mapped(
+    tmp_path: Path,
+) -> None:
+    # Issue 7, case 5: two processes that repaired an index rewrote the same segment
+    # file in place, and a reader that had it memory-mapped died of SIGBUS.
+    directory = tmp_path / "ix"
+    rng = np.random.default_rng(5)
+    docs = [[f"w{int(t)}" for t in rng.zipf(1.3, 40) % 300] for _ in range(4000)]
+    BM25Index(directory=directory).add(list(range(1, 4001)), docs)
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": root}
+    reader = subprocess.Popen(
+        [sys.executable, "-c", _READER, str(directory)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert reader.stdin is not None
+    assert reader.stdout is not None
+    before = json.loads(reader.stdout.readline())
+    assert len(before) == 50
+    rebuilders = [
+        subprocess.Popen([sys.executable, "-c", _REBUILDER, str(directory)], env=env)
+        for _ in range(2)
+    ]
+    assert [p.wait(timeout=120) for p in rebuilders] == [0, 0]
+    assert list(BM25Index.open(directory).keys()) == [7]  # the rebuild is what is on disk
+    reader.stdin.write("\n")
+    reader.stdin.flush()
+    after = json.loads(reader.stdout.readline() or "null")
+    reader.communicate("\n", timeout=60)
+    assert reader.returncode == 0  # not -SIGBUS
+    assert after == before  # the reader still answers from the generation it opened
 
 
 def test_a_writer_that_lost_the_race_writes_nothing(tmp_path: Path) -> None:

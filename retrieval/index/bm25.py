@@ -623,7 +623,10 @@ class BM25Index:
             written: list[str] = []
             try:
                 manifest = self._write_generation(directory, written)
-                store.write_manifest(directory, manifest)
+                flush = list(written)  # removed again if the commit fails
+                if manifest.vocab_bytes != self._vocab_bytes and manifest.vocabulary not in flush:
+                    flush.append(manifest.vocabulary)  # appended to: flushed, never removed
+                store.write_manifest(directory, manifest, flush)
             except OSError as exc:
                 store.remove_files(directory, written)
                 raise IndexUnwritable(
@@ -632,7 +635,7 @@ class BM25Index:
             self._adopt(manifest)
             self._unsaved = False
             with contextlib.suppress(OSError):
-                store.sweep(directory)
+                store.sweep(directory, manifest)
 
     def _write_generation(self, directory: Path, written: list[str]) -> store.Manifest:
         """Write the files of the next generation (recording their names in ``written``)."""

@@ -13,12 +13,13 @@ Layout of an index folder (format 2)::
 A ``.bin`` file is a *pack*: raw arrays, each at a 64-byte aligned offset,
 described by the manifest (dtype, offset, length). Every file is written
 once, under a name no file ever had (a counter and random letters, created
-exclusively) and flushed with ``fsync``; then the manifest is written under
-a fresh temporary name, flushed, renamed over ``manifest.json``, and the
-folder flushed. So a segment is never rewritten in place (a reader that has
-it memory-mapped would die of SIGBUS on a truncation), and a crash at any
-point leaves the previous generation whole. One file per segment keeps a
-commit at four or five ``fsync`` calls.
+exclusively); the manifest is written under a fresh temporary name; all of
+them are flushed with ``fsync`` (at once: the file system commits them
+together), then the manifest is renamed over ``manifest.json`` and the folder
+flushed. So a segment is never rewritten in place (a reader that has it
+memory-mapped would die of SIGBUS on a truncation), and a crash at any point
+leaves the previous generation whole. One file per segment and the flushes
+in parallel keep a commit at two waits for the disk.
 
 Opening checks everything before the scoring kernel (compiled without bounds
 checks) can see it: the manifest's own checksum and the shape of every
@@ -48,6 +49,7 @@ import re
 import secrets
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -274,7 +276,10 @@ class _Checksummed:
 
 
 def write_pack(path: Path, arrays: Mapping[str, npt.NDArray[Any]]) -> Pack:
-    """Write ``arrays`` into a new file (never over an existing one), flushed to disk."""
+    """Write ``arrays`` into a new file (never over an existing one).
+
+    Not yet on disk: :func:`write_manifest` flushes it before publishing it.
+    """
     layout: dict[str, tuple[str, int, int]] = {}
     with open(path, "xb") as raw:
         out = _Checksummed(raw)
@@ -284,8 +289,6 @@ def write_pack(path: Path, arrays: Mapping[str, npt.NDArray[Any]]) -> Pack:
             layout[name] = (data.dtype.str, out.size, int(data.shape[0]))
             for start in range(0, data.shape[0], 1 << 20):  # no second copy of a big array
                 out.write(data[start : start + (1 << 20)].data.cast("B"))
-        raw.flush()
-        os.fsync(raw.fileno())
     return Pack(path.name, out.size, out.crc, layout)
 
 
@@ -428,8 +431,6 @@ def append_vocabulary(
             vocabulary.seek(size_bytes)
         if added:
             vocabulary.write(added)
-            vocabulary.flush()
-            os.fsync(vocabulary.fileno())
     return size_bytes + len(added), zlib.crc32(added, crc)
 
 
@@ -460,17 +461,21 @@ class Manifest:
         return {s.name for s in self.segments} | {self.vocabulary, self.state.name}
 
     def to_json(self) -> str:
+        """The manifest as written: its canonical JSON with its checksum added in front."""
         body = asdict(self)
         body["format"] = FORMAT_VERSION
-        body["checksum"] = _checksum(body)
-        return json.dumps(body, indent=1, sort_keys=True)
+        canonical = _canonical(body)
+        checksum = zlib.crc32(canonical.encode("utf-8"))
+        return f'{{"checksum":{checksum},{canonical[1:]}'
+
+
+def _canonical(body: dict[str, Any]) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
 def _checksum(body: dict[str, Any]) -> int:
-    canonical = json.dumps(
-        {k: v for k, v in body.items() if k != "checksum"}, sort_keys=True, separators=(",", ":")
-    )
-    return zlib.crc32(canonical.encode("utf-8"))
+    """The CRC-32 of the manifest's canonical JSON without its checksum field."""
+    return zlib.crc32(_canonical({k: v for k, v in body.items() if k != "checksum"}).encode())
 
 
 def fresh_commit() -> str:
@@ -604,20 +609,43 @@ def current_commit(directory: Path) -> str | None:
     return commit if isinstance(commit, str) else None
 
 
-def write_manifest(directory: Path, manifest: Manifest) -> None:
-    """Publish ``manifest``: written and flushed under a fresh name, renamed over the old one,
-    and the folder flushed (which makes every file written before it durable by name too)."""
+def write_manifest(directory: Path, manifest: Manifest, written: Sequence[str] = ()) -> None:
+    """Publish ``manifest``: the commit point.
+
+    The manifest is written under a fresh temporary name; it and the files
+    ``written`` for this generation are flushed to disk (``fsync``, all at once:
+    the file system commits them together); then it is renamed over the old
+    one and the folder flushed, which makes the new names durable too. A crash
+    at any point leaves the previous generation or this one, whole.
+    """
     temporary = directory / f"{MANIFEST}.{_tag()}.tmp"
     with open(temporary, "x", encoding="utf-8") as out:
         out.write(manifest.to_json())
-        out.flush()
-        os.fsync(out.fileno())
     try:
+        _flush_files([temporary, *(directory / name for name in written)])
         os.replace(temporary, directory / MANIFEST)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
     sync_directory(directory)
+
+
+def _flush_files(paths: Sequence[Path]) -> None:
+    """``fsync`` every file at once: one wait for the disk instead of one per file."""
+
+    def flush(path: Path) -> None:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    if len(paths) == 1:
+        flush(paths[0])
+        return
+    with ThreadPoolExecutor(max_workers=len(paths), thread_name_prefix="index-fsync") as pool:
+        for done in [pool.submit(flush, path) for path in paths]:
+            done.result()  # the first failure is raised
 
 
 def sync_directory(directory: Path) -> None:
@@ -635,15 +663,16 @@ def sync_directory(directory: Path) -> None:
 # -- removing ----------------------------------------------------------------------------
 
 
-def sweep(directory: Path) -> None:
+def sweep(directory: Path, current: Manifest | None = None) -> None:
     """Delete techbrief's files that the manifest on disk does not name.
 
-    Call with the lock held exclusive. Only names techbrief gives its files
-    are considered; anything else in the folder is left alone, and nothing is
+    Call with the lock held exclusive; ``current`` is that manifest when the
+    caller has just written it. Only names techbrief gives its files are
+    considered; anything else in the folder is left alone, and nothing is
     deleted while the manifest cannot be read.
     """
     try:
-        keep = read_manifest(directory).files()
+        keep = (current or read_manifest(directory)).files()
     except IndexCorrupt:
         return
     for entry in directory.iterdir():

@@ -458,15 +458,7 @@ def _store(
 ) -> tuple[int, str, list[tuple[int, Passage]]]:
     passages = split_passages(article.body)
     title = article.title.strip() or derive_title(article.body)
-    stored = NewArticle(
-        title=title,
-        body=article.body,
-        publisher=article.publisher,
-        published=article.published,
-        published_note=article.published_note,
-        url=article.url,
-        canonical_url=article.canonical_url,
-    )
+    stored = replace(article, title=title)
     article_id, ids = articles.add_article(
         db,
         source_id=source_id,

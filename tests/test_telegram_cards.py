@@ -125,8 +125,12 @@ def test_split_reopens_elements_across_the_cut() -> None:
 
 def test_split_never_cuts_an_entity_or_a_tag() -> None:
     markup = "&lt;" * 10 + '<a href="https://x.org/?a=1&amp;b=2">' + "&amp;" * 10 + "</a>"
-    for chunk in split_html(markup, 7):
-        parse_html(chunk)
+    chunks = split_html(markup, 7)
+    for chunk in chunks:
+        parse_html(chunk)  # raises on a cut entity or an unbalanced tag
+        assert utf16_length(visible_text(chunk)) <= 7
+    assert "".join(visible_text(chunk) for chunk in chunks) == visible_text(markup)
+    assert all('<a href="https://x.org/?a=1&amp;b=2">' in c for c in chunks if "&amp;" in c)
 
 
 def test_split_keeps_a_character_with_its_combining_mark() -> None:

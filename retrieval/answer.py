@@ -40,11 +40,13 @@ from retrieval.analyze import Analyzer, TokenSpan
 from retrieval.passages import split_sentences
 from retrieval.query import (
     ANSWER_COUNT,
+    ANSWER_MONEY,
     ANSWER_NAME,
     ANSWER_NEXT,
     ANSWER_NUMBER,
     ANSWER_SHARE,
     ANSWER_SOURCE,
+    ANSWER_SPEED,
     ANSWER_TIME,
     Concept,
     Query,
@@ -88,6 +90,13 @@ DUPLICATE_JACCARD = 0.5
 
 ENTITY_BONUS = 2.0
 """Extra sentence weight for each question entity a sentence names."""
+LEAD_BONUS = 1.0
+"""Extra sentence weight, when the question names only entities ("what's up with BYD?"),
+for a sentence that opens with one of them: it tells what that entity did."""
+LEAD_WEIGHT = 0.1
+"""Extra ranking weight (beside support and :data:`RANK_WEIGHT`) for such a sentence."""
+LEAD_TOKENS = 3
+"""A sentence opens with an entity when it names it in its first this many words."""
 KIND_BONUS = 100.0
 """Extra sentence weight for holding the kind of answer asked for (a number, a time, a
 company): more than any coverage, so such a sentence wins if it says part of the question."""
@@ -117,6 +126,16 @@ _COUNT = re.compile(
     r"twenty|thirty|forty|fifty|hundreds?|thousands?|millions?|billions?|dozens?)\b",
     re.IGNORECASE,
 )
+# A sum of money: a currency sign or word, or a number with a scale ("$690,000",
+# "2 billion yuan", "€5bn", "10亿元"); not "80%" or "five models".
+_MONEY = re.compile(
+    r"[$€£¥]\s?\d|\b(?:US|HK|RMB|CNY|USD)\$?\s?\d"
+    r"|\d[\d,.]*\s*(?:million|billion|trillion|bn|mn)?\s*(?:yuan|dollars?|usd|rmb|euros?|pounds)\b"
+    r"|\d[\d,.]*\s*(?:million|billion|trillion|bn)\b|\b(?:million|billion|trillion)\s+(?:yuan|dollars)\b"
+    r"|\d[\d,.]*\s*[万亿]?\s*(?:元|美元|人民币)|[\d一二三四五六七八九十百千]+\s*[万亿]",
+    re.IGNORECASE,
+)
+_SPAN = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|overnight)\b", re.IGNORECASE)
 _SHARE = re.compile(
     r"\d[\d,.]*\s*(?:%|percent\b|per\s+cent\b|percentage\s+points?\b)|\b(?:half|a\s+third|"
     r"two\s+thirds|a\s+quarter|three\s+quarters|majority|one\s+in\s+\w+)\b",
@@ -166,6 +185,7 @@ class Hit:
     missing: tuple[str, ...] = ()  # the question's concepts it does not cover, as written
     answers_kind: bool = True  # the sentence holds the kind of answer asked for
     anchored: bool = True  # it says an entity, a lexicon term or a rare word of the question
+    leads: bool = False  # the question names only entities and the sentence opens with one
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,10 +221,14 @@ def answers_kind(
         return _NUMBER.search(text) is not None
     if kind == ANSWER_COUNT:
         return _COUNT.search(text) is not None
+    if kind == ANSWER_MONEY:
+        return _MONEY.search(text) is not None
     if kind == ANSWER_SHARE:
         return _SHARE.search(text) is not None
     if kind == ANSWER_TIME:
         return _TIME.search(text) is not None
+    if kind == ANSWER_SPEED:
+        return any(p.search(text) for p in (_NUMBER, _TIME, _SPAN))
     return True
 
 
@@ -294,7 +318,14 @@ def _reranked(hits: Sequence[Hit]) -> tuple[Hit, ...]:
         return tuple(hits)
     order = sorted(
         range(len(hits)),
-        key=lambda i: (-(hits[i].support + RANK_WEIGHT * hits[i].candidate.score / top), i),
+        key=lambda i: (
+            -(
+                hits[i].support
+                + RANK_WEIGHT * hits[i].candidate.score / top
+                + (LEAD_WEIGHT if hits[i].leads else 0.0)
+            ),
+            i,
+        ),
     )
     return tuple(hits[i] for i in order)
 
@@ -324,15 +355,17 @@ class _TermsCache:
         return terms
 
 
-def _anchored(concepts: Sequence[Concept], missing: Sequence[str]) -> bool:
-    """Whether the passage says at least one *anchor* of the question: an entity, a
-    term of the domain lexicon, or a rare word. Common words alone ("the tallest
-    building in the world", "the meaning of life") match something in any large
-    corpus; that is a coincidence, not an answer."""
-    absent = set(missing)
+def _anchored(concepts: Sequence[Concept], said: Sequence[bool], shares: Sequence[float]) -> bool:
+    """Whether the passage says at least one *anchor* of the question in full: an
+    entity, a term of the domain lexicon, or a rare word. Common words alone ("the
+    tallest building in the world", "the meaning of life") match something in any
+    large corpus; that is a coincidence, not an answer. So are some of the words of
+    a lexicon term ("video" and "models" of "AI video models")."""
     return any(
-        c.surface not in absent and (c.entity or c.label is not None or c.weight >= ANCHOR_WEIGHT)
-        for c in concepts
+        ok
+        and (c.entity or share >= 1.0)
+        and (c.entity or c.label is not None or c.weight >= ANCHOR_WEIGHT)
+        for c, ok, share in zip(concepts, said, shares, strict=True)
     )
 
 
@@ -368,8 +401,8 @@ def _hit(
         for t in c.matched_terms(present)
     }
     matched = [span for span in passage_spans if not marked.isdisjoint(span.terms)]
-    start, end, own, before = _best_sentence(
-        candidate, split, passage_spans, query, heading_terms, title_terms
+    start, end, own, before, leads = _best_sentence(
+        candidate, split, passage_spans, query, analyzer, heading_terms, title_terms
     )
     text = candidate.text[start:end]
     # The sentence is what the reply claims answers the question: what it (or the
@@ -405,29 +438,47 @@ def _hit(
         heading,
         support,
         missing,
-        _holds_answer(text, query, own, heading_terms | title_terms | before),
-        _anchored(concepts, missing),
+        _holds_answer(text, query, own, heading_terms | title_terms | before, analyzer),
+        _anchored(concepts, said, shares),
+        leads,
     )
     return hit, entities_named
 
 
 def _holds_answer(
-    text: str, query: Query, present: frozenset[str], context: frozenset[str]
+    text: str, query: Query, present: frozenset[str], context: frozenset[str], analyzer: Analyzer
 ) -> bool:
     """Whether a sentence (holding the terms ``present``) holds the kind of answer asked
     for. A number or a time must be said of the question's entities: the sentence,
     its heading or its article's title names them ("How much does Huawei's parking
     feature cost?" is not answered by "BYD unveiled five new EV models" beside a
-    sentence about Huawei)."""
+    sentence about Huawei). A count must count what was asked: "How many robotaxis
+    ...?" is not answered by "five new EV models"."""
     if not answers_kind(text, query.expects, query, present):
         return False
     if query.expects not in _MEASURES:
         return True
+    if query.expects == ANSWER_COUNT and query.counted and not _counts(text, query, analyzer):
+        return False
     named = present | context
+    if query.measured is not None and not query.measured.covered_by(named):
+        return False  # "How many cars did BYD sell?" is not "BYD unveiled five new EV models"
     return all(c.covered_by(named) for c in query.concepts if c.entity)
 
 
-_MEASURES = (ANSWER_NUMBER, ANSWER_COUNT, ANSWER_SHARE, ANSWER_TIME)
+COUNTED_WORDS = 4
+"""A count counts the thing named within this many words after it ("five new EV models")."""
+
+
+def _counts(text: str, query: Query, analyzer: Analyzer) -> bool:
+    for match in _COUNT.finditer(text):
+        after = " ".join(text[match.end() : match.end() + 80].split()[:COUNTED_WORDS])
+        if not query.counted.isdisjoint(analyzer.terms(after)):
+            return True
+    return False
+
+
+_MEASURES = (ANSWER_NUMBER, ANSWER_COUNT, ANSWER_MONEY, ANSWER_SHARE, ANSWER_TIME, ANSWER_SPEED)
 
 
 def _best_sentence(
@@ -435,19 +486,23 @@ def _best_sentence(
     split: Sentences,
     passage_spans: Sequence[TokenSpan],
     query: Query,
+    analyzer: Analyzer,
     heading: frozenset[str] = frozenset(),
     title: frozenset[str] = frozenset(),
-) -> tuple[int, int, frozenset[str], frozenset[str]]:
-    """(start, end) of the sentence covering most question weight, its terms and the
-    terms of the sentence before it; naming the question's entities and holding
-    the kind of answer asked for count extra. What the section heading says counts
+) -> tuple[int, int, frozenset[str], frozenset[str], bool]:
+    """(start, end) of the sentence covering most question weight, its terms, the
+    terms of the sentence before it and whether it opens with an entity of a question
+    naming only entities; naming the question's entities and holding the kind of
+    answer asked for count extra. What the section heading says counts
     for every sentence under it (as it does for support), so it does not decide
     between them. The first wins ties, then more matched tokens win. The whole
     text when it has no sentences."""
     bounds, terms, _ = split
     all_terms = query.terms
-    best: tuple[float, int] | None = None
+    best: tuple[float, int, bool] | None = None
     before: frozenset[str] = frozenset()
+    entities = [c for c in query.concepts if c.entity]
+    subjects = bool(entities) and not query.expects
     for at, ((start, end), (own, matches)) in enumerate(zip(bounds, terms, strict=True)):
         present = own | heading if heading else own
         # "The carmaker said five ..." speaks of the company the sentence before named.
@@ -463,27 +518,35 @@ def _best_sentence(
         if (
             score > 0
             and query.expects
-            and _holds_answer(candidate.text[start:end], query, own, context)
+            and _holds_answer(candidate.text[start:end], query, own, context, analyzer)
         ):
             # The kind of answer asked for outweighs coverage: "How many models did BYD
             # unveil?" is answered by the sentence with the number, if one says any of it.
             score += KIND_BONUS
+        # "What's up with BYD?": "BYD unveiled ..." tells it, "firms like Nio and BYD" less.
+        leads = subjects and any(
+            c.covered_by(frozenset(t for terms in matches[:LEAD_TOKENS] for t in terms))
+            for c in entities
+        )
+        if leads:
+            score += LEAD_BONUS
         # Repeated matches break ties between sentences of equal coverage.
         score += 1e-3 * sum(1 for terms in matches if not all_terms.isdisjoint(terms))
         if best is None or score > best[0]:
-            best = (score, at)
+            best = (score, at, leads)
     if best is None:
         return (
             0,
             len(candidate.text),
             frozenset(t for s in passage_spans for t in s.terms),
             before,
+            False,
         )
     at = best[1]
     if query.expects == ANSWER_NEXT and best[0] > 0 and at + 1 < len(bounds):
         at += 1  # "What happened after DeepSeek's release?": what the next sentence tells.
     start, end = bounds[at]
-    return (start, end, terms[at][0], terms[at - 1][0] if at else frozenset())
+    return (start, end, terms[at][0], terms[at - 1][0] if at else frozenset(), best[2])
 
 
 SentenceTerms = tuple[frozenset[str], list[tuple[str, ...]]]

@@ -48,11 +48,13 @@ from retrieval.stopwords import ENGLISH as ENGLISH_STOPWORDS
 
 __all__ = [
     "ANSWER_COUNT",
+    "ANSWER_MONEY",
     "ANSWER_NAME",
     "ANSWER_NEXT",
     "ANSWER_NUMBER",
     "ANSWER_SHARE",
     "ANSWER_SOURCE",
+    "ANSWER_SPEED",
     "ANSWER_TIME",
     "MAX_WEIGHT",
     "REQUEST",
@@ -69,9 +71,15 @@ __all__ = [
 ANSWER_NUMBER = "number"
 ANSWER_COUNT = "count"
 """A number of things ("how many"): not a sum of money nor a percentage."""
+ANSWER_MONEY = "money"
+"""A sum of money ("how much did Baidu spend", "what does a BYD Seal cost"): an amount
+with a currency or a scale ("$690,000", "2 billion yuan"), not a percentage or a count."""
 ANSWER_SHARE = "share"
 """A share ("what percentage"): a percentage or a fraction."""
 ANSWER_TIME = "time"
+ANSWER_SPEED = "speed"
+"""How fast ("how quickly are ..."): a number ("400 km in five minutes") or a span of time
+("from years to months")."""
 ANSWER_NAME = "name"
 ANSWER_SOURCE = "source"
 """Who said something: the answer names a person, company or organisation."""
@@ -82,16 +90,23 @@ REQUEST = "request"
 """A frame asking for instructions or a service ("how do I ..."): no article answers it."""
 
 # "Which (Chinese EV) makers ...", "what companies ...", "who's making ...": the answer
-# names companies ("which kinds of firms ..." asks for a kind, not a name).
+# names companies ("which kinds of firms ..." asks for a kind, not a name). The plain
+# nouns and verbs of that frame ("which firms are making ...", "who makes ...") say
+# nothing the name does not: they are frame words, not topics.
+_LIGHT_VERBS = r"making|building|developing|producing|offering"
 _WHICH_COMPANIES = re.compile(
     r"\b(?:which|what)\s+(?:(?!(?:must|do|does|did|is|are|was|were|can|could|should|will|would|"
-    r"has|have|had|kinds?|types?|sorts?)\b)[\w.'’-]+\s+){0,3}?(?:companies|firms|startups|start-ups|makers|"
-    r"carmakers|automakers|chipmakers|brands|businesses|players|platforms|investors|banks|"
-    r"groups|giants)\b|\bwho(?:'s|’s|\s+is|\s+are)\s+(?:making|building|developing|producing|"
-    r"selling|offering|launching|leading|rolling\s+out)\b|哪(?:些|家|几家)[^，。？?]{0,4}?(?:公司|企业)|"
-    r"哪几家|哪家",
+    r"has|have|had|kinds?|types?|sorts?)\b)[\w.'’-]+\s+){0,3}?(?P<noun>companies|firms|startups|"
+    r"start-ups|makers|carmakers|automakers|chipmakers|brands|businesses|players|platforms|"
+    r"investors|banks|groups|giants)\b"
+    rf"(?:\s+(?:are|is)\s+(?P<verb>{_LIGHT_VERBS})\b)?"
+    r"|\bwho(?:'s|’s|\s+is|\s+are)\s+(?:(?P<verb2>" + _LIGHT_VERBS + r")|selling|launching|leading|"
+    r"rolling\s+out)\b|\bwho\s+(?:(?P<verb3>makes|make|builds|build|develops|develop|produces|"
+    r"produce|offers)|sells|is\s+behind|are\s+behind)\b|"
+    r"哪(?:些|家|几家)[^，。？?]{0,4}?(?:公司|企业)|哪几家|哪家",
     re.IGNORECASE,
 )
+_GENERIC_COMPANIES = frozenset({"companies", "firms", "businesses", "players", "groups"})
 # "Who said ...", "who warned ...": the answer names who (a person, company or institution).
 _WHO_SAID = re.compile(
     r"\bwho\s+(?:has\s+|have\s+|had\s+)?(?:said|says|say|warned|warns|noted|notes|thinks|"
@@ -106,12 +121,41 @@ _CALLED = re.compile(
     r"\bwhat(?:'s|’s|\s+is|\s+are|\s+was|\s+were)\b.*?\b(called|named|titled)\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
-# "What is the price of ...": a quantity is asked for, so the answer holds a number.
-_QUANTITY = re.compile(
-    r"\b(?:what|what's|whats)\s+(?:is|are|was|were|'s)?\s*(?:the|its|their|a)?\s*"
+# "What is the price of ...", "what's the yuan to dollar rate?": a quantity is asked for,
+# so the answer holds a number (a few words may name whose quantity, when it ends the question).
+_QUANTITY_NOUN = (
     r"(?:price|prices|cost|speed|size|height|length|weight|population|revenue|revenues|"
     r"valuation|value|worth|market share|share price|salary|salaries|budget|distance|age|"
-    r"temperature|capacity|range|amount|total|yield|margin|rate|output|volume|count)\b",
+    r"temperature|capacity|range|amount|total|yield|margin|rate|output|volume|count)"
+)
+_QUANTITY = re.compile(
+    r"\b(?:what|what's|whats)\s+(?:is|are|was|were|'s)?\s*(?:the|its|their|a)?\s*"
+    rf"(?:{_QUANTITY_NOUN}\b|(?:[\w.'’-]+\s+){{1,3}}?{_QUANTITY_NOUN}"
+    r"(?=\s*(?:[?.!]|$|(?:of|for|in|on|at|now|today)\b)))",
+    re.IGNORECASE,
+)
+# "How much did X spend / raise / cost", "how much money", "what is the price of": money.
+_MONEY_ASKED = re.compile(
+    r"\bhow\s+much\s+(?:money\b|(?:did|does|do|will|would|is|was|are|were|has|have|had)\s+"
+    r"(?:[\w.'’-]+\s+){1,4}?(?:cost|spend|spent|raise|raised|pay|paid|invest|invested|charge|"
+    r"charged|earn|earned|worth|valued|sell\s+for|sold\s+for|get\s+paid)\b)"
+    r"|\b(?:what|what's|whats)\s+(?:is|are|was|were)?\s*(?:the|its|their|a)?\s*"
+    r"(?:[\w.'’-]+\s+){0,3}?(?:price|prices|cost|valuation|salary|salaries|budget|revenue|"
+    r"revenues)\b",
+    re.IGNORECASE,
+)
+# "How many cars did BYD sell", "how much did Baidu spend": the verb says what is measured.
+_MEASURE_VERB = re.compile(
+    r"\bhow\s+(?:many|much)\b[^?]*?\b(?:did|does|do|will|would|has|have|had)\s+"
+    r"(?:[\w.'’-]+\s+){1,4}?(?P<verb>[a-z][\w-]*)"
+    r"(?=\s+(?:in|on|at|for|to|per|last|this|next|from|with|by|over|during|since|a|an|the|"
+    r"each|every)\b|\s*[?.!]*\s*$)",
+    re.IGNORECASE,
+)
+# "How many (new EV) models did ...": what is counted, up to the verb or a preposition.
+_HOW_MANY = re.compile(
+    r"\bhow\s+many\s+((?:(?!(?:did|does|do|are|is|were|was|have|has|had|will|would|can|"
+    r"could|should|in|on|of|at|for|to|per|from|with|by|and|or|than)\b)[\w.'’-]+\s*){1,4})",
     re.IGNORECASE,
 )
 _CAPITALISED = re.compile(r"(?<=[\s(“\"‘'])([A-Z][\w.’'-]*)")
@@ -259,11 +303,13 @@ class NameIndex:
 class Query:
     text: str
     concepts: tuple[Concept, ...]
-    expects: str | None = None  # ANSWER_NUMBER, ANSWER_TIME, ANSWER_NAME or None
+    expects: str | None = None  # the kind of answer asked for (ANSWER_*), if any
     frame: tuple[str, ...] = ()  # frame words and phrases found, as written
     corrections: tuple[tuple[str, str], ...] = ()  # (as typed, corrected)
     names: NameIndex | None = None  # for ANSWER_NAME
     request: bool = False  # asks for instructions or a service, not about the news
+    counted: frozenset[str] = frozenset()  # "how many robotaxis ...": the terms of what is counted
+    measured: Concept | None = None  # "how many cars did BYD sell": the verb, what is measured
     terms: frozenset[str] = field(init=False)  # every term of every concept
 
     def __post_init__(self) -> None:
@@ -365,17 +411,28 @@ class Lexicon:
 
 
 _ENTITY_SECTIONS = ("companies", "organisations", "people")
-_FRAME_KINDS = (ANSWER_NUMBER, ANSWER_COUNT, ANSWER_SHARE, ANSWER_TIME, ANSWER_NEXT, REQUEST)
+_FRAME_KINDS = (
+    ANSWER_NUMBER,
+    ANSWER_COUNT,
+    ANSWER_SHARE,
+    ANSWER_TIME,
+    ANSWER_SPEED,
+    ANSWER_NEXT,
+    REQUEST,
+)
 # When a question says several: the most specific kind of answer is the one checked.
 _KIND_ORDER = (
     ANSWER_SHARE,
     ANSWER_COUNT,
+    ANSWER_MONEY,
     ANSWER_NUMBER,
     ANSWER_TIME,
+    ANSWER_SPEED,
     ANSWER_SOURCE,
     ANSWER_NAME,
     ANSWER_NEXT,
 )
+_MEASURE_KINDS = (ANSWER_COUNT, ANSWER_NUMBER)
 _SECTIONS = (*_ENTITY_SECTIONS, "synonyms", "broader", "frame")
 
 
@@ -743,7 +800,15 @@ class QueryParser:
         latin_run: list[_Token] = []
         title_case = _mostly_capitalised(question, tokens)
         called = _CALLED.search(question)
-        framed = range(called.start(1), called.end(1)) if called else range(0)
+        framed = set(range(called.start(1), called.end(1))) if called else set()
+        which = _WHICH_COMPANIES.search(question)
+        if which:
+            noun = which.group("noun")
+            if noun and fold(noun) in _GENERIC_COMPANIES:
+                framed.update(range(which.start("noun"), which.end("noun")))
+            for verb in ("verb", "verb2", "verb3"):
+                if which.group(verb):
+                    framed.update(range(which.start(verb), which.end(verb)))
 
         def flush() -> None:
             run = [t for t in latin_run if t.start not in framed]
@@ -771,9 +836,28 @@ class QueryParser:
             expects.append(ANSWER_SOURCE)
         if any(_QUANTITY.search(text) for text in asked):
             expects.append(ANSWER_NUMBER)
+        if ANSWER_NUMBER in expects and any(_MONEY_ASKED.search(text) for text in asked):
+            expects.append(ANSWER_MONEY)
         request = REQUEST in expects
         answer = next((kind for kind in _KIND_ORDER if kind in expects), None)
         names = {ANSWER_NAME: self._names, ANSWER_SOURCE: self._sources}.get(answer or "")
+        counted: frozenset[str] = frozenset()
+        many = _HOW_MANY.search(question) if answer == ANSWER_COUNT else None
+        if many:
+            counted = frozenset(
+                t
+                for c in concepts
+                if not c.entity and c.start < many.end(1) and c.end > many.start(1)
+                for t in c.terms
+            )
+        measured = None
+        measure = _MEASURE_VERB.search(question) if answer in _MEASURE_KINDS else None
+        if measure:
+            at = measure.start("verb")
+            measured = next(
+                (c for c in concepts if not c.entity and c.start <= at < c.end),
+                None,
+            )
         return Query(
             question,
             tuple(concepts),
@@ -782,6 +866,8 @@ class QueryParser:
             tuple(corrections),
             names,
             request,
+            counted,
+            measured,
         )
 
     def _latin_concepts(

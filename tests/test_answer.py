@@ -304,3 +304,53 @@ def test_what_happened_after_is_told_by_the_next_sentence(parser: QueryParser) -
     # Without a sentence after it, the one naming the event is shown.
     alone = ask(parser, "What happened after DeepSeek's release?", [cand(1, text[:72])])
     assert alone.hits[0].sentence.text.startswith("DeepSeek")
+
+
+def test_a_count_counts_what_was_asked(parser: QueryParser) -> None:
+    """ "How many robotaxis ...?" is not answered by "five new EV models"."""
+    question = "How many robotaxis does Pony.ai have?"
+    assert ask(parser, question, [cand(1, PASSAGE)]).abstained
+    fleet = PASSAGE + " Pony.ai now runs 300 robotaxis in Guangzhou."
+    answer = ask(parser, question, [cand(1, fleet)])
+    assert answer.hits[0].sentence.text.startswith("Pony.ai now runs 300 robotaxis")
+    models = ask(parser, "How many EV models did BYD unveil?", [cand(1, PASSAGE)])
+    assert models.hits[0].sentence.text.startswith("BYD unveiled five")
+
+
+def test_a_count_must_be_of_what_the_verb_asks(parser: QueryParser) -> None:
+    """ "How many cars did BYD sell?" is not answered by the models BYD unveiled; the
+    verb may be said by the sentence before the number."""
+    assert ask(parser, "How many cars did BYD sell last year?", [cand(1, PASSAGE)]).abstained
+    sold = PASSAGE + " BYD sold 300,000 cars last year."
+    answer = ask(parser, "How many cars did BYD sell last year?", [cand(1, sold)])
+    assert answer.hits[0].sentence.text == "BYD sold 300,000 cars last year."
+    before = "BYD sold more cars than ever in April. The carmaker said 380,000 of them were EVs."
+    answer = ask(parser, "How many cars did BYD sell in April?", [cand(1, before)])
+    assert "380,000" in answer.hits[0].sentence.text
+
+
+def test_how_much_money_wants_an_amount(parser: QueryParser) -> None:
+    """A percentage or a count is no sum of money: "How much did Baidu spend ...?" is not
+    answered by "cuts livestreaming costs by 80%"."""
+    text = "Baidu says digital avatars cut livestreaming costs by 80% while boosting sales."
+    question = "How much did Baidu spend on digital avatars?"
+    assert ask(parser, question, [cand(1, text)]).abstained
+    spent = text + " Baidu spent 2 billion yuan on digital avatars last year."
+    assert "2 billion yuan" in ask(parser, question, [cand(1, spent)]).hits[0].sentence.text
+    # "How much does Baidu save" asks a number, and a percentage is one.
+    saves = ask(parser, "How much does Baidu save with digital avatars?", [cand(1, text)])
+    assert "80%" in saves.hits[0].sentence.text
+
+
+def test_news_about_a_company_leads_with_what_it_did(parser: QueryParser) -> None:
+    """Between sentences and passages that all name BYD, the one BYD opens wins."""
+    listed = cand(1, "In EVs, firms like Nio, Zeekr, and BYD are extending their reach.", score=2.0)
+    did = cand(2, "BYD unveiled five new EV models at the Shanghai Auto Show.", score=1.5)
+    for question in ("whats up with byd", "any news on BYD evs?"):
+        answer = ask(parser, question, [listed, did])
+        assert answer.hits[0].candidate.passage_id == 2, question
+    one = cand(3, f"{listed.text} {did.text}")
+    assert ask(parser, "whats up with byd", [one]).hits[0].sentence.text == did.text
+    # A question asking something else keeps coverage first.
+    where = ask(parser, "where is BYD extending its reach?", [listed, did])
+    assert where.hits[0].candidate.passage_id == 1

@@ -1,11 +1,11 @@
-"""The kind of answer a question asks for is recognised in Chinese text too."""
+"""The kind of answer a question asks for is recognised, in Chinese text too."""
 
 from __future__ import annotations
 
 import pytest
 
 from retrieval.answer import answers_kind
-from retrieval.query import ANSWER_NUMBER, ANSWER_TIME
+from retrieval.query import ANSWER_MONEY, ANSWER_NUMBER, ANSWER_SPEED, ANSWER_TIME
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,32 @@ def test_times_are_found(text: str) -> None:
 
 def test_no_time_is_found() -> None:
     assert not answers_kind("公司高管在发布会上说。", ANSWER_TIME)
+
+
+@pytest.mark.parametrize(
+    ("text", "money"),
+    [
+        ("Huawei charges $1,000 for the feature.", True),
+        ("It raised 2 billion yuan.", True),
+        ("a 5bn fund", True),
+        ("HK$3.2 a share", True),
+        ("融资10亿元", True),
+        ("It cuts costs by 80%.", False),
+        ("BYD unveiled five new EV models.", False),
+        ("In 2025 the plan starts.", False),
+    ],
+)
+def test_sums_of_money_are_found(text: str, money: bool) -> None:
+    assert answers_kind(text, ANSWER_MONEY) is money
+
+
+@pytest.mark.parametrize(
+    ("text", "speed"),
+    [
+        ("It adds 400 km in five minutes.", True),
+        ("reducing a multi-year innovation cycle to months", True),
+        ("Chinese firms are demonstrating their momentum.", False),
+    ],
+)
+def test_speeds_are_a_number_or_a_span_of_time(text: str, speed: bool) -> None:
+    assert answers_kind(text, ANSWER_SPEED) is speed

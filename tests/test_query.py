@@ -10,10 +10,12 @@ from retrieval.analyze import Analyzer
 from retrieval.index import BM25Index
 from retrieval.query import (
     ANSWER_COUNT,
+    ANSWER_MONEY,
     ANSWER_NAME,
     ANSWER_NUMBER,
     ANSWER_SHARE,
     ANSWER_SOURCE,
+    ANSWER_SPEED,
     ANSWER_TIME,
     EnglishWords,
     Lexicon,
@@ -131,6 +133,18 @@ def test_a_question_in_chinese_keeps_what_it_cannot_map(
         ("I want to know how much Baidu saves", ANSWER_NUMBER, ["Baidu", "saves"]),
         ("Tell me about DeepSeek", None, ["DeepSeek"]),
         ("When did DeepSeek release its model?", ANSWER_TIME, ["DeepSeek", "release", "model"]),
+        # The plain noun and verb of "which companies / who makes" are the frame.
+        ("Which firms are making AI video generators?", ANSWER_NAME, ["AI video generators"]),
+        ("who makes robotaxis", ANSWER_NAME, ["robotaxis"]),
+        ("Which carmakers go abroad?", ANSWER_NAME, ["carmakers", "abroad"]),
+        # Money, a quantity named by a few words, a speed.
+        ("How much did Baidu spend on AI?", ANSWER_MONEY, ["Baidu", "spend", "AI"]),
+        ("how much does a byd seal cost", ANSWER_MONEY, ["byd", "seal", "cost"]),
+        ("what is the yuan to dollar rate", ANSWER_NUMBER, ["yuan", "dollar", "rate"]),
+        ("How much does Baidu save?", ANSWER_NUMBER, ["Baidu", "save"]),
+        ("How quickly are car innovations coming out?", ANSWER_SPEED, ["car", "innovations"]),
+        ("whats up with byd", None, ["byd"]),
+        ("politburo meeting takeaways", None, ["politburo", "meeting"]),
     ],
 )
 def test_frame_words_are_dropped_and_say_what_answer_is_wanted(

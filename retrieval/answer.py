@@ -185,7 +185,8 @@ class Hit:
     missing: tuple[str, ...] = ()  # the question's concepts it does not cover, as written
     answers_kind: bool = True  # the sentence holds the kind of answer asked for
     anchored: bool = True  # it says an entity, a lexicon term or a rare word of the question
-    leads: bool = False  # the question names only entities and the sentence opens with one
+    leads: bool = False  # the question names entities and the sentence opens with one
+    undated: int = 0  # the question's dating concepts ("this spring") the passage does not say
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,10 +287,11 @@ def compose(
             continue
         kept_shingles.append(shingles)
         hit, entities_named = _hit(candidate, spans, query, analyzer, terms_of, split)
-        shared = len(concepts) - len(hit.missing)
+        asked = len(concepts) - hit.undated
+        shared = asked - len(hit.missing)
         if (
             entities_named
-            and shared >= min(MIN_SHARED, len(concepts))
+            and shared >= min(MIN_SHARED, asked)
             and hit.anchored
             and hit.support >= min_support
             and hit.answers_kind
@@ -392,7 +394,10 @@ def _hit(
         for c, share in zip(concepts, shares, strict=True)
     ]
     entities_named = all(ok for c, ok in zip(concepts, said, strict=True) if c.entity)
-    missing = tuple(c.surface for c, ok in zip(concepts, said, strict=True) if not ok)
+    missing = tuple(
+        c.surface for c, ok in zip(concepts, said, strict=True) if not ok and not c.optional
+    )
+    undated = sum(1 for c, ok in zip(concepts, said, strict=True) if not ok and c.optional)
 
     marked = {
         t
@@ -410,8 +415,8 @@ def _hit(
     # says counts for PASSAGE_CREDIT.
     in_sentence = own | heading_terms
     total = got = 0.0
-    for concept, share in zip(concepts, shares, strict=True):
-        if concept.entity:
+    for concept, share, ok in zip(concepts, shares, said, strict=True):
+        if concept.entity or (concept.optional and not ok):
             continue
         total += concept.weight
         if share:
@@ -441,6 +446,7 @@ def _hit(
         _holds_answer(text, query, own, heading_terms | title_terms | before, analyzer),
         _anchored(concepts, said, shares),
         leads,
+        undated,
     )
     return hit, entities_named
 

@@ -141,7 +141,11 @@ _MONEY_ASKED = re.compile(
     r"charged|earn|earned|worth|valued|sell\s+for|sold\s+for|get\s+paid)\b)"
     r"|\b(?:what|what's|whats)\s+(?:is|are|was|were)?\s*(?:the|its|their|a)?\s*"
     r"(?:[\w.'’-]+\s+){0,3}?(?:price|prices|cost|valuation|salary|salaries|budget|revenue|"
-    r"revenues)\b",
+    r"revenues)\b"
+    r"|\bhow\s+(?:big|large)\s+(?:is|was|are|were)\s+(?:[\w.'’-]+\s+){0,5}?(?P<sum>fund|funds|"
+    r"investment|budget|funding|round|package|subsidy|subsidies)\b"
+    r"|\bwhat\s+(?:did|does|do|will|would)\s+(?:[\w.'’-]+\s+){1,3}?(?:earn|raise|cost|charge|"
+    r"make\s+in\s+(?:profit|revenue|sales))\b",
     re.IGNORECASE,
 )
 # "How many cars did BYD sell", "how much did Baidu spend": the verb says what is measured.
@@ -156,6 +160,15 @@ _MEASURE_VERB = re.compile(
 _HOW_MANY = re.compile(
     r"\bhow\s+many\s+((?:(?!(?:did|does|do|are|is|were|was|have|has|had|will|would|can|"
     r"could|should|in|on|of|at|for|to|per|from|with|by|and|or|than)\b)[\w.'’-]+\s*){1,4})",
+    re.IGNORECASE,
+)
+_COMPOUND_SPLIT = re.compile(r"(?<=\w)[-/](?=\w)|(?<=\.)-(?=\w)")
+# Words that date a question rather than ask about something: "this spring", "in April".
+_DATING = re.compile(
+    r"(?:(?:this|last|past|next)\s+)?(?:spring|summer|autumn|fall|winter|january|february|"
+    r"march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|"
+    r"jun|jul|aug|sept?|oct|nov|dec|week|month|quarter|year|yr)|lately|recently|nowadays|"
+    r"currently|these\s+days|right\s+now",
     re.IGNORECASE,
 )
 _CAPITALISED = re.compile(r"(?<=[\s(“\"‘'])([A-Z][\w.’'-]*)")
@@ -221,6 +234,9 @@ class Concept:
     label: str | None = None  # the lexicon's name for it, if any
     corrected_from: str | None = None  # the word as typed, when spelling changed it
     foreign: bool = False  # Chinese the lexicon cannot map
+    # When the question is dated ("this spring", "in April", "lately"): a passage saying
+    # the time counts it, one not saying it is not held against (articles date themselves).
+    optional: bool = False
     # Entities: text that names it holds one of these (case folded), a cheap first check.
     needles: tuple[str, ...] = ()
     # Derived from ``forms`` (coverage is checked for every sentence of every candidate):
@@ -640,6 +656,9 @@ class QueryParser:
         self.lexicon = lexicon if lexicon is not None else Lexicon.load()
         self.english = english if english is not None else EnglishWords.load()
         self._latin: dict[tuple[str, ...], _Entry] = {}
+        # One-word group forms as written, by their key: "electricity" is the energy
+        # group's, though its stem is that of "electric" (the EV group's).
+        self._latin_words: dict[str, list[tuple[str, int]]] = {}
         self._han: dict[str, _Entry] = {}
         self._group_forms: list[tuple[Form, ...]] = []
         self._group_search: list[tuple[str, ...]] = []
@@ -720,6 +739,8 @@ class QueryParser:
                 if keys:
                     # A frame phrase of the same words wins: it was listed as one on purpose.
                     self._latin[keys] = _joined(self._latin.get(keys), index)
+                    if len(tokens) == 1:
+                        self._latin_words.setdefault(keys[0], []).append((fold(text), index))
                     self._lexicon_words.update(keys)
                     if entity and len(keys) > 1 and keys not in self._name_words:
                         words = tuple(fold(t.surface) for t in tokens)
@@ -836,11 +857,17 @@ class QueryParser:
             expects.append(ANSWER_SOURCE)
         if any(_QUANTITY.search(text) for text in asked):
             expects.append(ANSWER_NUMBER)
-        if ANSWER_NUMBER in expects and any(_MONEY_ASKED.search(text) for text in asked):
+        if any(_MONEY_ASKED.search(text) for text in asked):
             expects.append(ANSWER_MONEY)
         request = REQUEST in expects
         answer = next((kind for kind in _KIND_ORDER if kind in expects), None)
         names = {ANSWER_NAME: self._names, ANSWER_SOURCE: self._sources}.get(answer or "")
+        concepts = [
+            replace(c, optional=True)
+            if not c.entity and _DATING.fullmatch(question[c.start : c.end])
+            else c
+            for c in concepts
+        ]
         counted: frozenset[str] = frozenset()
         many = _HOW_MANY.search(question) if answer == ANSWER_COUNT else None
         if many:
@@ -852,8 +879,13 @@ class QueryParser:
             )
         measured = None
         measure = _MEASURE_VERB.search(question) if answer in _MEASURE_KINDS else None
+        money = _MONEY_ASKED.search(question) if answer == ANSWER_MONEY else None
+        at = -1
         if measure:
             at = measure.start("verb")
+        elif money and money.group("sum"):
+            at = money.start("sum")  # "how big is the state AI fund": a sum said of a fund
+        if at >= 0:
             measured = next(
                 (c for c in concepts if not c.entity and c.start <= at < c.end),
                 None,
@@ -911,6 +943,13 @@ class QueryParser:
                 continue
             token = run[i]
             i += 1
+            parts = self._compound_parts(token)
+            if parts:  # "EU-China": the EU and China, as the lexicon knows them
+                for part in parts:
+                    entry, _ = self._longest_match([part], 0)
+                    assert entry is not None
+                    concepts.append(self._group_concept(question, [part], entry))
+                continue
             if token.terms:
                 concept = self._plain_concept(question, token, title_case, i == 1)
                 if not concept.entity:
@@ -921,6 +960,8 @@ class QueryParser:
         for length in range(min(self._longest, len(run) - i), 0, -1):
             keys = tuple(t.key for t in run[i : i + length])
             entry = self._latin.get(keys)
+            if entry is not None and length == 1 and entry.kind != "frame":
+                entry = self._word_entry(run[i], entry)
             if entry is not None:
                 # A phrase must not start or end on a bare stopword of the question
                 # unless the lexicon spelled it that way (it did: the keys match).
@@ -1017,6 +1058,36 @@ class QueryParser:
             corrected_from=corrected,
             needles=needles,
         )
+
+    def _word_entry(self, token: _Token, entry: _Entry) -> _Entry:
+        """The groups of a one-word form: when the lexicon lists the word as written,
+        only the groups listing it or an inflection of it ("worry" for "worries"),
+        not those listing another word of the same stem ("electric" for
+        "electricity")."""
+        listed = self._latin_words.get(token.key, [])
+        word = fold(token.surface)
+        if not any(w == word for w, _ in listed):
+            return entry
+        groups = tuple(dict.fromkeys(g for w, g in listed if _inflection(w, word)))
+        return _Entry("group", groups) if groups else entry
+
+    def _compound_parts(self, token: _Token) -> list[_Token]:
+        """The words of a hyphenated compound the lexicon does not know as a whole
+        when it knows each of them as a topic ("EU-China", "US-China"); else none."""
+        if len(token.terms) < 2 or not _COMPOUND_SPLIT.search(token.surface):
+            return []
+        spaced = _COMPOUND_SPLIT.sub(" ", token.surface)
+        parts = [
+            _Token(token.start + t.start, token.start + t.end, t.key, t.terms, t.surface)
+            for t in self._tokens(spaced)
+        ]
+        if len(parts) < 2 or not all(p.terms for p in parts):
+            return []
+        for part in parts:
+            entry, _ = self._longest_match([part], 0)
+            if entry is None or entry.kind == "frame":
+                return []
+        return parts
 
     def _plain_concept(
         self, question: str, token: _Token, title_case: bool, first: bool
@@ -1230,6 +1301,14 @@ def _corrected(question: str, corrections: Sequence[tuple[str, str]]) -> str:
     for typed, fixed in corrections:
         question = re.sub(rf"(?<!\w){re.escape(typed)}(?!\w)", fixed, question)
     return question
+
+
+def _inflection(a: str, b: str) -> bool:
+    """Whether two words of one stem are inflections of one word ("worry", "worries",
+    "worried"), not derived words ("electric", "electricity")."""
+    shorter = min(len(a), len(b))
+    common = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), shorter)
+    return abs(len(a) - len(b)) <= 2 and common >= shorter - 1
 
 
 def _joined(entry: _Entry | None, group: int) -> _Entry:

@@ -354,3 +354,12 @@ def test_news_about_a_company_leads_with_what_it_did(parser: QueryParser) -> Non
     # A question asking something else keeps coverage first.
     where = ask(parser, "where is BYD extending its reach?", [listed, did])
     assert where.hits[0].candidate.passage_id == 1
+
+
+def test_a_dated_question_is_not_refused_for_the_date(parser: QueryParser) -> None:
+    """ "this spring" is said by the article's date, not its sentences; said, it counts."""
+    answer = ask(parser, "anything new from byd this spring?", [cand(1, PASSAGE)])
+    assert answer.hits[0].sentence.text.startswith("BYD unveiled five")
+    assert answer.hits[0].missing == ()
+    dated = ask(parser, "What did BYD unveil in April?", [cand(1, PASSAGE)])
+    assert not dated.abstained

@@ -145,6 +145,9 @@ def test_a_question_in_chinese_keeps_what_it_cannot_map(
         ("How quickly are car innovations coming out?", ANSWER_SPEED, ["car", "innovations"]),
         ("whats up with byd", None, ["byd"]),
         ("politburo meeting takeaways", None, ["politburo", "meeting"]),
+        ("What did Huawei earn last quarter?", ANSWER_MONEY, ["Huawei", "earn", "quarter"]),
+        ("how big is china's state AI fund", ANSWER_MONEY, ["china's", "state", "AI", "fund"]),
+        ("what's the deal with the yuan", None, ["yuan"]),
     ],
 )
 def test_frame_words_are_dropped_and_say_what_answer_is_wanted(
@@ -361,3 +364,30 @@ def test_words_the_stemmer_keeps_apart_still_meet(parser: QueryParser) -> None:
     # "deposit" is not "depos" (depose): shorter relatives need a longer stem.
     corpus.add([1], [A.terms("They depose the board.")])
     assert covers(parser.parse("bank deposits", corpus), "They depose the board.") == []
+
+
+def test_a_word_listed_as_written_keeps_to_its_groups(
+    parser: QueryParser, index: BM25Index
+) -> None:
+    """ "electricity" shares its stem with "electric" (EVs) but is the energy group's;
+    "worries" keeps every group listing an inflection of it."""
+    electricity = parser.parse("how does electricity factor into the ai race", index).concepts[0]
+    assert electricity.label == "energy"
+    assert "ev" not in electricity.search
+    worries = parser.parse("overproduction worries", index).concepts[1]
+    assert {"anxieti", "risk"} <= set(worries.search)
+
+
+def test_a_compound_of_known_words_is_split(parser: QueryParser, index: BM25Index) -> None:
+    query = parser.parse("how much has eu-china research grown", index)
+    labels = [(c.surface, c.label) for c in query.concepts[:2]]
+    assert labels == [("eu", "europe"), ("china", "china")]
+    # A compound with a word the lexicon does not know stays one concept.
+    assert surfaces(parser.parse("high-tech exports", index))[0] == "high-tech"
+
+
+def test_dating_words_are_optional(parser: QueryParser, index: BM25Index) -> None:
+    query = parser.parse("anything new from byd this spring?", index)
+    assert [(c.surface, c.optional) for c in query.concepts] == [("byd", False), ("spring", True)]
+    rally = parser.parse("spring rally in tech stocks", index)
+    assert [c.surface for c in rally.concepts if not c.optional] == ["rally", "tech", "stocks"]

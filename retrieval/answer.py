@@ -91,7 +91,8 @@ DUPLICATE_JACCARD = 0.5
 ENTITY_BONUS = 2.0
 """Extra sentence weight for each question entity a sentence names."""
 LEAD_BONUS = 1.0
-"""Extra sentence weight, when the question names only entities ("what's up with BYD?"),
+"""Extra sentence weight, when the question names entities and asks no kind of answer
+("what's up with BYD?", "any news on BYD EVs?"),
 for a sentence that opens with one of them: it tells what that entity did."""
 LEAD_WEIGHT = 0.1
 """Extra ranking weight (beside support and :data:`RANK_WEIGHT`) for such a sentence."""
@@ -410,17 +411,18 @@ def _hit(
         candidate, split, passage_spans, query, analyzer, heading_terms, title_terms
     )
     text = candidate.text[start:end]
-    # The sentence is what the reply claims answers the question: what it (or the
-    # heading above it) says counts in full, what only the rest of the passage
-    # says counts for PASSAGE_CREDIT.
-    in_sentence = own | heading_terms
+    # The sentence is what the reply claims answers the question: what it says
+    # counts in full, what only the rest of the passage or its section heading says
+    # counts for PASSAGE_CREDIT (a heading names the section's topic, which each of
+    # its sentences need not speak of: "From Plateau To Global Expansion" above
+    # "China's dominance in the EV market is translating into international presence").
     total = got = 0.0
     for concept, share, ok in zip(concepts, shares, said, strict=True):
         if concept.entity or (concept.optional and not ok):
             continue
         total += concept.weight
         if share:
-            got += concept.weight * max(concept.coverage(in_sentence), PASSAGE_CREDIT * share)
+            got += concept.weight * max(concept.coverage(own), PASSAGE_CREDIT * share)
     support = got / total if total > 0 else 1.0
     sentence = Highlighted(
         text,
@@ -498,11 +500,10 @@ def _best_sentence(
 ) -> tuple[int, int, frozenset[str], frozenset[str], bool]:
     """(start, end) of the sentence covering most question weight, its terms, the
     terms of the sentence before it and whether it opens with an entity of a question
-    naming only entities; naming the question's entities and holding the kind of
-    answer asked for count extra. What the section heading says counts
-    for every sentence under it (as it does for support), so it does not decide
-    between them. The first wins ties, then more matched tokens win. The whole
-    text when it has no sentences."""
+    naming entities and asking no kind of answer; naming the question's entities and
+    holding the kind of answer asked for count extra. What the section heading says
+    counts for every sentence under it, so it does not decide between them. The first
+    wins ties, then more matched tokens win. The whole text when it has no sentences."""
     bounds, terms, _ = split
     all_terms = query.terms
     best: tuple[float, int, bool] | None = None

@@ -48,6 +48,7 @@ from retrieval.query import (
     ANSWER_SOURCE,
     ANSWER_SPEED,
     ANSWER_TIME,
+    ANSWER_TITLE,
     Concept,
     Query,
 )
@@ -464,6 +465,8 @@ def _holds_answer(
     ...?" is not answered by "five new EV models"."""
     if not answers_kind(text, query.expects, query, present):
         return False
+    if query.expects == ANSWER_TITLE:
+        return _names_it(text, query, analyzer)
     if query.expects not in _MEASURES:
         return True
     if query.expects == ANSWER_COUNT and query.counted and not _counts(text, query, analyzer):
@@ -472,6 +475,35 @@ def _holds_answer(
     if query.measured is not None and not query.measured.covered_by(named):
         return False  # "How many cars did BYD sell?" is not "BYD unveiled five new EV models"
     return all(c.covered_by(named) for c in query.concepts if c.entity)
+
+
+TITLE_WINDOW = 2
+"""A name names the thing asked about when it stands within this many words of the word
+for it ("Kuaishou's Kling model", "the model, Kling,")."""
+_QUOTE = re.compile(r"\s*[“\"‘«「]")
+_QUOTED_BEFORE = re.compile(r"[”\"’»」]\s*$")
+
+
+def _names_it(text: str, query: Query, analyzer: Analyzer) -> bool:
+    """Whether ``text`` names what the question asks the name of: a quoted title right
+    after the word for it, or a name (one the question does not give) beside it.
+    "Kuaishou and Alibaba are rolling out video generation models" names no model."""
+    if not query.titled or query.names is None:
+        return True  # "what is it called?": nothing to look beside
+    spans = analyzer.spans(text)
+    for i, span in enumerate(spans):
+        if query.titled.isdisjoint(span.terms):
+            continue
+        if _QUOTE.match(text, span.end) or _QUOTED_BEFORE.search(text, 0, span.start):
+            return True  # its report “Full Stack”, the “The China Connection” newsletter
+        lo, hi = max(0, i - TITLE_WINDOW), min(len(spans), i + TITLE_WINDOW + 1)
+        near = [s for s in spans[lo:hi] if query.titled.isdisjoint(s.terms)]
+        if near and query.holds_name(
+            {t for s in near for t in s.terms},
+            " " + " ".join(text[s.start : s.end] for s in near),
+        ):
+            return True
+    return False
 
 
 COUNTED_WORDS = 4

@@ -56,6 +56,7 @@ __all__ = [
     "ANSWER_SOURCE",
     "ANSWER_SPEED",
     "ANSWER_TIME",
+    "ANSWER_TITLE",
     "MAX_WEIGHT",
     "REQUEST",
     "Concept",
@@ -77,6 +78,9 @@ with a currency or a scale ("$690,000", "2 billion yuan"), not a percentage or a
 ANSWER_SHARE = "share"
 """A share ("what percentage"): a percentage or a fraction."""
 ANSWER_TIME = "time"
+ANSWER_TITLE = "title"
+"""What something is called ("what is RAND's report called", "the name of Kuaishou's video
+model"): the answer names it next to the word for it ("its report “Full Stack”")."""
 ANSWER_SPEED = "speed"
 """How fast ("how quickly are ..."): a number ("400 km in five minutes") or a span of time
 ("from years to months")."""
@@ -117,6 +121,10 @@ _WHO_SAID = re.compile(
 )
 # "What is RAND's report called?", "what are the new models named": "called" and "named"
 # ask for a name; they are frame words there, not topics (unlike "Xi called Trump").
+_NAME_OF = re.compile(
+    r"\bwhat(?:'s|’s|s|\s+is|\s+was|\s+are|\s+were)\s+(?:the\s+)?(names?)\s+of\b",
+    re.IGNORECASE,
+)
 _CALLED = re.compile(
     r"\bwhat(?:'s|’s|\s+is|\s+are|\s+was|\s+were)\b.*?\b(called|named|titled)\s*[?.!]*\s*$",
     re.IGNORECASE,
@@ -326,6 +334,7 @@ class Query:
     request: bool = False  # asks for instructions or a service, not about the news
     counted: frozenset[str] = frozenset()  # "how many robotaxis ...": the terms of what is counted
     measured: Concept | None = None  # "how many cars did BYD sell": the verb, what is measured
+    titled: frozenset[str] = frozenset()  # "what is RAND's report called": terms of "report"
     terms: frozenset[str] = field(init=False)  # every term of every concept
 
     def __post_init__(self) -> None:
@@ -444,6 +453,7 @@ _KIND_ORDER = (
     ANSWER_NUMBER,
     ANSWER_TIME,
     ANSWER_SPEED,
+    ANSWER_TITLE,
     ANSWER_SOURCE,
     ANSWER_NAME,
     ANSWER_NEXT,
@@ -822,6 +832,9 @@ class QueryParser:
         title_case = _mostly_capitalised(question, tokens)
         called = _CALLED.search(question)
         framed = set(range(called.start(1), called.end(1))) if called else set()
+        name_of = _NAME_OF.search(question)
+        if name_of:
+            framed.update(range(name_of.start(1), name_of.end(1)))
         which = _WHICH_COMPANIES.search(question)
         if which:
             noun = which.group("noun")
@@ -859,9 +872,15 @@ class QueryParser:
             expects.append(ANSWER_NUMBER)
         if any(_MONEY_ASKED.search(text) for text in asked):
             expects.append(ANSWER_MONEY)
+        if called or name_of:
+            expects.append(ANSWER_TITLE)
         request = REQUEST in expects
         answer = next((kind for kind in _KIND_ORDER if kind in expects), None)
-        names = {ANSWER_NAME: self._names, ANSWER_SOURCE: self._sources}.get(answer or "")
+        names = {
+            ANSWER_NAME: self._names,
+            ANSWER_TITLE: self._names,
+            ANSWER_SOURCE: self._sources,
+        }.get(answer or "")
         concepts = [
             replace(c, optional=True)
             if not c.entity and _DATING.fullmatch(question[c.start : c.end])
@@ -890,6 +909,13 @@ class QueryParser:
                 (c for c in concepts if not c.entity and c.start <= at < c.end),
                 None,
             )
+        titled: frozenset[str] = frozenset()
+        if answer == ANSWER_TITLE:
+            # The word for what is named: the last topic before "called", or after "name of".
+            before = called.start(1) if called else len(question)
+            after = name_of.end() if name_of else 0
+            head = [c for c in concepts if not c.entity and after <= c.start and c.end <= before]
+            titled = head[-1].terms if head else frozenset()
         return Query(
             question,
             tuple(concepts),
@@ -900,6 +926,7 @@ class QueryParser:
             request,
             counted,
             measured,
+            titled,
         )
 
     def _latin_concepts(

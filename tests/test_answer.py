@@ -363,3 +363,21 @@ def test_a_dated_question_is_not_refused_for_the_date(parser: QueryParser) -> No
     assert answer.hits[0].missing == ()
     dated = ask(parser, "What did BYD unveil in April?", [cand(1, PASSAGE)])
     assert not dated.abstained
+
+
+def test_what_something_is_called_wants_its_name_beside_it(parser: QueryParser) -> None:
+    """Naming other companies is not naming Kuaishou's model; a name or a quoted title
+    beside the word for it is."""
+    text = "Companies like Kuaishou and Alibaba are rolling out powerful video generation models."
+    for question in (
+        "What is the name of Kuaishou's video model?",
+        "what is kuaishou's model called",
+    ):
+        assert ask(parser, question, [cand(1, text)]).abstained, question
+    named = "Kuaishou released its Kling video model in June."
+    assert not ask(parser, "what is kuaishou's video model called", [cand(1, named)]).abstained
+    quoted = "RAND's view in its report “Full Stack: China's Industrial Policy for AI” is blunt."
+    assert not ask(parser, "what is RAND's report called?", [cand(1, quoted)]).abstained
+    letter = "As CNBC's “The China Connection” newsletter highlights, China is opening up."
+    answer = ask(parser, "What is the name of CNBC's newsletter?", [cand(1, letter)])
+    assert not answer.abstained

@@ -137,7 +137,14 @@ _MONEY = re.compile(
     r"|\d[\d,.]*\s*[万亿]?\s*(?:元|美元|人民币)|[\d一二三四五六七八九十百千]+\s*[万亿]",
     re.IGNORECASE,
 )
-_SPAN = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|overnight)\b", re.IGNORECASE)
+# How fast: a span of time ("in five minutes", "from years to months") or a rate ("400 km",
+# "twice as fast", "per year"); not any number ("climbed 10% year-to-date").
+_PACE = re.compile(
+    r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?(?!-to-date)|decades?|overnight|"
+    r"per|twice|doubl(?:e|ed|es|ing)|tripl(?:e|ed|es|ing)|faster|quicker)\b"
+    r"|\d[\d,.]*\s*(?:km|kilomet(?:re|er)s?|miles?|mph|kph|times)\b|[秒分钟小时天周月年倍]",
+    re.IGNORECASE,
+)
 _SHARE = re.compile(
     r"\d[\d,.]*\s*(?:%|percent\b|per\s+cent\b|percentage\s+points?\b)|\b(?:half|a\s+third|"
     r"two\s+thirds|a\s+quarter|three\s+quarters|majority|one\s+in\s+\w+)\b",
@@ -231,7 +238,7 @@ def answers_kind(
     if kind == ANSWER_TIME:
         return _TIME.search(text) is not None
     if kind == ANSWER_SPEED:
-        return any(p.search(text) for p in (_NUMBER, _TIME, _SPAN))
+        return _PACE.search(text) is not None
     return True
 
 

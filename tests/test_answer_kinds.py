@@ -60,6 +60,8 @@ def test_sums_of_money_are_found(text: str, money: bool) -> None:
         ("It adds 400 km in five minutes.", True),
         ("reducing a multi-year innovation cycle to months", True),
         ("Chinese firms are demonstrating their momentum.", False),
+        ("joint research papers doubling between 2017 and 2022", True),
+        ("the Hang Seng Index climbed nearly 10% year-to-date", False),
     ],
 )
 def test_speeds_are_a_number_or_a_span_of_time(text: str, speed: bool) -> None:

@@ -139,7 +139,8 @@ _QUANTITY_NOUN = (
 _QUANTITY = re.compile(
     r"\b(?:what|what's|whats)\s+(?:is|are|was|were|'s)?\s*(?:the|its|their|a)?\s*"
     rf"(?:{_QUANTITY_NOUN}\b|(?:[\w.'’-]+\s+){{1,3}}?{_QUANTITY_NOUN}"
-    r"(?=\s*(?:[?.!]|$|(?:of|for|in|on|at|now|today)\b)))",
+    r"(?=\s*(?:[?.!]|$|(?:of|for|in|on|at|now|today|did|does|do|is|are|was|were|has|have|will|"
+    r"would|can)\b)))",
     re.IGNORECASE,
 )
 # "How much did X spend / raise / cost", "how much money", "what is the price of": money.

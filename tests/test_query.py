@@ -411,7 +411,7 @@ def test_dating_words_are_optional(parser: QueryParser, index: BM25Index) -> Non
 
 
 def test_chat_words_are_not_taken_for_names(parser: QueryParser, index: BM25Index) -> None:
-    """"vc", "govt", "ppl" and "dc" are no unknown names a passage must spell."""
+    """ "vc", "govt", "ppl" and "dc" are no unknown names a passage must spell."""
     for question in (
         "why are vc folks bullish on chinese ai",
         "how does the govt help high tech cos",

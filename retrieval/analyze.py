@@ -185,6 +185,8 @@ class Analyzer:
 
     def _analyse_surface(self, surface: str, kind: str) -> tuple[str, ...]:
         token = unicodedata.normalize("NFKC", surface).casefold().replace("’", "'")
+        # NFKC spells some single characters as several words ("ﷺ"): a term has no spaces.
+        token = "".join(token.split())
         if kind in ("money", "number"):
             return (token,)
         if kind == "percent":

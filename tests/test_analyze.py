@@ -76,3 +76,10 @@ def test_terms_are_nonempty_and_spans_well_formed(text: str) -> None:
 def test_analysis_is_deterministic(text: str) -> None:
     assert OTHER.terms(text) == A.terms(text)
     assert list(A.spans(text)) == list(OTHER.spans(text))
+
+
+def test_a_character_nfkc_spells_as_words_is_one_term() -> None:
+    """Found by the property test above: NFKC turns "ﷺ" into four Arabic words."""
+    terms = A.terms("ﷺ")
+    assert terms
+    assert all(not any(c.isspace() for c in t) for t in terms)

@@ -100,7 +100,8 @@ REQUEST = "request"
 _LIGHT_VERBS = r"making|building|developing|producing|offering"
 _WHICH_COMPANIES = re.compile(
     r"\b(?:which|what)\s+(?:(?!(?:must|do|does|did|is|are|was|were|can|could|should|will|would|"
-    r"has|have|had|kinds?|types?|sorts?)\b)[\w.'’-]+\s+){0,3}?(?P<noun>companies|firms|startups|"
+    r"has|have|had|kinds?|types?|sorts?|helps?|makes?|drives?|gives?|lets?|allows?|keeps?|"
+    r"pushes|push|causes?|enables?|stops?|means?|happens?|happened|sets?|separates?)\b)[\w.'’-]+\s+){0,3}?(?P<noun>companies|firms|startups|"
     r"start-ups|makers|carmakers|automakers|chipmakers|brands|businesses|players|platforms|"
     r"investors|banks|groups|giants)\b"
     rf"(?:\s+(?:are|is)\s+(?P<verb>{_LIGHT_VERBS})\b)?"
@@ -1331,12 +1332,22 @@ def _corrected(question: str, corrections: Sequence[tuple[str, str]]) -> str:
     return question
 
 
+_INFLECTIONS = (("ies", "y"), ("ied", "y"), ("ing", ""), ("ing", "e"), ("es", ""), ("s", ""))
+_INFLECTIONS += (("ed", ""), ("ed", "e"), ("'s", ""))
+
+
 def _inflection(a: str, b: str) -> bool:
-    """Whether two words of one stem are inflections of one word ("worry", "worries",
-    "worried"), not derived words ("electric", "electricity")."""
-    shorter = min(len(a), len(b))
-    common = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), shorter)
-    return abs(len(a) - len(b)) <= 2 and common >= shorter - 1
+    """Whether two words are inflections of one word ("worry", "worries", "worried"),
+    not derived words ("electric", "electricity"; "research", "researcher")."""
+    return not _bases(a).isdisjoint(_bases(b))
+
+
+def _bases(word: str) -> set[str]:
+    out = {word}
+    for ending, base in _INFLECTIONS:
+        if word.endswith(ending) and len(word) - len(ending) >= 2:
+            out.add(word[: -len(ending)] + base)
+    return out
 
 
 def _joined(entry: _Entry | None, group: int) -> _Entry:

@@ -104,7 +104,7 @@ _WHICH_COMPANIES = re.compile(
     r"pushes|push|causes?|enables?|stops?|means?|happens?|happened|sets?|separates?)\b)[\w.'’-]+\s+){0,3}?(?P<noun>companies|firms|startups|"
     r"start-ups|makers|carmakers|automakers|chipmakers|brands|businesses|players|platforms|"
     r"investors|banks|groups|giants)\b"
-    rf"(?:\s+(?:are|is)\s+(?P<verb>{_LIGHT_VERBS})\b)?"
+    rf"(?:\s+(?:are|is)\s+(?P<verb>{_LIGHT_VERBS})\b|\s+(?P<verb4>make|build|develop|produce|offer)\b)?"
     r"|\bwho(?:'s|’s|\s+is|\s+are)\s+(?:(?P<verb2>" + _LIGHT_VERBS + r")|selling|launching|leading|"
     r"rolling\s+out)\b|\bwho\s+(?:(?P<verb3>makes|make|builds|build|develops|develop|produces|"
     r"produce|offers)|sells|is\s+behind|are\s+behind)\b|"
@@ -842,7 +842,7 @@ class QueryParser:
             noun = which.group("noun")
             if noun and fold(noun) in _GENERIC_COMPANIES:
                 framed.update(range(which.start("noun"), which.end("noun")))
-            for verb in ("verb", "verb2", "verb3"):
+            for verb in ("verb", "verb2", "verb3", "verb4"):
                 if which.group(verb):
                     framed.update(range(which.start(verb), which.end(verb)))
 

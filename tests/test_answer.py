@@ -381,3 +381,11 @@ def test_what_something_is_called_wants_its_name_beside_it(parser: QueryParser) 
     letter = "As CNBC's “The China Connection” newsletter highlights, China is opening up."
     answer = ask(parser, "What is the name of CNBC's newsletter?", [cand(1, letter)])
     assert not answer.abstained
+
+
+def test_a_city_the_question_names_must_be_named(parser: QueryParser) -> None:
+    text = "Top talents in AI and engineering are lured with payouts of up to $690,000."
+    question = "what is the salary of an ai engineer in shenzhen"
+    assert ask(parser, question, [cand(1, text)]).abstained
+    answer = ask(parser, "what is the salary of an ai engineer", [cand(1, text)])
+    assert "$690,000" in answer.hits[0].sentence.text

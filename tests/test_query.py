@@ -142,6 +142,8 @@ def test_a_question_in_chinese_keeps_what_it_cannot_map(
         # The plain noun and verb of "which companies / who makes" are the frame.
         ("Which firms are making AI video generators?", ANSWER_NAME, ["AI video generators"]),
         ("who makes robotaxis", ANSWER_NAME, ["robotaxis"]),
+        ("which firms make films from text prompts", ANSWER_NAME, ["films", "text prompts"]),
+        ("what helps startups grow", None, ["helps", "startups", "grow"]),
         ("Which carmakers go abroad?", ANSWER_NAME, ["carmakers", "abroad"]),
         # Money, a quantity named by a few words, a speed.
         ("How much did Baidu spend on AI?", ANSWER_MONEY, ["Baidu", "spend", "AI"]),

@@ -117,7 +117,11 @@ _WHO_SAID = re.compile(
     r"\bwho\s+(?:has\s+|have\s+|had\s+)?(?:said|says|say|warned|warns|noted|notes|thinks|"
     r"believes|claimed|claims|argued|argues|reported|reports|wrote|writes|highlighted|"
     r"highlights|predicted|predicts|estimated|estimates|observed|commented|pointed\s+out|"
-    r"analy[sz]ed|analy[sz]es|described|describes)\b|谁说",
+    r"analy[sz]ed|analy[sz]es|described|describes)\b|谁说"
+    # "Which consultancy said ...", "which outlet reported ...": who, too.
+    r"|\bwhich\s+(?:[\w.'’-]+\s+){1,3}?(?:said|says|warned|warns|noted|notes|thinks|"
+    r"believes|claimed|claims|argued|argues|reported|reports|wrote|writes|highlighted|"
+    r"highlights|predicted|predicts|estimated|estimates)\b",
     re.IGNORECASE,
 )
 # "What is RAND's report called?", "what are the new models named": "called" and "named"
@@ -178,7 +182,8 @@ _DATING = re.compile(
     r"(?:(?:this|last|past|next)\s+)?(?:spring|summer|autumn|fall|winter|january|february|"
     r"march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|"
     r"jun|jul|aug|sept?|oct|nov|dec|week|month|quarter|year|yr)|lately|recently|nowadays|"
-    r"currently|these\s+days|right\s+now",
+    r"currently|these\s+days|right\s+now"
+    r"|[一二三四五六七八九十]{1,2}月份?|\d{1,2}月份?|今年|去年|最近|近来|[春夏秋冬][天季]",
     re.IGNORECASE,
 )
 _CAPITALISED = re.compile(r"(?<=[\s(“\"‘'])([A-Z][\w.’'-]*)")

@@ -144,6 +144,9 @@ def test_a_question_in_chinese_keeps_what_it_cannot_map(
         ("who makes robotaxis", ANSWER_NAME, ["robotaxis"]),
         ("which firms make films from text prompts", ANSWER_NAME, ["films", "text prompts"]),
         ("what helps startups grow", None, ["helps", "startups", "grow"]),
+        ("which consultancy said carmakers need brands", ANSWER_SOURCE, None),
+        ("what the article said about BYD", None, ["BYD"]),
+        ("DeepSeek 一月份的模型要钱吗", None, None),
         ("Which carmakers go abroad?", ANSWER_NAME, ["carmakers", "abroad"]),
         # Money, a quantity named by a few words, a speed.
         ("How much did Baidu spend on AI?", ANSWER_MONEY, ["Baidu", "spend", "AI"]),

@@ -95,6 +95,8 @@ LEAD_BONUS = 1.0
 """Extra sentence weight, when the question names entities and asks no kind of answer
 ("what's up with BYD?", "any news on BYD EVs?"),
 for a sentence that opens with one of them: it tells what that entity did."""
+LEAD_TOPICS = 1
+"""...when it asks about at most this many other things ("any news on BYD EVs?")."""
 LEAD_WEIGHT = 0.1
 """Extra ranking weight (beside support and :data:`RANK_WEIGHT`) for such a sentence."""
 LEAD_TOKENS = 3
@@ -548,7 +550,9 @@ def _best_sentence(
     best: tuple[float, int, bool] | None = None
     before: frozenset[str] = frozenset()
     entities = [c for c in query.concepts if c.entity]
-    subjects = bool(entities) and not query.expects
+    # "What's up with BYD?", "any news on BYD EVs?": about the company, little else.
+    topics = sum(1 for c in query.concepts if not c.entity and not c.optional)
+    subjects = bool(entities) and not query.expects and topics <= LEAD_TOPICS
     for at, ((start, end), (own, matches)) in enumerate(zip(bounds, terms, strict=True)):
         present = own | heading if heading else own
         # "The carmaker said five ..." speaks of the company the sentence before named.

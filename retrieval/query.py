@@ -99,7 +99,7 @@ REQUEST = "request"
 # nothing the name does not: they are frame words, not topics.
 _LIGHT_VERBS = r"making|building|developing|producing|offering"
 _WHICH_COMPANIES = re.compile(
-    r"\b(?:which|what)\s+(?:(?!(?:must|do|does|did|is|are|was|were|can|could|should|will|would|"
+    r"\b(?:which|what|(?P<ask>name))\s+(?:(?!(?:must|do|does|did|is|are|was|were|can|could|should|will|would|"
     r"has|have|had|kinds?|types?|sorts?|helps?|makes?|drives?|gives?|lets?|allows?|keeps?|"
     r"pushes|push|causes?|enables?|stops?|means?|happens?|happened|sets?|separates?)\b)[\w.'’-]+\s+){0,3}?(?P<noun>companies|firms|startups|"
     r"start-ups|makers|carmakers|automakers|chipmakers|brands|businesses|players|platforms|"
@@ -847,7 +847,7 @@ class QueryParser:
             noun = which.group("noun")
             if noun and fold(noun) in _GENERIC_COMPANIES:
                 framed.update(range(which.start("noun"), which.end("noun")))
-            for verb in ("verb", "verb2", "verb3", "verb4"):
+            for verb in ("ask", "verb", "verb2", "verb3", "verb4"):
                 if which.group(verb):
                     framed.update(range(which.start(verb), which.end(verb)))
 

@@ -186,6 +186,10 @@ _DATING = re.compile(
     r"|[一二三四五六七八九十]{1,2}月份?|\d{1,2}月份?|今年|去年|最近|近来|[春夏秋冬][天季]",
     re.IGNORECASE,
 )
+_BESIDES = re.compile(
+    r"\b(?:besides|other\s+than|apart\s+from|aside\s+from|except(?:\s+for)?|excluding)\s+",
+    re.IGNORECASE,
+)
 _CAPITALISED = re.compile(r"(?<=[\s(“\"‘'])([A-Z][\w.’'-]*)")
 
 MAX_WEIGHT = 5.0
@@ -894,6 +898,12 @@ class QueryParser:
             else c
             for c in concepts
         ]
+        # "Besides BYD, name Chinese car brands ...": BYD is what the answer leaves out.
+        for besides in _BESIDES.finditer(question):
+            concepts = [
+                replace(c, entity=False, optional=True) if c.start == besides.end() else c
+                for c in concepts
+            ]
         counted: frozenset[str] = frozenset()
         many = _HOW_MANY.search(question) if answer == ANSWER_COUNT else None
         if many:

@@ -146,6 +146,7 @@ def test_a_question_in_chinese_keeps_what_it_cannot_map(
         ("what helps startups grow", None, ["helps", "startups", "grow"]),
         ("which consultancy said carmakers need brands", ANSWER_SOURCE, None),
         ("what the article said about BYD", None, ["BYD"]),
+        ("besides byd, name chinese car brands", ANSWER_NAME, ["byd", "chinese", "car", "brands"]),
         ("DeepSeek 一月份的模型要钱吗", None, None),
         ("Which carmakers go abroad?", ANSWER_NAME, ["carmakers", "abroad"]),
         # Money, a quantity named by a few words, a speed.
@@ -425,3 +426,9 @@ def test_chat_words_are_not_taken_for_names(parser: QueryParser, index: BM25Inde
     ):
         query = parser.parse(question, index)
         assert not any(c.entity for c in query.concepts), question
+
+
+def test_what_the_answer_leaves_out_is_not_required(parser: QueryParser, index: BM25Index) -> None:
+    query = parser.parse("besides byd, name chinese car brands going abroad", index)
+    byd = query.concepts[0]
+    assert (byd.surface, byd.entity, byd.optional) == ("byd", False, True)

@@ -1347,8 +1347,17 @@ def _corrected(question: str, corrections: Sequence[tuple[str, str]]) -> str:
     return question
 
 
-_INFLECTIONS = (("ies", "y"), ("ied", "y"), ("ing", ""), ("ing", "e"), ("es", ""), ("s", ""))
-_INFLECTIONS += (("ed", ""), ("ed", "e"), ("'s", ""))
+_INFLECTIONS: tuple[tuple[str, str], ...] = (
+    ("ies", "y"),
+    ("ied", "y"),
+    ("ing", ""),
+    ("ing", "e"),
+    ("es", ""),
+    ("s", ""),
+    ("ed", ""),
+    ("ed", "e"),
+    ("'s", ""),
+)
 
 
 def _inflection(a: str, b: str) -> bool:

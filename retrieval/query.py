@@ -130,6 +130,8 @@ _NAME_OF = re.compile(
     r"\bwhat(?:'s|’s|s|\s+is|\s+was|\s+are|\s+were)\s+(?:the\s+)?(names?)\s+of\b",
     re.IGNORECASE,
 )
+# "Does Kuaishou's clip generator have a brand name?": what it is called, too.
+_BRAND_NAME = re.compile(r"\b(brand|product|model|official)\s+(names?)\b", re.IGNORECASE)
 _CALLED = re.compile(
     r"\bwhat(?:'s|’s|\s+is|\s+are|\s+was|\s+were)\b.*?\b(called|named|titled)\s*[?.!]*\s*$",
     re.IGNORECASE,
@@ -179,7 +181,7 @@ _HOW_MANY = re.compile(
 _COMPOUND_SPLIT = re.compile(r"(?<=\w)[-/](?=\w)|(?<=\.)-(?=\w)")
 # Words that date a question rather than ask about something: "this spring", "in April".
 _DATING = re.compile(
-    r"(?:(?:this|last|past|next)\s+)?(?:spring|summer|autumn|fall|winter|january|february|"
+    r"(?:(?:this|last|past|next)\s+)?(?:spring|summer|autumn|winter|january|february|"
     r"march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|"
     r"jun|jul|aug|sept?|oct|nov|dec|week|month|quarter|year|yr)|lately|recently|nowadays|"
     r"currently|these\s+days|right\s+now"
@@ -846,6 +848,9 @@ class QueryParser:
         name_of = _NAME_OF.search(question)
         if name_of:
             framed.update(range(name_of.start(1), name_of.end(1)))
+        brand_name = _BRAND_NAME.search(question)
+        if brand_name:
+            framed.update(range(brand_name.start(1), brand_name.end(2)))
         which = _WHICH_COMPANIES.search(question)
         if which:
             noun = which.group("noun")
@@ -883,7 +888,7 @@ class QueryParser:
             expects.append(ANSWER_NUMBER)
         if any(_MONEY_ASKED.search(text) for text in asked):
             expects.append(ANSWER_MONEY)
-        if called or name_of:
+        if called or name_of or brand_name:
             expects.append(ANSWER_TITLE)
         request = REQUEST in expects
         answer = next((kind for kind in _KIND_ORDER if kind in expects), None)
@@ -929,7 +934,9 @@ class QueryParser:
         titled: frozenset[str] = frozenset()
         if answer == ANSWER_TITLE:
             # The word for what is named: the last topic before "called", or after "name of".
-            before = called.start(1) if called else len(question)
+            before = (
+                called.start(1) if called else brand_name.start() if brand_name else len(question)
+            )
             after = name_of.end() if name_of else 0
             head = [c for c in concepts if not c.entity and after <= c.start and c.end <= before]
             titled = head[-1].terms if head else frozenset()

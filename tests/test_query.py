@@ -147,6 +147,7 @@ def test_a_question_in_chinese_keeps_what_it_cannot_map(
         ("which consultancy said carmakers need brands", ANSWER_SOURCE, None),
         ("what the article said about BYD", None, ["BYD"]),
         ("besides byd, name chinese car brands", ANSWER_NAME, ["byd", "chinese", "car", "brands"]),
+        ("does kuaishou's video generator have a brand name", ANSWER_TITLE, None),
         ("DeepSeek 一月份的模型要钱吗", None, None),
         ("Which carmakers go abroad?", ANSWER_NAME, ["carmakers", "abroad"]),
         # Money, a quantity named by a few words, a speed.
@@ -432,3 +433,11 @@ def test_what_the_answer_leaves_out_is_not_required(parser: QueryParser, index: 
     query = parser.parse("besides byd, name chinese car brands going abroad", index)
     byd = query.concepts[0]
     assert (byd.surface, byd.entity, byd.optional) == ("byd", False, True)
+
+
+def test_fall_is_a_fall_not_a_season(parser: QueryParser, index: BM25Index) -> None:
+    query = parser.parse("did the hang seng index fall in march", index)
+    assert [(c.surface, c.optional) for c in query.concepts[1:]] == [
+        ("fall", False),
+        ("march", True),
+    ]

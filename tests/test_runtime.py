@@ -42,3 +42,24 @@ def test_admin_notices_are_rate_limited_per_admin() -> None:
     assert not notices.due(1, start + timedelta(minutes=9))
     assert notices.due(2, start + timedelta(minutes=9))  # another admin: its own interval
     assert notices.due(1, start + timedelta(minutes=10))
+
+
+def test_a_segmenter_that_fails_to_load_at_start_is_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The start-up preload runs on its own thread: a failure there must not print a
+    traceback (threading's hook would), only say that it loads when needed."""
+    from types import SimpleNamespace
+
+    from bot.telegram.app import _load_segmenter
+
+    def fail() -> None:
+        raise OSError("no space left on device")
+
+    corpus = SimpleNamespace(analyzer=SimpleNamespace(load_segmenter=fail))
+    with caplog.at_level("WARNING"):
+        _load_segmenter(corpus)  # type: ignore[arg-type]
+    assert [r.getMessage() for r in caplog.records] == [
+        "the Chinese segmenter did not load at start (no space left on device); "
+        "it loads when needed"
+    ]

@@ -219,10 +219,12 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
 
     corpus.on_problem = corpus_problem
     # The Chinese segmenter takes seconds to load: now, beside serving, not on
-    # the first Chinese question.
-    threading.Thread(
-        target=corpus.analyzer.load_segmenter, name="techbrief-segmenter", daemon=True
-    ).start()
+    # the first Chinese question. Shutdown waits for it (a thread still loading
+    # while the interpreter exits could print a traceback).
+    runtime.segmenter = threading.Thread(
+        target=_load_segmenter, args=(corpus,), name="techbrief-segmenter", daemon=True
+    )
+    runtime.segmenter.start()
     stats = await runtime.run(corpus.stats)
     log.info(
         "corpus open: %s passages from %s articles (%s)",
@@ -240,8 +242,18 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
             log.warning("admin %s: admin commands not shown (%s)", admin, exc.message)
 
 
+def _load_segmenter(corpus: Corpus) -> None:
+    try:
+        corpus.analyzer.load_segmenter()
+    except Exception as exc:  # a failed preload is retried on the first Chinese question
+        log.warning("the Chinese segmenter did not load at start (%s); it loads when needed", exc)
+
+
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     runtime = _runtime(application)
+    if runtime.segmenter is not None:
+        await asyncio.get_running_loop().run_in_executor(None, runtime.segmenter.join, 60)
+        runtime.segmenter = None
     # Fetch threads first: they may be waiting on the corpus thread.
     if runtime.ingestion is not None:
         runtime.ingestion.stop()

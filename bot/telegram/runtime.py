@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -184,6 +185,7 @@ class Runtime:
     ingestion: Ingestion | None = None
     drafts: TextDrafts = field(default_factory=TextDrafts)
     time_prompts: TimePrompts = field(default_factory=TimePrompts)
+    segmenter: threading.Thread | None = None  # loading the Chinese segmenter at start
 
     @property
     def service(self) -> TechBrief:

@@ -880,13 +880,16 @@ class QueryParser:
         flush()
         # The frame patterns also read the question as corrected ("wich startups").
         asked = (question, _corrected(question, corrections)) if corrections else (question,)
-        if any(_WHICH_COMPANIES.search(text) for text in asked):
+        # The question as typed was read above; the corrected one only when it differs.
+        corrected = asked[1:]
+        if which or any(_WHICH_COMPANIES.search(text) for text in corrected):
             expects.append(ANSWER_NAME)
         if any(_WHO_SAID.search(text) for text in asked):
             expects.append(ANSWER_SOURCE)
         if any(_QUANTITY.search(text) for text in asked):
             expects.append(ANSWER_NUMBER)
-        if any(_MONEY_ASKED.search(text) for text in asked):
+        money = _MONEY_ASKED.search(question)
+        if money or any(_MONEY_ASKED.search(text) for text in corrected):
             expects.append(ANSWER_MONEY)
         if called or name_of or brand_name:
             expects.append(ANSWER_TITLE)
@@ -920,11 +923,10 @@ class QueryParser:
             )
         measured = None
         measure = _MEASURE_VERB.search(question) if answer in _MEASURE_KINDS else None
-        money = _MONEY_ASKED.search(question) if answer == ANSWER_MONEY else None
         at = -1
         if measure:
             at = measure.start("verb")
-        elif money and money.group("sum"):
+        elif answer == ANSWER_MONEY and money and money.group("sum"):
             at = money.start("sum")  # "how big is the state AI fund": a sum said of a fund
         if at >= 0:
             measured = next(

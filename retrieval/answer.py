@@ -483,7 +483,7 @@ def _holds_answer(
     named = present | context
     if query.measured is not None and not query.measured.covered_by(named):
         return False  # "How many cars did BYD sell?" is not "BYD unveiled five new EV models"
-    return all(c.covered_by(named) for c in query.concepts if c.entity)
+    return all(c.covered_by(named) for c in query.entities)
 
 
 TITLE_WINDOW = 2
@@ -549,10 +549,9 @@ def _best_sentence(
     all_terms = query.terms
     best: tuple[float, int, bool] | None = None
     before: frozenset[str] = frozenset()
-    entities = [c for c in query.concepts if c.entity]
+    entities = query.entities
     # "What's up with BYD?", "any news on BYD EVs?": about the company, little else.
-    topics = sum(1 for c in query.concepts if not c.entity and not c.optional)
-    subjects = bool(entities) and not query.expects and topics <= LEAD_TOPICS
+    subjects = bool(entities) and not query.expects and query.topics <= LEAD_TOPICS
     for at, ((start, end), (own, matches)) in enumerate(zip(bounds, terms, strict=True)):
         present = own | heading if heading else own
         # "The carmaker said five ..." speaks of the company the sentence before named.

@@ -349,20 +349,26 @@ class Query:
     measured: Concept | None = None  # "how many cars did BYD sell": the verb, what is measured
     titled: frozenset[str] = frozenset()  # "what is RAND's report called": terms of "report"
     terms: frozenset[str] = field(init=False)  # every term of every concept
+    entities: tuple[Concept, ...] = field(init=False)  # the concepts naming an entity
+    topics: int = field(init=False)  # how many required concepts are not entities
+    given: frozenset[str] = field(init=False)  # names the question gives (not an answer)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "terms", frozenset(t for c in self.concepts for t in c.terms))
+        concepts = self.concepts
+        entities = tuple(c for c in concepts if c.entity)
+        object.__setattr__(self, "terms", frozenset(t for c in concepts for t in c.terms))
+        object.__setattr__(self, "entities", entities)
+        object.__setattr__(
+            self, "topics", sum(1 for c in concepts if not c.entity and not c.optional)
+        )
+        given = {x for c in entities for x in (fold(c.label or c.surface), *c.terms)}
+        object.__setattr__(self, "given", frozenset(given | {fold(c.surface) for c in concepts}))
 
     def holds_name(self, present: AbstractSet[str], text: str) -> bool:
         """Whether a sentence names a company or person the question does not."""
         if self.names is None:
             return True
-        exclude = frozenset(
-            x for c in self.concepts if c.entity for x in (fold(c.label or c.surface), *c.terms)
-        )
-        return self.names.holds_name(
-            present, text, exclude | {fold(c.surface) for c in self.concepts}
-        )
+        return self.names.holds_name(present, text, self.given)
 
     @property
     def search_terms(self) -> list[str]:

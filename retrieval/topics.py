@@ -16,6 +16,8 @@ class Topic:
     label: str
     query: str
     example: str
+    aliases: tuple[str, ...] = ()
+    """Other names people use for it ("EVs", "electric cars"); its label is one too."""
 
 
 TOPICS: tuple[Topic, ...] = (
@@ -24,36 +26,57 @@ TOPICS: tuple[Topic, ...] = (
         "AI models",
         "artificial intelligence AI model generative open-source DeepSeek chatbot LLM",
         "How did DeepSeek's free AI model change expectations?",
+        ("ai model", "ai models", "artificial intelligence", "generative ai", "genai"),
     ),
     Topic(
         "ev",
         "electric vehicles",
         "electric vehicle EV BYD Nio Zeekr carmaker automaker battery charging",
         "How many new EV models did BYD unveil?",
+        (
+            "evs",
+            "electric vehicle",
+            "electric cars",
+            "electric car",
+            "nev",
+            "nevs",
+            "new energy vehicles",
+        ),
     ),
     Topic(
         "robotaxi",
         "robotaxis and autonomous driving",
         "robotaxi autonomous driving driverless self-driving Pony.ai WeRide",
         "Which driverless companies filed for Hong Kong IPOs?",
+        (
+            "robotaxis",
+            "robo taxi",
+            "robo taxis",
+            "autonomous driving",
+            "self driving",
+            "driverless cars",
+        ),
     ),
     Topic(
         "chips",
         "chips and semiconductors",
         "chip chips semiconductor export controls restrictions Huawei hyperscaler",
         "Did U.S. chip restrictions stop China's AI progress?",
+        ("chip", "semiconductor", "semiconductors", "chipmakers"),
     ),
     Topic(
         "policy",
         "industrial policy",
         "policy Beijing subsidies industrial policy regulators Politburo self-reliance",
         "How does Beijing attract AI talent?",
+        ("policies", "industrial policies"),
     ),
     Topic(
         "ipo",
         "IPOs and listings",
         "IPO initial public offering listing Hong Kong securities regulator filing",
         "Why is China fast-tracking tech IPOs?",
+        ("ipos", "listing", "listings"),
     ),
     Topic(
         "energy",
@@ -65,9 +88,20 @@ TOPICS: tuple[Topic, ...] = (
 
 
 def find_topic(name: str) -> Topic | None:
-    """The built-in topic called ``name`` (case-insensitive), if any."""
-    wanted = name.strip().casefold()
-    return next((t for t in TOPICS if t.name == wanted), None)
+    """The built-in topic called ``name``, its label or one of its aliases, if any
+    (case, hyphens and spacing aside: "EVs", "Electric vehicles", "self-driving")."""
+    return _NAMES.get(_key(name))
+
+
+def _key(name: str) -> str:
+    return " ".join(name.casefold().replace("-", " ").split())
+
+
+_NAMES: dict[str, Topic] = {
+    _key(name): topic
+    for topic in reversed(TOPICS)  # the first topic wins a name two would share
+    for name in (topic.name, topic.label, *topic.aliases)
+}
 
 
 def nearest_topic(

@@ -14,13 +14,20 @@ from hypothesis import strategies as st
 from bot.console import ConsoleChat, run_console
 from bot.core import render
 from bot.core.corpus import Corpus
-from bot.core.digests import CONSOLE_CHAT, MAX_SUBSCRIPTIONS, Subscribed, TopicChoice
+from bot.core.digests import (
+    CONSOLE_CHAT,
+    MAX_SUBSCRIPTIONS,
+    Subscribed,
+    TopicChoice,
+    topic_of,
+)
 from bot.core.service import Refusal, TechBrief
 from retrieval.analyze import Analyzer
 from retrieval.answer import Candidate
 from retrieval.digest import MAX_ARTICLES, MIN_RELEVANCE, select_digest
 from retrieval.index import BM25Index
 from retrieval.query import Query, QueryParser
+from retrieval.topics import find_topic
 from storage import deliveries, sources, subscriptions
 from storage.articles import NewArticle
 from storage.deliveries import AlreadyDelivered
@@ -299,6 +306,15 @@ def brief(tmp_path: Path) -> TechBrief:
         ("Honor 200", "Honor 200", "08:00"),
         ("Made in China 2025", "Made in China 2025", "08:00"),
         ("Xiaomi 15 8:00", "Xiaomi 15", "08:00"),
+        # A built-in topic by the names people use (these were free-text topics).
+        ("EVs", "ev", "08:00"),
+        ("Electric vehicles 7pm", "ev", "19:00"),
+        ("robotaxis", "robotaxi", "08:00"),
+        ("Self-Driving 06:30", "robotaxi", "06:30"),
+        ("semiconductors", "chips", "08:00"),
+        ("AI models", "ai", "08:00"),
+        ("IPOs", "ipo", "08:00"),
+        ("electric vehicles and batteries", "electric vehicles and batteries", "08:00"),
     ],
 )
 def test_subscribe_reads_topic_and_time(
@@ -462,6 +478,31 @@ def test_run_console_prints_due_digests_before_the_next_reply(brief: TechBrief) 
     assert text.count("BYD's charger") == 1
     assert text.index("BYD's charger") < text.index("Commands")
     assert "1 subscription in 1 chat; 1 digest sent today." in text
+
+
+def test_a_subscription_made_before_its_name_was_a_built_in_topic_is_that_topic(
+    brief: TechBrief,
+) -> None:
+    digests = brief.digests
+    old = subscriptions.add_subscription(
+        brief.corpus.db,
+        chat_id=42,
+        topic="Robotaxis",
+        topic_key="robotaxis",
+        local_time="08:00",
+        timezone="UTC",
+        now=T0,
+    )
+    assert topic_of(digests.subscription(42, old)).query == find_topic("robotaxi").query
+    again = digests.subscribe(42, "robotaxi 19:00", T0)
+    assert isinstance(again, Subscribed)
+    assert (again.created, again.subscription.id) == (False, old)
+    assert [s.id for s in digests.subscribed_to(42, "self-driving")] == [old]
+    [view] = digests.preview(42, "robotaxis", T0)
+    assert view.subscription is not None
+    assert view.subscription.id == old
+    assert [s.id for s in digests.unsubscribe(42, "ROBOTAXIS")] == [old]
+    assert digests.subscriptions(42) == []
 
 
 def test_topic_choice_of_free_text_keeps_its_case(brief: TechBrief) -> None:

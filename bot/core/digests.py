@@ -143,6 +143,10 @@ def topic_of(subscription: Subscription) -> TopicChoice:
     )
 
 
+def _on(mine: list[Subscription], topic: TopicChoice) -> list[Subscription]:
+    return [s for s in mine if topic.key in (s.topic_key, topic_of(s).key)]
+
+
 def builtin_choice(topic: Topic) -> TopicChoice:
     return TopicChoice(topic.name, topic.name, topic.label, topic.query)
 
@@ -210,8 +214,8 @@ class Digests:
             return topic
         number_topic = " ".join([*words, number]) if number is not None else None
         db = self.corpus.db
-        existing = {s.topic_key: s for s in subscriptions.list_subscriptions(db, chat_id)}
-        current = existing.get(topic.key)
+        existing = subscriptions.list_subscriptions(db, chat_id)
+        current = next(iter(_on(existing, topic)), None)
         if current is not None:
             if local_time is None or local_time == current.local_time:
                 return Subscribed(current, created=False, number_topic=number_topic)
@@ -252,6 +256,18 @@ class Digests:
             _parse_when(subscription.created_at),
         )
 
+    def subscribed_to(
+        self, chat_id: int, raw: str, mine: list[Subscription] | None = None
+    ) -> list[Subscription]:
+        """The chat's subscriptions to the topic ``raw`` names (a built-in topic by any of
+        its names: one made as "robotaxis" before that was a name of "robotaxi" too)."""
+        mine = self.subscriptions(chat_id) if mine is None else mine
+        topic = self.choose_topic(raw)
+        if isinstance(topic, Refusal):
+            key = clean_text(raw).casefold()
+            return [s for s in mine if s.topic_key == key]
+        return _on(mine, topic)
+
     def unsubscribe(self, chat_id: int, raw: str) -> list[Subscription] | Refusal:
         """``<topic|all>``: the subscriptions removed."""
         text = clean_text(raw)
@@ -261,9 +277,7 @@ class Digests:
         if text.casefold() == "all":
             gone = mine
         else:
-            topic = self.choose_topic(text)
-            key = topic.key if not isinstance(topic, Refusal) else text.casefold()
-            gone = [s for s in mine if s.topic_key == key]
+            gone = self.subscribed_to(chat_id, text, mine)
             if not gone:
                 return Refusal(texts.not_subscribed(text, [s.topic for s in mine]))
         subscriptions.remove_subscriptions(self.corpus.db, chat_id, [s.id for s in gone])
@@ -322,7 +336,7 @@ class Digests:
         topic = self.choose_topic(raw)
         if isinstance(topic, Refusal):
             return topic
-        subscribed = next((s for s in mine if s.topic_key == topic.key), None)
+        subscribed = next(iter(_on(mine, topic)), None)
         if subscribed is not None:
             return [self._view(subscribed, preview=True)]
         view = self.preview_topic(raw, now - PREVIEW_WINDOW, self.zone_of(chat_id))

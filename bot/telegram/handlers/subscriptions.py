@@ -279,11 +279,7 @@ async def on_time_reply(update: Update, context: BriefContext) -> None:
     topic, typed = match.group(1), (message.text or "").strip()
 
     def change() -> Reply:
-        wanted = digests.choose_topic(topic)
-        key = topic.casefold() if isinstance(wanted, Refusal) else wanted.key
-        found = next(
-            (s for s in digests.subscriptions(message.chat_id) if s.topic_key == key), None
-        )
+        found = next(iter(digests.subscribed_to(message.chat_id, topic)), None)
         if found is None:
             return text_reply(texts.SUBSCRIPTION_GONE)
         return _set_time(digests, message.chat_id, found.id, typed, runtime.clock())

@@ -71,6 +71,11 @@ _QUIT = {"/quit", "/exit"}
 _QUIT_WORDS = {"quit", "exit"}  # without a slash only when alone: "quit smoking?" is a question
 _MORE = {"more", "/more", "next", "/next"}
 _END_OF_TEXT = "."
+_TITLE_COMMANDS = {"/skip", "/cancel"}  # what /addtext's title step takes as an answer
+
+
+def _is_command(word: str) -> bool:
+    return word.startswith("/") and len(word) > 1 and word[1:].isalnum()
 
 
 _FATAL = (sqlite3.Error, StorageError, IndexError_)
@@ -122,8 +127,20 @@ class ConsoleChat:
         text = line.strip()
         command, _, rest = text.partition(" ")
         command = command.lower().split("@", 1)[0]
-        if self._draft is not None or self._draft_text is not None:
+        if self._draft is not None:
             return self._add_text(line, command)
+        if self._draft_text is not None:
+            # Asked for a title: /skip and /cancel answer it, another command runs (the
+            # title is still asked for, as on Telegram), anything else is the title.
+            if command in _TITLE_COMMANDS or not _is_command(command):
+                return self._add_text(line, command)
+            said = self._reply(text, command, rest)
+            if said is None or self._draft_text is None:
+                return said  # left, or a new /addtext began
+            return f"{said}\n\n{texts.ADDTEXT_TITLE}"
+        return self._reply(text, command, rest)
+
+    def _reply(self, text: str, command: str, rest: str) -> str | None:
         if not text:
             return ""
         if command in _QUIT or (command in _QUIT_WORDS and not rest):
@@ -157,7 +174,7 @@ class ConsoleChat:
             )
         if command in ("/addsource", "/addtext", "/removesource", "/refresh"):
             return self._admin(command, rest.strip())
-        if command.startswith("/") and len(command) > 1 and command[1:].isalnum():
+        if _is_command(command):
             return texts.unknown_command(command)
         return self._show(self._conversation.ask(text))
 
@@ -185,7 +202,7 @@ class ConsoleChat:
             if isinstance(reports, str):
                 return reports
             return "\n\n".join(render.ingest_report(r, self._m) for r in reports)
-        self._draft = []
+        self._draft, self._draft_text = [], None
         return texts.ADDTEXT_START_CONSOLE
 
     def _add_text(self, line: str, command: str) -> str:

@@ -35,6 +35,32 @@ def test_skip_gives_the_source_the_derived_title(chat: ConsoleChat) -> None:
     assert removed.startswith("Removed source #2 (Pony.ai began charging fares")
 
 
+def test_a_command_while_the_title_is_asked_for_runs_and_the_title_is_asked_again(
+    chat: ConsoleChat,
+) -> None:
+    # Tried as a user: "/sources" typed at the title prompt became the article's title.
+    chat.reply("/addtext")
+    for line in PONY:
+        chat.reply(line)
+    chat.reply(".")
+    listing = chat.reply("/sources") or ""
+    assert "#1 Seed articles" in listing
+    assert listing.endswith(texts.ADDTEXT_TITLE)
+    assert (chat.reply("/nonsense") or "").startswith("Unknown command /nonsense")
+    added = chat.reply("Pony.ai starts charging robotaxi fares") or ""
+    assert added.startswith("Added source #2: “Pony.ai starts charging robotaxi fares”")
+    # A new /addtext at the title prompt drops the first draft and starts again.
+    chat.reply("/addtext")
+    for line in PONY:
+        chat.reply(line)
+    chat.reply(".")
+    assert chat.reply("/addtext") == texts.ADDTEXT_START_CONSOLE
+    assert chat.reply(".") == (
+        "Could not add the text: that is too short for an article (at least 20 words, please)."
+    )
+    assert len(chat._service.sources()) == 2
+
+
 def test_too_short_text_is_refused_before_the_title(chat: ConsoleChat) -> None:
     # Trial rough edge 7: the title was asked for first, then the text refused.
     chat.reply("/addtext")

@@ -16,6 +16,7 @@ from bot.core.schedule import (
     parse_local_time,
     scheduled_at,
     timezone_suggestions,
+    utc_offset,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -176,6 +177,22 @@ def test_exactly_one_due_date_per_local_day(
         ("America/New York", "America/New_York"),
         ("Shanghai", "Asia/Shanghai"),
         ("UTC", "UTC"),
+        # Tried as a user: "Beijing" was offered Europe/Berlin, and "GMT+8" was set to
+        # Etc/GMT+8, which is UTC-8 (POSIX signs): digests sixteen hours late.
+        ("Beijing", "Asia/Shanghai"),
+        ("shenzhen", "Asia/Shanghai"),
+        ("China", "Asia/Shanghai"),
+        ("GMT+8", "Etc/GMT-8"),
+        ("UTC+8", "Etc/GMT-8"),
+        ("utc + 08:00", "Etc/GMT-8"),
+        ("+08:00", "Etc/GMT-8"),
+        ("UTC\u22125", "Etc/GMT+5"),
+        ("GMT-5", "Etc/GMT+5"),
+        ("UTC+0", "Etc/GMT"),
+        ("UTC+14", "Etc/GMT-14"),
+        ("Etc/GMT+8", "Etc/GMT+8"),  # the zone's own name means what tzdata says
+        ("India", "Asia/Kolkata"),
+        ("Britain", "Europe/London"),
     ],
 )
 def test_find_timezone(raw: str, zone: str) -> None:
@@ -184,7 +201,20 @@ def test_find_timezone(raw: str, zone: str) -> None:
     assert found.key == zone
 
 
-@pytest.mark.parametrize("raw", ["Mars/Olympus", "", "../../etc/passwd", "Europe/Berln", "x" * 500])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Mars/Olympus",
+        "",
+        "../../etc/passwd",
+        "Europe/Berln",
+        "x" * 500,
+        "UTC+15",
+        "UTC+5:30",  # no whole-hour zone: suggested instead
+        "UTC+8:75",
+        "United States",  # several zones: suggested instead
+    ],
+)
 def test_unknown_time_zones_are_none(raw: str) -> None:
     assert find_timezone(raw) is None
 
@@ -194,3 +224,17 @@ def test_close_suggestions_for_misspelt_zones() -> None:
     assert "Asia/Shanghai" in timezone_suggestions("Asia/Shangai")
     assert timezone_suggestions("") == []
     assert timezone_suggestions("qqqqqqqqqq") == []
+
+
+def test_suggestions_for_a_country_with_several_zones_and_an_odd_offset() -> None:
+    assert timezone_suggestions("United States")[0] == "America/New_York"
+    assert "Europe/London" in timezone_suggestions("UK")  # Britain (UK), Virgin Islands (UK)
+    assert "Asia/Kolkata" in timezone_suggestions("UTC+5:30")
+
+
+def test_utc_offset_is_said_with_its_sign() -> None:
+    winter = datetime(2026, 1, 15, 12, tzinfo=UTC)
+    assert utc_offset(ZoneInfo("Asia/Shanghai"), winter) == "UTC+08:00"
+    assert utc_offset(ZoneInfo("Etc/GMT+8"), winter) == "UTC-08:00"
+    assert utc_offset(ZoneInfo("Asia/Kolkata"), winter) == "UTC+05:30"
+    assert utc_offset(ZoneInfo("America/St_Johns"), winter) == "UTC-03:30"

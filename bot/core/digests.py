@@ -33,6 +33,7 @@ from bot.core.schedule import (
     parse_local_time,
     scheduled_at,
     timezone_suggestions,
+    utc_offset,
 )
 from bot.core.service import Refusal, clean_text
 from retrieval.digest import MIN_RELEVANCE, Digest, relevance, select_digest, topic_ceiling
@@ -104,6 +105,7 @@ class Subscribed:
 class TimezoneSet:
     zone: str
     subscriptions: int  # moved to the new zone
+    offset: str = ""  # its offset from UTC now: "UTC+08:00"
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,7 +321,7 @@ class Digests:
             for s in self.subscriptions(chat_id)
         }
         subscriptions.set_chat_timezone(self.corpus.db, chat_id, zone.key, now, next_due)
-        return TimezoneSet(zone.key, len(self.subscriptions(chat_id)))
+        return TimezoneSet(zone.key, len(self.subscriptions(chat_id)), utc_offset(zone, now))
 
     def preview(self, chat_id: int, raw: str, now: datetime) -> list[DigestView] | Refusal:
         """``/digest [topic]``: what the next digest would hold now; changes nothing.

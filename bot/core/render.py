@@ -549,4 +549,4 @@ def unsubscribed(gone: Sequence[Subscription], m: Markup) -> str:
 
 
 def timezone_set(result: TimezoneSet, m: Markup) -> str:
-    return m.text(texts.timezone_set(result.zone, result.subscriptions))
+    return m.text(texts.timezone_set(result.zone, result.subscriptions, result.offset))

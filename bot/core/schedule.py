@@ -27,6 +27,7 @@ __all__ = [
     "parse_local_time",
     "scheduled_at",
     "timezone_suggestions",
+    "utc_offset",
 ]
 
 DEFAULT_TIME = "08:00"
@@ -118,24 +119,126 @@ def next_delivery(
 
 
 @functools.cache
+def _names() -> dict[str, str]:
+    """Every IANA zone name by its case-folded form."""
+    return {name.casefold(): name for name in sorted(available_timezones())}
+
+
+@functools.cache
 def _zones() -> dict[str, str]:
-    """Every IANA zone name by its case-folded form (and by its city, when unambiguous)."""
-    names = sorted(available_timezones())
-    by_key = {name.casefold(): name for name in names}
+    """Zone names by what people type for them: the zone's name, its city when no other
+    zone has it, a country with one zone ("Japan"), a city of mainland China (all on
+    Beijing time: "Beijing", "Shenzhen"). Offsets ("UTC+8") are :func:`_offset_zone`'s."""
+    names = _names()
+    by_key = dict(names)
     cities: dict[str, list[str]] = {}
-    for name in names:
-        if "/" in name:
+    for name in names.values():
+        if "/" in name and not name.startswith("Etc/"):  # Etc/GMT+8 is UTC-8: not "GMT+8"
             cities.setdefault(name.rsplit("/", 1)[1].casefold(), []).append(name)
     for city, matches in cities.items():
         if len(matches) == 1:
             by_key.setdefault(city, matches[0])
+    for country, zones in _countries().items():
+        if len(zones) == 1:
+            by_key.setdefault(country, zones[0])
+    for city in _CHINA_CITIES:
+        by_key.setdefault(city, "Asia/Shanghai")
     return by_key
 
 
+_CHINA_CITIES = (
+    "china",
+    "mainland_china",
+    "beijing",
+    "beijing_time",
+    "china_standard_time",
+    "shenzhen",
+    "guangzhou",
+    "hangzhou",
+    "chengdu",
+    "wuhan",
+    "nanjing",
+    "tianjin",
+    "suzhou",
+    "xi'an",
+    "xian",
+    "hefei",
+    "changsha",
+    "qingdao",
+    "dalian",
+    "xiamen",
+)
+"""tzdata names mainland China's zone after Shanghai only ("Beijing Time" in its comment)."""
+
+
+@functools.cache
+def _countries() -> dict[str, list[str]]:
+    """The zones of each country (its main zone first), by its name as tzdata spells it, that
+    name without the bracketed part and the bracketed part: "Britain (UK)" is
+    "britain_(uk)", "britain" and "uk" (shared by "Virgin Islands (UK)": two zones)."""
+    names = _tab("iso3166.tab")
+    zones: dict[str, list[str]] = {}
+    for row in _tab("zone.tab"):
+        if len(row) >= 3:
+            zones.setdefault(row[0], []).append(row[2])
+    by_name: dict[str, list[str]] = {}
+    for row in names:
+        if len(row) < 2 or row[0] not in zones:
+            continue
+        name = row[1].casefold()
+        short, _, bracket = name.partition(" (")
+        for key in {name, short, bracket.rstrip(")")} - {""}:
+            found = by_name.setdefault(key.replace(" ", "_"), [])  # "korea": North and South
+            found.extend(z for z in zones[row[0]] if z not in found)
+    return by_name
+
+
+def _tab(name: str) -> list[list[str]]:
+    """The rows of one of tzdata's tables (the tzdata package's, else the system's)."""
+    import importlib.resources
+    from pathlib import Path
+
+    try:
+        text = (importlib.resources.files("tzdata") / "zoneinfo" / name).read_text("utf-8")
+    except (ModuleNotFoundError, OSError):
+        try:
+            text = (Path("/usr/share/zoneinfo") / name).read_text("utf-8")
+        except OSError:
+            return []
+    return [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
+
+
+_OFFSET = re.compile(r"(?:utc|gmt)?\s*([+\-\u2212])\s*([0-9]{1,2})(?:[:.h]?([0-9]{2}))?")
+
+
+def _offset(raw: str) -> timedelta | None:
+    """``UTC+8``, ``GMT-5``, ``+08:00``, ``UTC+5:30`` as an offset from UTC (east is +)."""
+    match = _OFFSET.fullmatch(raw.strip().casefold())
+    if match is None:
+        return None
+    hours, minutes = int(match.group(2)), int(match.group(3) or 0)
+    if minutes >= 60:
+        return None
+    offset = timedelta(hours=hours, minutes=minutes)
+    return -offset if match.group(1) != "+" else offset
+
+
+def _offset_zone(offset: timedelta) -> str | None:
+    """The fixed zone of a whole-hour offset: tzdata's Etc/GMT-8 is UTC+8 (POSIX signs)."""
+    hours, rest = divmod(int(offset.total_seconds()), 3600)
+    if rest or not -12 <= hours <= 14:
+        return None
+    return "Etc/GMT" if hours == 0 else f"Etc/GMT{-hours:+d}"
+
+
 def find_timezone(raw: str) -> ZoneInfo | None:
-    """The zone called ``raw``: exact, any case, spaces for underscores, or a unique city."""
+    """The zone ``raw`` names: a zone name (any case, spaces for underscores), an offset
+    from UTC (``UTC+8``, ``GMT+8``, ``+08:00``), a city or country with one zone."""
     key = raw.strip().replace(" ", "_").casefold()
-    name = _zones().get(key)
+    name = _names().get(key)
+    if name is None:
+        offset = _offset(raw)
+        name = _offset_zone(offset) if offset is not None else _zones().get(key)
     if name is None:
         return None
     try:
@@ -145,10 +248,19 @@ def find_timezone(raw: str) -> ZoneInfo | None:
 
 
 def timezone_suggestions(raw: str, limit: int = 3) -> list[str]:
-    """Zone names close to ``raw`` (spelling slips, a city without its area)."""
+    """Zone names close to ``raw``: a misspelt name or a city without its area; the zones
+    of a country with several; zones now at an offset no fixed zone has (``UTC+5:30``)."""
     key = raw.strip().replace(" ", "_").casefold()
     if not key:
         return []
+    offset = _offset(raw)
+    if offset is not None:
+        now = datetime.now(UTC)
+        main = [row[2] for row in _tab("zone.tab") if len(row) >= 3]
+        return [z for z in main if ZoneInfo(z).utcoffset(now) == offset][:limit]
+    country = _countries().get(key)
+    if country:
+        return country[:limit]
     zones = _zones()
     close = difflib.get_close_matches(key, list(zones), n=limit * 3, cutoff=0.6)
     found: list[str] = []
@@ -156,3 +268,11 @@ def timezone_suggestions(raw: str, limit: int = 3) -> list[str]:
         if zones[match] not in found:
             found.append(zones[match])
     return found[:limit]
+
+
+def utc_offset(zone: ZoneInfo, now: datetime) -> str:
+    """``UTC+08:00``: the zone's offset at ``now``."""
+    offset = zone.utcoffset(now) or timedelta()
+    sign = "-" if offset < timedelta() else "+"
+    hours, rest = divmod(abs(int(offset.total_seconds())), 3600)
+    return f"UTC{sign}{hours:02d}:{rest // 60:02d}"

@@ -379,20 +379,24 @@ def timezone_usage(current: str) -> str:
     )
 
 
-def timezone_set(zone: str, count: int) -> str:
+def timezone_set(zone: str, count: int, offset: str = "") -> str:
     if count == 0:
         moved = ""
     elif count == 1:
         moved = " Your subscription follows it."
     else:
         moved = f" Your {count} subscriptions follow it."
-    return f"Time zone set to {zone}.{moved}"
+    now = f" (currently {offset})" if offset else ""
+    return f"Time zone set to {zone}{now}.{moved}"
 
 
 def unknown_timezone(name: str, suggestions: list[str]) -> str:
     if suggestions:
         return f"I don't know the time zone {name}. Did you mean {' or '.join(suggestions)}?"
-    return f"I don't know the time zone {name}. Use Area/City, e.g. Europe/Berlin or Asia/Shanghai."
+    return (
+        f"I don't know the time zone {name}. Use Area/City (e.g. Asia/Shanghai), a city "
+        "or an offset (UTC+8)."
+    )
 
 
 def nothing_new_since(label: str, since: str) -> str:

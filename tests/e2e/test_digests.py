@@ -335,7 +335,10 @@ async def test_only_group_admins_change_a_groups_subscriptions(digesting: Digest
     assert refused.text == texts.GROUP_ADMINS_ONLY
     digesting.api.set_member(GROUP, MEMBER, "creator")
     [changed] = await digesting.say(GROUP, "/timezone Asia/Shanghai")
-    assert changed.text == "Time zone set to Asia/Shanghai. Your subscription follows it."
+    assert (
+        changed.text
+        == "Time zone set to Asia/Shanghai (currently UTC+08:00). Your subscription follows it."
+    )
 
 
 async def test_a_group_that_becomes_a_supergroup_keeps_its_subscriptions(
@@ -506,7 +509,10 @@ async def test_commands_topics_timezone_unsubscribe_and_the_deep_link(
         "I don't know the time zone Europe/Berln. Did you mean Europe/Berlin"
     )
     [zone] = await digesting.say(READER, "/timezone Asia/Shanghai")
-    assert zone.text == "Time zone set to Asia/Shanghai. Your subscription follows it."
+    assert (
+        zone.text
+        == "Time zone set to Asia/Shanghai (currently UTC+08:00). Your subscription follows it."
+    )
     [shown] = await digesting.say(READER, "/timezone")
     assert shown.text.startswith("This chat's time zone is Asia/Shanghai.")
     [card] = await digesting.say(READER, "/subscriptions")

@@ -161,8 +161,45 @@ _MONEY_ASKED = re.compile(
     r"|\bhow\s+(?:big|large)\s+(?:is|was|are|were)\s+(?:[\w.'’-]+\s+){0,5}?(?P<sum>fund|funds|"
     r"investment|budget|funding|round|package|subsidy|subsidies)\b"
     r"|\bwhat\s+(?:did|does|do|will|would)\s+(?:[\w.'’-]+\s+){1,3}?(?:earn|raise|cost|charge|"
-    r"make\s+in\s+(?:profit|revenue|sales))\b",
+    r"make\s+in\s+(?:profit|revenue|sales))\b"
+    r"|\bhow\s+(?:cheap|expensive|costly|pricey|pricy)\b"
+    r"|多少钱|多少錢|价格|價格|售价|售價|价钱|價錢|定价|定價|金额|金額|花了多少|卖多少|賣多少",
     re.IGNORECASE,
+)
+# Words that only say "a price" when a sum of money is asked for ("how much does the L60
+# cost", "what does Unitree charge for the Go2", "how cheap is Doubao", "小米YU7多少钱"):
+# the sum the answer must hold says them; the sentence need not ("a starting price of …").
+_PRICE_WORDS = frozenset(
+    {
+        "cost",
+        "costs",
+        "costing",
+        "price",
+        "prices",
+        "priced",
+        "pricing",
+        "charge",
+        "charges",
+        "charging",
+        "cheap",
+        "cheaper",
+        "expensive",
+        "costly",
+        "pricey",
+        "pricy",
+        "钱",
+        "錢",
+        "价格",
+        "價格",
+        "售价",
+        "售價",
+        "价钱",
+        "價錢",
+        "定价",
+        "定價",
+        "金额",
+        "金額",
+    }
 )
 # "How many cars did BYD sell", "how much did Baidu spend": the verb says what is measured.
 _MEASURE_VERB = re.compile(
@@ -208,9 +245,11 @@ COMPOUND_PART_COUNT = 5_000_000
 """Words at least this frequent in the English list are never "corrected"."""
 RELATIVE_STEM = 5
 """Shortest stem whose relatives in the corpus count as the same word."""
-RELATIVE_ENDINGS = ("i", "it")
+RELATIVE_ENDINGS = ("i", "it", "er", "eri")
 """Endings by which Snowball stems of one word differ: "strategi" (strategy) and
-"strateg" (strategic), "competit" (competition) and "compet" (compete)."""
+"strateg" (strategic), "competit" (competition) and "compet" (compete); the doer and
+the deed: "founder" and "found" (founded), "supplier" and "suppli" (supply),
+"deliveri" (delivery) and "deliv" (deliver)."""
 SPELLING_NAME_LIMIT = 5_000
 """Spelling candidates that are not English words (names, jargon): the most
 frequent this many corpus terms, which bounds the work per misspelled word."""
@@ -878,7 +917,7 @@ class QueryParser:
         for token in tokens:
             if token.han:
                 flush()
-                self._han_concepts(question, token, concepts, frame, expects)
+                self._han_concepts(question, token, vocabulary, concepts, frame, expects)
                 continue
             surface = question[token.start : token.end]
             key = token.terms[-1] if token.terms else fold(surface)
@@ -912,6 +951,12 @@ class QueryParser:
             else c
             for c in concepts
         ]
+        if answer == ANSWER_MONEY:
+            priced = [
+                c for c in concepts if not c.entity and fold(c.surface).strip() in _PRICE_WORDS
+            ]
+            if len(priced) < len(concepts):
+                concepts = [c for c in concepts if c not in priced]
         # "Besides BYD, name Chinese car brands ...": BYD is what the answer leaves out.
         for besides in _BESIDES.finditer(question):
             concepts = [
@@ -1217,36 +1262,48 @@ class QueryParser:
         self,
         question: str,
         token: SurfaceToken,
+        vocabulary: Vocabulary,
         concepts: list[Concept],
         frame: list[str],
         expects: list[str],
     ) -> None:
-        """Chinese: lexicon and frame forms found as written, longest first; what is
-        left is kept as untranslated words."""
-        text = question[token.start : token.end]
+        """Chinese: lexicon and frame forms found in Simplified script (台積電 is
+        台积电), longest first; each word of what is left that the corpus holds is a
+        concept of its own, weighed by its rarity in the segmenter's dictionary (良率
+        weighs more than 市场); the words it does not hold (Chinese asked of English
+        articles) are kept together as one untranslated concept."""
+        text = self.analyzer.simplified(question[token.start : token.end])
         pending_start: int | None = None
         i = 0
 
+        def foreign(start: int, end: int, words: tuple[str, ...], weight: float) -> Concept:
+            at, to = token.start + start, token.start + end
+            return Concept(
+                surface=question[at:to],
+                start=at,
+                end=to,
+                forms=((frozenset(words),),),
+                search=words,
+                weight=weight,
+                foreign=True,
+            )
+
         def leftover(start: int, end: int) -> None:
-            # Function characters (的, 了) at the edges are not part of the words.
-            while start < end and text[start] in CHINESE_STOPWORDS:
-                start += 1
-            while end > start and text[end - 1] in CHINESE_STOPWORDS:
-                end -= 1
-            words = tuple(self.analyzer.terms(text[start:end]))
-            if words:
-                surface = text[start:end]
-                concepts.append(
-                    Concept(
-                        surface=surface,
-                        start=token.start + start,
-                        end=token.start + end,
-                        forms=((frozenset(words),),),
-                        search=words,
-                        weight=FOREIGN_WEIGHT,
-                        foreign=True,
-                    )
-                )
+            unknown: list[tuple[int, int, tuple[str, ...]]] = []
+            for s, e, word in self.analyzer.words(text[start:end]):
+                if word in CHINESE_STOPWORDS:  # function words (的, 了, 是)
+                    continue
+                words = tuple(self.analyzer.terms(word))
+                if not words:
+                    continue
+                if any(vocabulary.document_frequency(w) for w in words):
+                    weight = self.analyzer.word_weight(word)
+                    concepts.append(foreign(start + s, start + e, words, weight))
+                else:
+                    unknown.append((start + s, start + e, words))
+            if unknown:
+                words = tuple(w for _, _, ws in unknown for w in ws)
+                concepts.append(foreign(unknown[0][0], unknown[-1][1], words, FOREIGN_WEIGHT))
 
         while i < len(text):
             match = None

@@ -77,6 +77,8 @@ def surfaces(query: Query) -> list[str]:
         ("What did 比亚迪 unveil?", "BYD unveiled five new EV models"),
         ("百度的数字人", "Baidu deploys digital avatars"),
         ("华为提供什么软件?", "Huawei supplies vehicle software"),
+        # Traditional script and Taiwanese words meet the lexicon's Simplified forms.
+        ("華為提供什麼軟體?", "Huawei supplies vehicle software"),
         ("小米汽车", "Xiaomi cars"),
         ("深度求索的模型", "DeepSeek released a model"),
         ("How much are engineers paid?", "talents are lured with payouts"),
@@ -116,6 +118,20 @@ def test_a_question_in_chinese_keeps_what_it_cannot_map(
     assert parser.parse("比亚迪发布了几款新电动车?", index).untranslated == ()
 
 
+def test_chinese_words_the_corpus_holds_are_concepts_of_their_own(parser: QueryParser) -> None:
+    """Once Chinese articles are stored, each word of a Chinese question is asked for,
+    in either script, weighed by its rarity (before, everything the lexicon did not map
+    was one concept, said by a passage holding any of its words, and never an anchor)."""
+    text = "分析師指出，二奈米晶片的良率已超過百分之六十。"
+    corpus = BM25Index()
+    corpus.add([0], [A.terms(text)])
+    query = parser.parse("二纳米良率是多少", corpus)
+    assert [c.surface for c in query.concepts] == ["二", "纳米", "良率"]
+    assert covers(query, text) == ["二", "纳米", "良率"]
+    weights = {c.surface: c.weight for c in query.concepts}
+    assert weights["良率"] > weights["纳米"] > weights["二"]
+
+
 @pytest.mark.parametrize(
     ("question", "expects", "content"),
     [
@@ -152,7 +168,12 @@ def test_a_question_in_chinese_keeps_what_it_cannot_map(
         ("Which carmakers go abroad?", ANSWER_NAME, ["carmakers", "abroad"]),
         # Money, a quantity named by a few words, a speed.
         ("How much did Baidu spend on AI?", ANSWER_MONEY, ["Baidu", "spend", "AI"]),
-        ("how much does a byd seal cost", ANSWER_MONEY, ["byd", "seal", "cost"]),
+        # A price word is what the sum of money says: the sentence need not ("a price of").
+        ("how much does a byd seal cost", ANSWER_MONEY, ["byd", "seal"]),
+        ("What does Unitree charge for the Go2?", ANSWER_MONEY, ["Unitree", "Go2"]),
+        ("how cheap is doubao", ANSWER_MONEY, ["doubao"]),
+        ("小米YU7多少钱", ANSWER_MONEY, ["小米", "YU7"]),
+        ("华为芯片的价格是多少", ANSWER_MONEY, ["华为", "芯片"]),
         ("what is the yuan to dollar rate", ANSWER_NUMBER, ["yuan", "dollar", "rate"]),
         ("How much does Baidu save?", ANSWER_NUMBER, ["Baidu", "save"]),
         ("How quickly are car innovations coming out?", ANSWER_SPEED, ["car", "innovations"]),
@@ -385,8 +406,14 @@ def test_words_the_stemmer_keeps_apart_still_meet(parser: QueryParser) -> None:
     query = parser.parse("Do carmakers compete strategically?", corpus)
     assert covers(query, text) == ["carmakers", "compete", "strategically"]
     assert "strategi" in query.search_terms
+    # The doer and the deed: "who founded" is said by "founder", "supply" by "supplier"
+    # (before, "found" and "founder" did not meet).
+    text = "Liang Wenfeng, DeepSeek's founder, picked a supplier."
+    corpus.add([2], [A.terms(text)])
+    assert covers(parser.parse("who founded DeepSeek", corpus), text) == ["founded", "DeepSeek"]
+    assert covers(parser.parse("who supplies DeepSeek", corpus), text) == ["supplies", "DeepSeek"]
     # "deposit" is not "depos" (depose): shorter relatives need a longer stem.
-    corpus.add([1], [A.terms("They depose the board.")])
+    corpus.add([3], [A.terms("They depose the board.")])
     assert covers(parser.parse("bank deposits", corpus), "They depose the board.") == []
 
 

@@ -732,6 +732,7 @@ class QueryParser:
         self._group_search: list[tuple[str, ...]] = []
         self._group_weight: list[float] = []
         self._lexicon_words: set[str] = set()
+        self._common_stems: frozenset[str] | None = None
         # Names of several words, as written (folded), by their analyzed keys; and
         # the keys by (length, position, word) of each of their words.
         self._name_words: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -1235,10 +1236,25 @@ class QueryParser:
         if len(re.split(r"[-/.]", word)) > 1:
             return False  # "EU-China", "Sino-European": compounds of known words
         if word not in self.english and word not in self._lexicon_words:
-            # "xpeng" is a name; "toolset" (two words) and "useing" (a slip on "use") are not.
-            return not self._compound(word) and not self.english.common(token.key)
+            # "xpeng" is a name; "toolset" (two words), "useing" (a slip on "use") and
+            # "deliverys" (a common word's stem: "deliveries") are not.
+            return (
+                not self._compound(word)
+                and not self.english.common(token.key)
+                and token.key not in self._stems_of_common_words()
+            )
         capitalised = surface[:1].isupper() and not surface.isupper()
         return capitalised and not first and not title_case
+
+    def _stems_of_common_words(self) -> frozenset[str]:
+        if self._common_stems is None:
+            self._common_stems = frozenset(
+                term
+                for word, count in self.english.counts.items()
+                if count >= COMMON_WORD_COUNT and word.isalpha()
+                for term in self.analyzer.terms(word)[-1:]
+            )
+        return self._common_stems
 
     def _known_word(self, word: str) -> bool:
         """A lexicon word or a common English one: not, by itself, a name."""

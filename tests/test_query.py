@@ -83,6 +83,9 @@ def surfaces(query: Query) -> list[str]:
         ("深度求索的模型", "DeepSeek released a model"),
         ("How much are engineers paid?", "talents are lured with payouts"),
         ("Has EV growth stalled?", "a temporary growth plateau in EVs"),
+        # Quarters and halves as people abbreviate them (before, "q3" was a name to find).
+        ("smic q3 revenue", "SMIC said third-quarter revenue rose"),
+        ("BYD profit in H1", "BYD's first-half profit"),
     ],
 )
 def test_thesaurus_and_aliases_bridge_the_words_people_use(
@@ -389,6 +392,15 @@ def test_a_slip_in_one_word_of_a_name_is_forgiven(
     entities = [c for c in query.concepts if c.entity]
     assert [c.label for c in entities] == [label]
     assert slip in query.corrections
+
+
+def test_a_misspelt_plural_of_a_common_word_is_no_name(
+    parser: QueryParser, index: BM25Index
+) -> None:
+    """ "deliverys" is in no word list, but its stem is that of "deliveries": not a name
+    the answer must say (before, it was, and the question was refused)."""
+    query = parser.parse("how much did xpeng deliverys grow", index)
+    assert [c.surface for c in query.concepts if c.entity] == ["xpeng"]
 
 
 def test_a_name_is_not_matched_by_a_different_word(parser: QueryParser, index: BM25Index) -> None:

@@ -162,7 +162,7 @@ _MONEY_ASKED = re.compile(
     r"investment|budget|funding|round|package|subsidy|subsidies)\b"
     r"|\bwhat\s+(?:did|does|do|will|would)\s+(?:[\w.'’-]+\s+){1,3}?(?:earn|raise|cost|charge|"
     r"make\s+in\s+(?:profit|revenue|sales))\b"
-    r"|\bhow\s+(?:cheap|expensive|costly|pricey|pricy)\b"
+    r"|\bhow\s+(?:cheap|expensive|costly|pricey|pricy)\b|\bprice\s+(?:of|for|tag)\b"
     r"|多少钱|多少錢|价格|價格|售价|售價|价钱|價錢|定价|定價|金额|金額|花了多少|卖多少|賣多少",
     re.IGNORECASE,
 )

@@ -293,7 +293,7 @@ class Concept:
     entity: bool = False
     label: str | None = None  # the lexicon's name for it, if any
     corrected_from: str | None = None  # the word as typed, when spelling changed it
-    foreign: bool = False  # Chinese the lexicon cannot map
+    foreign: bool = False  # Chinese the lexicon cannot map and no article holds
     # When the question is dated ("this spring", "in April", "lately"): a passage saying
     # the time counts it, one not saying it is not held against (articles date themselves).
     optional: bool = False
@@ -1292,7 +1292,9 @@ class QueryParser:
         pending_start: int | None = None
         i = 0
 
-        def foreign(start: int, end: int, words: tuple[str, ...], weight: float) -> Concept:
+        def foreign(
+            start: int, end: int, words: tuple[str, ...], weight: float, unknown: bool
+        ) -> Concept:
             at, to = token.start + start, token.start + end
             return Concept(
                 surface=question[at:to],
@@ -1301,7 +1303,7 @@ class QueryParser:
                 forms=((frozenset(words),),),
                 search=words,
                 weight=weight,
-                foreign=True,
+                foreign=unknown,
             )
 
         def leftover(start: int, end: int) -> None:
@@ -1314,12 +1316,13 @@ class QueryParser:
                     continue
                 if any(vocabulary.document_frequency(w) for w in words):
                     weight = self.analyzer.word_weight(word)
-                    concepts.append(foreign(start + s, start + e, words, weight))
+                    concepts.append(foreign(start + s, start + e, words, weight, False))
                 else:
                     unknown.append((start + s, start + e, words))
             if unknown:
                 words = tuple(w for _, _, ws in unknown for w in ws)
-                concepts.append(foreign(unknown[0][0], unknown[-1][1], words, FOREIGN_WEIGHT))
+                at, to = unknown[0][0], unknown[-1][1]
+                concepts.append(foreign(at, to, words, FOREIGN_WEIGHT, True))
 
         while i < len(text):
             match = None

@@ -133,6 +133,7 @@ def test_chinese_words_the_corpus_holds_are_concepts_of_their_own(parser: QueryP
     assert covers(query, text) == ["二", "纳米", "良率"]
     weights = {c.surface: c.weight for c in query.concepts}
     assert weights["良率"] > weights["纳米"] > weights["二"]
+    assert query.untranslated == ()  # the articles hold them: no "None of my articles says"
 
 
 @pytest.mark.parametrize(

@@ -177,4 +177,4 @@ def test_refusals_quote_the_closest_passage_and_suggest_from_the_nearest_topic(
     assert closest in quoted.replace("**", "")
     if suggested:
         assert suggested in text.splitlines()[-1]
-    assert ("My articles are in English" in text) is question.startswith("比亚迪")
+    assert ("None of my articles says" in text) is question.startswith("比亚迪")

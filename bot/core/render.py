@@ -242,7 +242,7 @@ def source_card(candidate: Candidate, m: Markup) -> str:
 
 def abstention(answer: Answer, m: Markup, topics: Sequence[Topic] = TOPICS) -> str:
     """What the bot says when its articles do not support an answer: that plainly;
-    for Chinese it could not map, that the articles are in English; the closest
+    for Chinese words no article holds, that none says them; the closest
     passage it found, marked as not an answer; a question to try, from the
     nearest topic."""
     closest = answer.closest

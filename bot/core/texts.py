@@ -420,8 +420,8 @@ def no_answer_topics(labels: str) -> str:
 
 def english_only(words: str) -> str:
     return (
-        f"My articles are in English, and I could not match {words} to them. "
-        "Try asking in English; names such as 比亚迪 (BYD) or 百度 (Baidu) I know."
+        f"None of my articles says {words}. Try other words, or English; names such "
+        "as 比亚迪 (BYD) or 百度 (Baidu) I know."
     )
 
 

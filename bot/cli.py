@@ -749,6 +749,7 @@ def _digest(service: TechBrief, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime, timedelta
 
     from bot.core import render
+    from bot.core.schedule import zone_label
     from bot.core.service import Refusal
 
     now = datetime.now(UTC)
@@ -762,7 +763,7 @@ def _digest(service: TechBrief, args: argparse.Namespace) -> int:
             held = len(d.view.digest.articles)
             what = f"{held} article{'s' if held != 1 else ''}" if held else "nothing new"
             print(
-                f"chat {s.chat_id} · {s.topic} · {s.local_time} {s.timezone}"
+                f"chat {s.chat_id} · {s.topic} · {s.local_time} {zone_label(s.timezone)}"
                 f" · due for {d.local_date} · {what}"
             )
         return 0

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from bot.core import render, texts
 from bot.core.digests import DigestView, topic_of
+from bot.core.schedule import zone_label
 from bot.core.service import AnswerPage, SourcesPage
 from bot.telegram.callbacks import (
     Button,
@@ -185,7 +186,8 @@ def subscription_reply(subscription: Subscription, next_at: datetime) -> Reply:
 def time_picker_reply(subscription: Subscription) -> Reply:
     """Common times as buttons, four a row, and "type HH:MM"."""
     label = render.topic_label(topic_of(subscription))
-    prompt = texts.change_time_prompt(label, subscription.local_time, subscription.timezone)
+    zone = zone_label(subscription.timezone)
+    prompt = texts.change_time_prompt(label, subscription.local_time, zone)
     times = [
         Button(t, encode_subscription_callback(SetTime(subscription.id, t))) for t in COMMON_TIMES
     ]

@@ -24,7 +24,7 @@ from telegram.ext import ApplicationHandlerStop, filters
 
 from bot.core import render, texts
 from bot.core.digests import Digests, topic_of
-from bot.core.schedule import parse_local_time
+from bot.core.schedule import parse_local_time, zone_label
 from bot.core.service import Refusal
 from bot.telegram.callbacks import (
     ChangeTime,
@@ -65,7 +65,9 @@ log = logging.getLogger(__name__)
 DEEP_LINK_PREFIX = "subscribe_"
 """``t.me/<bot>?start=subscribe_ev`` subscribes the chat to ``ev``."""
 
-_TYPED_TOPIC = re.compile(re.escape(texts.TIME_REPLY_PREFIX) + "“(.+?)” as HH:MM")
+_TYPED_TOPIC = re.compile(re.escape(texts.TIME_REPLY_PREFIX) + "(.+?) as HH:MM")
+"""The topic in the prompt: its label ("electric vehicles"; free text in quotes), or the
+topic's name in quotes as prompts said it before ("“ev”")."""
 
 
 class _TimeReply(filters.MessageFilter):
@@ -276,7 +278,7 @@ async def on_time_reply(update: Update, context: BriefContext) -> None:
         return
     runtime = context.runtime
     digests = runtime.service.digests
-    topic, typed = match.group(1), (message.text or "").strip()
+    topic, typed = match.group(1).removeprefix("“").removesuffix("”"), (message.text or "").strip()
 
     def change() -> Reply:
         found = next(iter(digests.subscribed_to(message.chat_id, topic)), None)
@@ -321,7 +323,7 @@ def _set_time(
     if isinstance(result, Refusal):
         return text_reply(result.message)
     label = render.topic_label(topic_of(result))
-    return text_reply(texts.time_changed(label, result.local_time, result.timezone))
+    return text_reply(texts.time_changed(label, result.local_time, zone_label(result.timezone)))
 
 
 # -- buttons --------------------------------------------------------------------------------
@@ -363,14 +365,15 @@ async def on_subscription_button(update: Update, context: BriefContext) -> None:
             await query.answer(changed.message)
             return
         await query.answer()
-        confirmation = texts.time_changed(label, changed.local_time, changed.timezone)
+        zone = zone_label(changed.timezone)
+        confirmation = texts.time_changed(label, changed.local_time, zone)
         await _edit(query, confirmation)
     elif isinstance(action, TypeTime):
         await query.answer()
         runtime.time_prompts.ask(card.chat.id, found.id, query.from_user.id, runtime.clock())
         await context.bot.send_message(
             card.chat.id,
-            render.HTML.text(texts.type_time_prompt(found.topic)),
+            render.HTML.text(texts.type_time_prompt(label)),
             # Not selective: the prompt neither mentions nor replies to the presser, so a
             # selective one would show nobody the reply box; only admins' replies count.
             reply_markup=ForceReply(selective=False),

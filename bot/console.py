@@ -308,7 +308,8 @@ def run_console(
     for line in lines:
         for digest in _due_digests(chat):
             out.write(digest + "\n\n")
-        notice = None if noticed else loading_notice(service, line)
+        asks = not line.startswith("/") or line.split(maxsplit=1)[0].lower() == "/ask"
+        notice = None if noticed or not asks else loading_notice(service, line)
         if notice:
             noticed = True
             out.write(notice + "\n")

@@ -38,7 +38,7 @@ CONSOLE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("/subscriptions", "this chat's subscriptions"),
     ("/unsubscribe <topic|all>", "stop a digest"),
     ("/digest [topic]", "preview the next digest now"),
-    ("/timezone <Area/City>", "the time zone of your digests"),
+    ("/timezone <city>", "the time zone of your digests (a city, country or UTC+8)"),
     ("/topics", "the built-in topics"),
     ("/help", "this help"),
     ("/quit", "leave (or Ctrl-D)"),

@@ -82,7 +82,7 @@ def _help(topics: tuple[Topic, ...], username: str, *, admin: bool = False) -> s
             ("/subscriptions", "this chat's digests, with Unsubscribe and Change time"),
             ("/unsubscribe <topic|all>", "stop digests"),
             ("/digest [topic]", "preview the next digest now"),
-            ("/timezone <Area/City>", "the time zone of this chat's digests"),
+            ("/timezone <city>", "the time zone of this chat's digests (a city, country or UTC+8)"),
             ("/topics", "the built-in topics"),
             ("/help", "this help"),
         ),

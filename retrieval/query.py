@@ -1306,18 +1306,35 @@ class QueryParser:
                 foreign=unknown,
             )
 
+        def held(words: Sequence[str]) -> bool:
+            return any(vocabulary.document_frequency(w) for w in words)
+
+        # Chinese articles are stored when some word of the question is in one: then a
+        # word none holds is looked for in its parts ("厂良率": 良率), and a single
+        # character none holds (卖 where the article says 卖出) is no concept.
+        chinese = held(self.analyzer.terms(text))
+
         def leftover(start: int, end: int) -> None:
+            found = [
+                (s, e, word, tuple(self.analyzer.terms(word)))
+                for s, e, word in self.analyzer.words(text[start:end])
+                if word not in CHINESE_STOPWORDS  # function words (的, 了, 是)
+            ]
             unknown: list[tuple[int, int, tuple[str, ...]]] = []
-            for s, e, word in self.analyzer.words(text[start:end]):
-                if word in CHINESE_STOPWORDS:  # function words (的, 了, 是)
-                    continue
-                words = tuple(self.analyzer.terms(word))
+            for s, e, word, words in found:
                 if not words:
                     continue
-                if any(vocabulary.document_frequency(w) for w in words):
+                if held(words):
                     weight = self.analyzer.word_weight(word)
                     concepts.append(foreign(start + s, start + e, words, weight, False))
-                else:
+                    continue
+                parts = self._held_parts(word, held) if chinese else []
+                for ps, pe, part in parts:
+                    terms = tuple(self.analyzer.terms(part))
+                    at = start + s + ps
+                    weight = self.analyzer.word_weight(part)
+                    concepts.append(foreign(at, at + pe - ps, terms, weight, False))
+                if not parts and not (chinese and len(word) == 1):
                     unknown.append((start + s, start + e, words))
             if unknown:
                 words = tuple(w for _, _, ws in unknown for w in ws)
@@ -1366,6 +1383,23 @@ class QueryParser:
             i += length
         if pending_start is not None:
             leftover(pending_start, len(text))
+
+    def _held_parts(
+        self, word: str, held: Callable[[Sequence[str]], bool]
+    ) -> list[tuple[int, int, str]]:
+        """The longest parts of two characters or more of a Chinese word that some
+        article holds, left to right: (start, end, part)."""
+        out: list[tuple[int, int, str]] = []
+        i = 0
+        while i < len(word) - 1:
+            for j in range(len(word), i + 1, -1):
+                if held(self.analyzer.terms(word[i:j])):
+                    out.append((i, j, word[i:j]))
+                    i = j
+                    break
+            else:
+                i += 1
+        return out
 
     def warm(self, vocabulary: Vocabulary) -> None:
         """Do now the work the first questions would otherwise wait for: the English

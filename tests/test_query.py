@@ -134,6 +134,14 @@ def test_chinese_words_the_corpus_holds_are_concepts_of_their_own(parser: QueryP
     weights = {c.surface: c.weight for c in query.concepts}
     assert weights["良率"] > weights["纳米"] > weights["二"]
     assert query.untranslated == ()  # the articles hold them: no "None of my articles says"
+    # A word no article holds is looked for in its parts (jieba joins "厂良率"), and a
+    # lone character none holds (卖, where the article says 卖出) asks for nothing.
+    text = "华虹表示，新厂首批产品良率已达到92%，明年在欧洲卖出5万辆。"
+    corpus.add([1], [A.terms(text)])
+    query = parser.parse("华虹新厂良率怎么样", corpus)
+    assert "良率" in [c.surface for c in query.concepts]
+    assert covers(query, text) == [c.surface for c in query.concepts]
+    assert "卖" not in [c.surface for c in parser.parse("华虹明年想在欧洲卖几辆", corpus).concepts]
 
 
 @pytest.mark.parametrize(

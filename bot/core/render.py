@@ -197,10 +197,12 @@ def _repeats(title: str, sentence: str) -> bool:
     return bool(title) and sentence.rstrip(".。!?！？") == title.rstrip(".。!?！？")
 
 
-def answer_card(page: AnswerPage, m: Markup) -> str:
+def answer_card(page: AnswerPage, m: Markup, *, position: bool = True) -> str:
     """The answer card: best sentence (terms bold), passage, source, position.
 
     A passage that is its best sentence alone is quoted once, without the sentence above it.
+    ``position=False`` leaves out "Result 2 of 5" (a card nobody can page through, such as
+    one posted in inline mode).
     """
     hit = page.hit
     if hit is None:
@@ -216,7 +218,7 @@ def answer_card(page: AnswerPage, m: Markup) -> str:
             *([] if alone else [_highlighted(hit.sentence, m)]),
             m.quote(context),
             _credit_line(hit.candidate, m, shown=hit.sentence.text),
-            m.italic(m.text(footer)),
+            *([m.italic(m.text(footer))] if position else []),
         ]
     )
 

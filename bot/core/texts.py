@@ -8,6 +8,7 @@ write their own copies.
 from __future__ import annotations
 
 __all__ = [
+    "ACKNOWLEDGED",
     "ADDSOURCE_USAGE",
     "ADDTEXT_CANCELLED",
     "ADDTEXT_START",
@@ -22,6 +23,7 @@ __all__ = [
     "CONSOLE_SUBSCRIPTIONS_HINT",
     "ENTRY_EMPTY",
     "EXPIRED_ANSWER",
+    "FAREWELL",
     "FEED_NOT_MODIFIED",
     "FOREIGN_BUTTON",
     "GROUP_ADMINS_ONLY",
@@ -40,6 +42,7 @@ __all__ = [
     "SOURCE_GONE",
     "SUBSCRIBE_USAGE",
     "SUBSCRIPTION_GONE",
+    "THANKS_REPLY",
     "TIME_REPLY_PREFIX",
     "TYPE_TIME",
     "UNSUBSCRIBE",
@@ -63,6 +66,8 @@ __all__ = [
     "feed_entries",
     "feed_failing",
     "feed_heading",
+    "greeting",
+    "more_without_answer",
     "no_answer_topics",
     "no_such_source",
     "not_a_feed_source",
@@ -142,6 +147,23 @@ def stopwords_only(example: str) -> str:
 
 def ask_first() -> str:
     return 'Ask a question first; then "more" shows the next result.'
+
+
+def more_without_answer() -> str:
+    """Telegram: "more" typed where no recent answer is known (none yet, or a restart)."""
+    return 'Press "More" under an answer for its next result, or ask me a question.'
+
+
+# -- small talk (bot.core.service.small_talk): one line, never the refusal ------------------
+
+
+def greeting(example: str) -> str:
+    return f"Hello! Ask me about Chinese tech companies and policy, for example: {example}"
+
+
+THANKS_REPLY = "You're welcome."
+ACKNOWLEDGED = "🙂 Ask me another question any time."
+FAREWELL = "Bye! Ask me again any time."
 
 
 def all_results_shown(shown: int) -> str:

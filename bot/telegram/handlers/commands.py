@@ -78,6 +78,7 @@ def _help(topics: tuple[Topic, ...], username: str, *, admin: bool = False) -> s
             (f"@{username}", "in a group: mention me or reply to me to ask"),
             (f"@{username} <question>", "in any chat: pick an answer to post (inline)"),
             ("More, Source", "buttons under an answer: the next result, the full passage"),
+            ("more", "typed after an answer: its next result, as More gives"),
             ("/subscribe <topic> [time]", "a daily digest of new articles (default 08:00)"),
             ("/subscriptions", "this chat's digests, with Unsubscribe and Change time"),
             ("/unsubscribe <topic|all>", "stop digests"),

@@ -28,6 +28,7 @@ __all__ = [
     "delete_source",
     "due_feeds",
     "feed_state",
+    "feeds_holding",
     "find_source_by_url",
     "get_source",
     "given_up_entries",
@@ -182,6 +183,23 @@ def known_urls(db: sqlite_utils.Database, urls: Sequence[str]) -> set[str]:
         ):
             found.add(str(row[0]))
     return found
+
+
+def feeds_holding(db: sqlite_utils.Database, urls: Sequence[str]) -> dict[int, int]:
+    """For each feed source holding articles with one of ``urls``: how many of them."""
+    counts: dict[int, int] = {}
+    unique = sorted(set(urls))
+    for i in range(0, len(unique), 400):
+        chunk = unique[i : i + 400]
+        marks = ", ".join("?" * len(chunk))
+        query = (
+            "SELECT a.source_id, COUNT(DISTINCT a.url) FROM articles a"  # noqa: S608 - "?" only
+            " JOIN sources s ON s.id = a.source_id"
+            f" WHERE s.kind = 'feed' AND a.url IN ({marks}) GROUP BY a.source_id"
+        )
+        for row in db.execute(query, chunk):
+            counts[int(row[0])] = counts.get(int(row[0]), 0) + int(row[1])
+    return counts
 
 
 def given_up_entries(db: sqlite_utils.Database, source_id: int) -> set[str]:

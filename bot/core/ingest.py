@@ -328,14 +328,34 @@ class Ingestion:
                     return followed
         except errors.SourceError as exc:
             return self._failed("article" if feed is None else "feed", url, exc, now)
-        # The same feed under another address (localhost, a redirect): its own address.
-        for alias in (parsed.self_url, fetched.url):
-            known = self._stored_source(*_variants(alias)) if alias else None
-            if known is not None and known.kind == "feed":
-                return self._existing(known, url, title, progress)
+        known = self._same_feed(parsed, fetched)
+        if known is not None:
+            return self._existing(known, url, title, progress)
         if title:
             return IngestReport("feed", url, error=texts.reason_title_for_feed())
         return self._add_feed(url, fetched, parsed, now, progress)
+
+    def _same_feed(self, parsed: ParsedFeed, fetched: Fetched) -> sources.Source | None:
+        """A stored feed that ``parsed`` is under another address (localhost for
+        127.0.0.1, a redirect, a query that changes nothing): the one at the address the
+        feed gives for itself or was fetched from, else one with the same title holding
+        most of its entries."""
+        for alias in (parsed.self_url, fetched.url):
+            known = self._stored_source(*_variants(alias)) if alias else None
+            if known is not None and known.kind == "feed":
+                return known
+        links = list({e.link for e in parsed.entries if e.link})
+        if not links:
+            return None
+        db = self._corpus.db
+        holding = self._on_corpus(lambda: sources.feeds_holding(db, links))
+        for source_id, count in sorted(holding.items(), key=lambda item: -item[1]):
+            if count * 2 <= len(links):
+                break
+            source = self._on_corpus(lambda s=source_id: sources.get_source(db, s))  # type: ignore[misc]
+            if source is not None and source.title == parsed.title:
+                return source
+        return None
 
     def _stored_source(self, *urls: str) -> sources.Source | None:
         """The source stored under one of ``urls`` (normalised first; older sources were

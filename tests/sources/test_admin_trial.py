@@ -292,6 +292,21 @@ def test_the_same_feed_under_a_tracking_query_or_another_host_name_is_the_same_s
     assert [s.id for s in ingestion._corpus.sources() if s.kind == "feed"] == [first.source_id]
 
 
+def test_the_same_feed_without_a_self_link_is_known_by_its_title_and_entries(
+    web: WebServer, ingestion: Ingestion
+) -> None:
+    web.route("/nio.html", Page(body=html_page("Nio swaps", NIO)))
+    web.route("/pony.html", Page(body=html_page("Pony.ai fares", PONY)))
+    items = [("/nio.html", "Nio swaps", "n"), ("/pony.html", "Pony.ai fares", "p")]
+    web.route("/rss.xml", Page(body=rss(web, items), content_type="application/rss+xml"))
+    first = ingestion.add_url(web.url("/rss.xml"))
+    again = ingestion.add_url(web.url("/rss.xml?x=1"))
+    assert (again.source_id, again.existing) == (first.source_id, True)
+    # Another feed of the same site, with other entries or another title, is a new feed.
+    web.route("/other.xml", Page(body=rss(web, items, title="China EV Wire: Robotaxis")))
+    assert ingestion.add_url(web.url("/other.xml")).source_id != first.source_id
+
+
 # -- 8. a page that names its feed -------------------------------------------------------------
 
 

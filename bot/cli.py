@@ -149,12 +149,18 @@ def _parser() -> argparse.ArgumentParser:
         "A URL is fetched (http/https only, public addresses unless\n"
         "TECHBRIEF_ALLOW_PRIVATE_URLS=1) and recognised as a feed or a page; a feed's\n"
         "entries are added one by one (a progress bar on a terminal) and it is polled\n"
-        "from then on by the bot. A path is read as a document. Exits 1 when nothing\n"
-        "could be added.",
+        "from then on by the bot. A page without article text that names its feed adds\n"
+        "that feed. An existing file is read as a document; anything else that looks\n"
+        "like an address (127.0.0.1:8765/x, example.com/x) is a URL. Exits 1 when the\n"
+        "source could not be added; one stored already is no failure (exit 0).",
     )
     ingest.add_argument("target", metavar="URL|PATH", help="an http(s) URL or a file path")
-    ingest.add_argument("--feed", action="store_true", help="the URL must be a feed")
-    ingest.add_argument("--title", default="", help="title for a file (default: from the file)")
+    ingest.add_argument("--feed", action="store_true", help="the URL must be a feed (URLs only)")
+    ingest.add_argument(
+        "--title",
+        default="",
+        help="title for a file or an article page (default: its own); refused for a feed",
+    )
     _command(
         commands,
         "sources",
@@ -256,7 +262,9 @@ def _parser() -> argparse.ArgumentParser:
 def _source_id(raw: str) -> int:
     value = raw.strip().lstrip("#")
     if not value.isascii() or not value.isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a source id (a number from /sources)")
+        raise argparse.ArgumentTypeError(
+            f"{raw!r} is not a source id (a number from techbrief sources)"
+        )
     return int(value)
 
 
@@ -612,18 +620,30 @@ class _ProgressBar:
             self._bar = None
 
 
+_LISTING = "techbrief sources"
+"""The command that lists the sources, as messages name it here."""
+
+
 def _ingest(service: TechBrief, args: argparse.Namespace) -> int:
     from bot.core import render
+    from bot.sources.fetch import looks_like_url
 
     target: str = args.target
+    path = Path(target)
+    as_url = "://" in target or (not path.exists() and looks_like_url(target.strip("<>\"'")))
+    if args.feed and not as_url:
+        print(f"techbrief ingest: --feed is for a URL; {target} is a file", file=sys.stderr)
+        return 2
     ingestion = _ingestion(service, args)
     try:
-        if "://" in target:
+        if as_url:
             report = ingestion.add_url(
-                target, feed=True if args.feed else None, progress=_ProgressBar()
+                target,
+                feed=True if args.feed else None,
+                progress=_ProgressBar(),
+                title=args.title,
             )
         else:
-            path = Path(target)
             try:
                 data = path.read_bytes()
             except OSError as exc:
@@ -641,7 +661,7 @@ def _remove_source(service: TechBrief, args: argparse.Namespace) -> int:
 
     source = service.remove_source(args.source_id)
     if source is None:
-        print(texts.no_such_source(args.source_id))
+        print(texts.no_such_source(args.source_id, _LISTING))
         return 1
     print(texts.removed_source(source.id, source.title, source.articles, source.passages))
     return 0
@@ -652,7 +672,7 @@ def _refresh(service: TechBrief, args: argparse.Namespace) -> int:
 
     ingestion = _ingestion(service, args)
     try:
-        reports = ingestion.refresh(args.source_id, progress=_ProgressBar())
+        reports = ingestion.refresh(args.source_id, progress=_ProgressBar(), listing=_LISTING)
     finally:
         ingestion.fetcher.close()
     if isinstance(reports, str):

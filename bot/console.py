@@ -210,7 +210,10 @@ class ConsoleChat:
         if command == "/addsource":
             if not argument:
                 return texts.ADDSOURCE_USAGE
-            return render.ingest_report(self._ingestion.add_url(argument), self._m)
+            reports = self._ingestion.add_urls(argument)
+            if isinstance(reports, str):
+                return reports
+            return "\n\n".join(render.ingest_report(r, self._m) for r in reports)
         if command == "/refresh":
             wanted = _source_id(argument) if argument else None
             if argument and wanted is None:

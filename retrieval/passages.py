@@ -203,8 +203,9 @@ def _merge_short(paragraphs: list[str]) -> list[str]:
     return out
 
 
-def derive_title(text: str, max_chars: int = 90) -> str:
-    """A title for an article that has none: its first sentence, cut at a word boundary.
+def derive_title(text: str, max_chars: int = 60) -> str:
+    """A title for an article that has none: its first sentence, cut at a word boundary
+    (short: cards show it under that sentence when nothing else names the article).
 
     ``max_chars`` is a width: a Chinese character counts as two (it is drawn as
     wide as two Latin letters), and Chinese text is cut between characters.

@@ -84,16 +84,18 @@ def content_hash(body: str) -> str:
 
 def find_duplicate(
     db: sqlite_utils.Database, *, canonical_url: str | None, body_hash: str
-) -> tuple[int, str] | None:
-    """(id, title) of a stored article with the same canonical URL or content."""
+) -> tuple[int, str, int] | None:
+    """(id, title, source id) of a stored article with the same canonical URL or content."""
     rows = list(
         db.query(
-            "SELECT id, title FROM articles WHERE content_hash = ?"
+            "SELECT id, title, source_id FROM articles WHERE content_hash = ?"
             " OR (canonical_url IS NOT NULL AND canonical_url = ?) LIMIT 1",
             [body_hash, canonical_url],
         )
     )
-    return (int(rows[0]["id"]), str(rows[0]["title"])) if rows else None
+    if not rows:
+        return None
+    return int(rows[0]["id"]), str(rows[0]["title"]), int(rows[0]["source_id"])
 
 
 def add_article(

@@ -180,6 +180,27 @@ def _subscription_next_due(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="0006_feed_entry_failures")
+def _feed_entry_failures(db: sqlite_utils.Database) -> None:
+    # A feed entry whose page could not be made an article: how often in a row, why,
+    # and whether it is given up (not fetched again, counted as skipped) so that a
+    # dead link is not fetched and reported on every poll for ever.
+    _run(
+        db,
+        """
+        CREATE TABLE feed_entry_failures (
+            source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+            url TEXT NOT NULL,
+            failures INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            last_failed TEXT NOT NULL,
+            given_up INTEGER NOT NULL DEFAULT 0 CHECK (given_up IN (0, 1)),
+            PRIMARY KEY (source_id, url)
+        )
+        """,
+    )
+
+
 def _run(db: sqlite_utils.Database, script: str) -> None:
     """Run ``;``-separated DDL statements one by one.
 

@@ -14,9 +14,10 @@ class StorageError(Exception):
 
 
 class DuplicateArticle(StorageError):
-    """The article is already stored, under ``article_id``."""
+    """The article is already stored, under ``article_id`` (of source ``source_id``)."""
 
-    def __init__(self, article_id: int, title: str) -> None:
+    def __init__(self, article_id: int, title: str, source_id: int | None = None) -> None:
         super().__init__(f"already stored as article {article_id}: {title}")
         self.article_id = article_id
         self.title = title
+        self.source_id = source_id

@@ -4,7 +4,9 @@ A source is the seed, an article URL, a feed, pasted text or an uploaded file.
 Every source records its last fetch and last error; a feed also keeps its
 conditional-GET validators (ETag, Last-Modified), its consecutive failures,
 when it is next due, whether it was disabled after too many failures and
-whether the admins were told.
+whether the admins were told. A feed entry whose page failed is remembered
+(``feed_entry_failures``) and given up after a permanent failure or a few
+temporary ones in a row.
 """
 
 from __future__ import annotations
@@ -21,15 +23,19 @@ __all__ = [
     "Source",
     "add_feed",
     "add_source",
+    "clear_entry_failures",
     "count_sources",
     "delete_source",
     "due_feeds",
     "feed_state",
+    "feeds_holding",
     "find_source_by_url",
     "get_source",
+    "given_up_entries",
     "known_urls",
     "list_feeds",
     "list_sources",
+    "record_entry_failure",
     "record_failure",
     "record_success",
     "set_feed_state",
@@ -177,6 +183,82 @@ def known_urls(db: sqlite_utils.Database, urls: Sequence[str]) -> set[str]:
         ):
             found.add(str(row[0]))
     return found
+
+
+def feeds_holding(db: sqlite_utils.Database, urls: Sequence[str]) -> dict[int, int]:
+    """For each feed source holding articles with one of ``urls``: how many of them."""
+    counts: dict[int, int] = {}
+    unique = sorted(set(urls))
+    for i in range(0, len(unique), 400):
+        chunk = unique[i : i + 400]
+        marks = ", ".join("?" * len(chunk))
+        query = (
+            "SELECT a.source_id, COUNT(DISTINCT a.url) FROM articles a"  # noqa: S608 - "?" only
+            " JOIN sources s ON s.id = a.source_id"
+            f" WHERE s.kind = 'feed' AND a.url IN ({marks}) GROUP BY a.source_id"
+        )
+        for row in db.execute(query, chunk):
+            counts[int(row[0])] = counts.get(int(row[0]), 0) + int(row[1])
+    return counts
+
+
+def given_up_entries(db: sqlite_utils.Database, source_id: int) -> set[str]:
+    """The entry links of a feed that are given up (not fetched again)."""
+    return {
+        str(row["url"])
+        for row in db.query(
+            "SELECT url FROM feed_entry_failures WHERE source_id = ? AND given_up = 1",
+            [source_id],
+        )
+    }
+
+
+def record_entry_failure(
+    db: sqlite_utils.Database,
+    source_id: int,
+    url: str,
+    reason: str,
+    now: datetime,
+    *,
+    give_up_after: int,
+) -> bool:
+    """A feed entry's page failed again (``give_up_after`` 1: a permanent failure).
+
+    Returns whether the entry is given up now: at ``give_up_after`` failures in a row.
+    """
+    with db.atomic():
+        db.execute(
+            "INSERT INTO feed_entry_failures (source_id, url, failures, reason, last_failed)"
+            " VALUES (?, ?, 1, ?, ?) ON CONFLICT (source_id, url) DO UPDATE SET"
+            " failures = failures + 1, reason = excluded.reason,"
+            " last_failed = excluded.last_failed",
+            [source_id, url, reason, now.isoformat()],
+        )
+        row = next(
+            db.query(
+                "SELECT failures FROM feed_entry_failures WHERE source_id = ? AND url = ?",
+                [source_id, url],
+            )
+        )
+        given_up = int(row["failures"]) >= give_up_after
+        if given_up:
+            db.execute(
+                "UPDATE feed_entry_failures SET given_up = 1 WHERE source_id = ? AND url = ?",
+                [source_id, url],
+            )
+        return given_up
+
+
+def clear_entry_failures(db: sqlite_utils.Database, source_id: int, urls: Sequence[str]) -> None:
+    """Forget the failures of entries that have now been read (or stored from their text)."""
+    if not urls:
+        return
+    with db.atomic():
+        for url in urls:
+            db.execute(
+                "DELETE FROM feed_entry_failures WHERE source_id = ? AND url = ?",
+                [source_id, url],
+            )
 
 
 def feed_state(db: sqlite_utils.Database, source_id: int) -> FeedState | None:

@@ -36,6 +36,7 @@ def test_new_database_is_wal_with_foreign_keys_and_migrations(tmp_path: Path) ->
         "0003_source_feeds",
         "0004_subscriptions",
         "0005_subscription_next_due",
+        "0006_feed_entry_failures",
     }
     assert {"sources", "articles", "passages", "meta"} <= set(db.table_names())
     assert {"subscriptions", "deliveries", "chat_settings"} <= set(db.table_names())

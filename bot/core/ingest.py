@@ -40,11 +40,26 @@ from bot.sources.extract import (
     decode,
     extract_article,
     host_name,
+    looks_like_html,
+    looks_like_markdown,
     markdown_article,
     tidy_text,
 )
-from bot.sources.feeds import FeedEntry, ParsedFeed, looks_like_feed, parse_feed
-from bot.sources.fetch import Fetched, Fetcher, check_url, with_scheme
+from bot.sources.feeds import (
+    FeedEntry,
+    ParsedFeed,
+    advertised_feeds,
+    looks_like_feed,
+    parse_feed,
+)
+from bot.sources.fetch import (
+    Fetched,
+    Fetcher,
+    check_url,
+    find_urls,
+    normalize_url,
+    with_scheme,
+)
 from retrieval.passages import count_words, derive_title
 from storage import activity, sources
 from storage.articles import NewArticle
@@ -57,9 +72,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DISABLE_AFTER",
     "DOCUMENT_TYPES",
+    "ENTRY_GIVE_UP",
     "MAX_DOCUMENT_BYTES",
     "MAX_TEXT_CHARS",
     "MAX_TITLE_CHARS",
+    "MAX_URLS",
     "NOTIFY_AFTER",
     "FailedEntry",
     "IngestReport",
@@ -88,6 +105,11 @@ ENTRY_WORKERS = 4
 """Entry pages fetched and extracted at once (the network waits overlap)."""
 ENTRY_BATCH = 16
 """Entries stored and then indexed together: one index commit per batch, not per article."""
+ENTRY_GIVE_UP = 3
+"""A feed entry whose page failed for a temporary reason (a timeout, a 5xx) this many polls
+in a row is given up like one that failed for good (a 404, no article text) at once."""
+MAX_URLS = 5
+"""Web addresses one /addsource adds at most."""
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 MAX_TEXT_CHARS = 200_000
 MAX_TITLE_CHARS = 200
@@ -99,6 +121,8 @@ DOCUMENT_TYPES = {
     ".htm": "html",
 }
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
+_SNIFFED_TYPES = frozenset({"text/plain", "application/octet-stream"})
+"""Types some servers send HTML pages as (raw GitHub: text/plain); the body decides."""
 
 
 class OnCorpus(Protocol):
@@ -144,10 +168,13 @@ class IngestReport:
     added: list[StoredArticle] = field(default_factory=list)
     known: int = 0
     known_title: str | None = None  # a single article stored already
+    known_source: int | None = None  # ... in this source
+    skipped: int = 0  # feed entries given up before (not fetched again)
     failed: list[FailedEntry] = field(default_factory=list)
     error: str | None = None  # the source as a whole failed
     existing: bool = False  # the URL was a source already (a feed is refreshed)
     not_modified: bool = False  # a feed answered 304
+    via: str | None = None  # the page that named this feed (it had no article text)
 
     @property
     def passages(self) -> int:
@@ -246,40 +273,141 @@ class Ingestion:
 
     # -- URLs ------------------------------------------------------------------------
 
+    def add_urls(self, text: str) -> list[IngestReport] | str:
+        """Each web address in a line an admin typed (``/addsource <url> [<url>...]``);
+        words that are no address are left out. A string says why nothing was tried."""
+        urls = find_urls(text)
+        if len(urls) > MAX_URLS:
+            return texts.too_many_urls(len(urls), MAX_URLS)
+        if not urls:
+            return [self.add_url(text.split()[0])] if text.split() else texts.ADDSOURCE_USAGE
+        return [self.add_url(url) for url in urls]
+
     def add_url(
-        self, raw_url: str, *, feed: bool | None = None, progress: Progress | None = None
+        self,
+        raw_url: str,
+        *,
+        feed: bool | None = None,
+        progress: Progress | None = None,
+        title: str = "",
+        discover: bool = True,
     ) -> IngestReport:
-        """Add an article page or a feed (``feed``: force one or the other; None: detect)."""
-        given = with_scheme(raw_url.strip())  # "example.com/x": https://, "127.0.0.1/x": http://
+        """Add an article page or a feed (``feed``: force one or the other; None: detect).
+
+        ``title`` replaces an article page's own (a feed is refused with one); a page
+        without article text that names its feed adds that feed instead (``discover``).
+        """
+        found = find_urls(raw_url)  # brackets, quotes and a sentence's full stop go
+        given = with_scheme(found[0] if len(found) == 1 else raw_url.strip())
         try:
-            url = check_url(given)
+            fetchable = check_url(given)  # "example.com/x": https://, "127.0.0.1/x": http://
         except errors.BadUrl as exc:
             return IngestReport("article", given, error=reason(exc))
-        db = self._corpus.db
-        existing = self._on_corpus(lambda: sources.find_source_by_url(db, url))
+        url = normalize_url(fetchable)  # no utm_* and the like, no fragment
+        existing = self._stored_source(url, fetchable)
         if existing is not None:
-            if existing.kind == "feed":
-                state = self._on_corpus(lambda: sources.feed_state(db, existing.id))
-                if state is not None:
-                    return self._poll(state, force=True, progress=progress)[0]
-            return IngestReport(
-                existing.kind,
-                url,
-                source_id=existing.id,
-                source_title=existing.title,
-                existing=True,
-                error=texts.source_exists(existing.id, existing.title),
-            )
+            return self._existing(existing, url, title, progress)
         now = self._clock()
         try:
             fetched = self.fetcher.fetch(url)
             if feed or (feed is None and looks_like_feed(fetched.content_type, fetched.body)):
-                parsed = parse_feed(fetched.body, fetched.url)
+                try:
+                    parsed = parse_feed(fetched.body, fetched.url)
+                except errors.NotAFeed:
+                    followed = self._named_feed(url, fetched, progress, title, discover)
+                    if followed is None:
+                        raise
+                    return followed
             else:
-                return self._add_page(url, fetched, now)
+                try:
+                    return self._add_page(url, fetched, now, title)
+                except errors.NoText:
+                    followed = self._named_feed(url, fetched, progress, title, discover)
+                    if followed is None:
+                        raise
+                    return followed
         except errors.SourceError as exc:
             return self._failed("article" if feed is None else "feed", url, exc, now)
+        known = self._same_feed(parsed, fetched)
+        if known is not None:
+            return self._existing(known, url, title, progress)
+        if title:
+            return IngestReport("feed", url, error=texts.reason_title_for_feed())
         return self._add_feed(url, fetched, parsed, now, progress)
+
+    def _same_feed(self, parsed: ParsedFeed, fetched: Fetched) -> sources.Source | None:
+        """A stored feed that ``parsed`` is under another address (localhost for
+        127.0.0.1, a redirect, a query that changes nothing): the one at the address the
+        feed gives for itself or was fetched from, else one with the same title holding
+        most of its entries."""
+        for alias in (parsed.self_url, fetched.url):
+            known = self._stored_source(*_variants(alias)) if alias else None
+            if known is not None and known.kind == "feed":
+                return known
+        links = list({e.link for e in parsed.entries if e.link})
+        if not links:
+            return None
+        db = self._corpus.db
+        holding = self._on_corpus(lambda: sources.feeds_holding(db, links))
+        for source_id, count in sorted(holding.items(), key=lambda item: -item[1]):
+            if count * 2 <= len(links):
+                break
+            source = self._on_corpus(lambda s=source_id: sources.get_source(db, s))  # type: ignore[misc]
+            if source is not None and source.title == parsed.title:
+                return source
+        return None
+
+    def _stored_source(self, *urls: str) -> sources.Source | None:
+        """The source stored under one of ``urls`` (normalised first; older sources were
+        stored as typed)."""
+        db = self._corpus.db
+        for candidate in dict.fromkeys(urls):
+            found = self._on_corpus(lambda c=candidate: sources.find_source_by_url(db, c))  # type: ignore[misc]
+            if found is not None:
+                return found
+        return None
+
+    def _existing(
+        self, existing: sources.Source, url: str, title: str, progress: Progress | None
+    ) -> IngestReport:
+        """A URL that is a source already: a feed is refreshed, an article is reported
+        as stored (like the same article found under another address)."""
+        db = self._corpus.db
+        if existing.kind == "feed":
+            if title:
+                return IngestReport("feed", url, error=texts.reason_title_for_feed())
+            state = self._on_corpus(lambda: sources.feed_state(db, existing.id))
+            if state is not None:
+                return self._poll(state, force=True, progress=progress)[0]
+        return IngestReport(
+            existing.kind,
+            url,
+            source_id=existing.id,
+            source_title=existing.title,
+            existing=True,
+            known=1,
+            known_title=existing.title,
+            known_source=existing.id,
+        )
+
+    def _named_feed(
+        self,
+        url: str,
+        fetched: Fetched,
+        progress: Progress | None,
+        title: str,
+        discover: bool,
+    ) -> IngestReport | None:
+        """The feed a page without article text names, added; None when it names none."""
+        if not discover or fetched.content_type not in _HTML_TYPES | _SNIFFED_TYPES:
+            return None
+        html = decode(fetched.body, fetched.charset)
+        named = advertised_feeds(html, fetched.url)
+        if not named:
+            return None
+        report = self.add_url(named[0], feed=True, progress=progress, title=title, discover=False)
+        report.via = url
+        return report
 
     def _failed(self, kind: str, url: str, exc: errors.SourceError, now: datetime) -> IngestReport:
         why = reason(exc)
@@ -287,8 +415,10 @@ class Ingestion:
         self._on_corpus(lambda: activity.record_error(self._corpus.db, now, why, url=url))
         return IngestReport(kind, url, error=why)
 
-    def _add_page(self, url: str, fetched: Fetched, now: datetime) -> IngestReport:
+    def _add_page(self, url: str, fetched: Fetched, now: datetime, title: str = "") -> IngestReport:
         article = _titled(self._page_article(url, fetched))
+        if title:
+            article = dataclasses.replace(article, title=title)
         if article.publisher is None:
             article = dataclasses.replace(article, publisher=host_name(fetched.url))
         try:
@@ -298,7 +428,7 @@ class Ingestion:
                 )
             )
         except DuplicateArticle as exc:
-            return IngestReport("article", url, known=1, known_title=exc.title)
+            return _known("article", url, exc)
         stored = StoredArticle(added.title, article.publisher, article.published, added.passages)
         return IngestReport(
             "article", url, source_id=source_id, source_title=added.title, added=[stored]
@@ -308,6 +438,8 @@ class Ingestion:
         """The article in a fetched page (raises UnsupportedContent or NoText); its
         publisher is the site name the page gives, or None."""
         media = fetched.content_type
+        if media in _SNIFFED_TYPES and looks_like_html(fetched.body):
+            media = "text/html"
         text = decode(fetched.body, fetched.charset)
         if media == "text/plain":
             body = tidy_text(text)
@@ -368,10 +500,13 @@ class Ingestion:
         db = self._corpus.db
         links = [e.link for e in feed.entries if e.link]
         known = self._on_corpus(lambda: sources.known_urls(db, links))
+        given_up = self._on_corpus(lambda: sources.given_up_entries(db, source_id))
         if progress is not None:
             progress.start(len(feed.entries), feed.title)
-        fresh = [e for e in feed.entries if e.link not in known]
-        report.known += len(feed.entries) - len(fresh)
+        fresh = [e for e in feed.entries if e.link not in known and e.link not in given_up]
+        skipped = sum(1 for e in feed.entries if e.link in given_up and e.link not in known)
+        report.skipped += skipped
+        report.known += len(feed.entries) - len(fresh) - skipped
         if progress is not None:
             for _ in range(len(feed.entries) - len(fresh)):
                 progress.advance()
@@ -383,14 +518,24 @@ class Ingestion:
                     batch = fresh[start : start + ENTRY_BATCH]
                     prepared = list(pool.map(lambda e: self._entry_article(e, feed.name), batch))
                     ready: list[NewArticle] = []
-                    for entry, (article, failure) in zip(batch, prepared, strict=True):
+                    failures: list[tuple[FeedEntry, str, bool]] = []
+                    for entry, (article, failure, transient) in zip(batch, prepared, strict=True):
                         if article is None:
-                            what = entry.title or entry.link or "?"
-                            report.failed.append(FailedEntry(what, failure))
+                            failures.append((entry, failure, transient))
                         else:
                             ready.append(article)
+                    for entry, failure, gave_up in self._remember_failures(
+                        source_id, failures, now
+                    ):
+                        what = entry.title or entry.link or "?"
+                        why = texts.entry_given_up(failure) if gave_up else failure
+                        report.failed.append(FailedEntry(what, why))
                     results = self._on_corpus(
                         lambda ready=ready: self._corpus.add_articles(source_id, ready, now)  # type: ignore[misc]
+                    )
+                    read = [a.url for a in ready if a.url]
+                    self._on_corpus(
+                        lambda read=read: sources.clear_entry_failures(db, source_id, read)  # type: ignore[misc]
                     )
                     for article, result in zip(ready, results, strict=True):
                         if isinstance(result, DuplicateArticle):
@@ -414,20 +559,50 @@ class Ingestion:
             if progress is not None:
                 progress.finish()
 
+    def _remember_failures(
+        self, source_id: int, failures: list[tuple[FeedEntry, str, bool]], now: datetime
+    ) -> list[tuple[FeedEntry, str, bool]]:
+        """Record each failed entry (by its link); returns (entry, reason, given up now).
+
+        A permanent failure is given up at once, a temporary one after
+        :data:`ENTRY_GIVE_UP` polls in a row; either way it is reported once more,
+        then skipped by later polls instead of being fetched and reported again.
+        """
+        db = self._corpus.db
+
+        def record() -> list[tuple[FeedEntry, str, bool]]:
+            out = []
+            for entry, failure, transient in failures:
+                gave_up = entry.link is not None and sources.record_entry_failure(
+                    db,
+                    source_id,
+                    entry.link,
+                    failure,
+                    now,
+                    give_up_after=ENTRY_GIVE_UP if transient else 1,
+                )
+                out.append((entry, failure, gave_up))
+            return out
+
+        return self._on_corpus(record) if failures else []
+
     def _entry_article(
         self, entry: FeedEntry, feed_name: str | None
-    ) -> tuple[NewArticle | None, str]:
-        """The entry's linked page, or its own content when the page fails.
+    ) -> tuple[NewArticle | None, str, bool]:
+        """The entry's linked page, or its own content when the page fails; else None,
+        why, and whether the failure was temporary (a timeout, a 5xx: worth a retry).
 
         Its publisher: the site name its page gives, else the feed's title, else the host.
         """
         failure = texts.ENTRY_EMPTY
+        transient = False
         publisher = feed_name or host_name(entry.link)
         if entry.link:
             try:
                 page = self._page_article(entry.link, self.fetcher.fetch(entry.link))
             except errors.SourceError as exc:
                 failure = reason(exc)
+                transient = isinstance(exc, errors.FetchFailed | errors.TransientStatus)
                 log.info("feed entry %s: %s; falling back to its own text", entry.link, exc)
             else:
                 return (
@@ -440,6 +615,7 @@ class Ingestion:
                         canonical_url=page.canonical_url,
                     ),
                     "",
+                    False,
                 )
         if count_words(entry.text) >= MIN_WORDS:
             article = NewArticle(
@@ -450,8 +626,8 @@ class Ingestion:
                 url=entry.link,
                 canonical_url=entry.link,
             )
-            return article, ""
-        return None, failure
+            return article, "", False
+        return None, failure, transient
 
     def _poll(
         self, state: FeedState, *, force: bool, progress: Progress | None = None
@@ -540,9 +716,14 @@ class Ingestion:
         return result
 
     def refresh(
-        self, source_id: int | None = None, progress: Progress | None = None
+        self,
+        source_id: int | None = None,
+        progress: Progress | None = None,
+        *,
+        listing: str = "/sources",
     ) -> list[IngestReport] | str:
-        """Poll one feed now (re-enabling it), or every feed; a string says why not."""
+        """Poll one feed now (re-enabling it), or every feed; a string says why not
+        (``listing``: the command that lists the sources, named when the id is unknown)."""
         db = self._corpus.db
         if source_id is None:
             states: Sequence[FeedState] = self._on_corpus(lambda: sources.list_feeds(db))
@@ -551,7 +732,7 @@ class Ingestion:
         else:
             source = self._on_corpus(lambda: sources.get_source(db, source_id))
             if source is None:
-                return texts.no_such_source(source_id)
+                return texts.no_such_source(source_id, listing)
             state = self._on_corpus(lambda: sources.feed_state(db, source_id))
             if state is None:
                 return texts.not_a_feed_source(source_id, source.kind)
@@ -568,8 +749,23 @@ class Ingestion:
         problem = check_text(text)
         if problem is not None:
             return IngestReport(kind, what, error=problem)
+        if looks_like_markdown(text):  # rendered like an uploaded .md file
+            return self._add_markdown(kind, what, text, title, name)
         body = tidy_text(text)
         return self._store_single(kind, what, NewArticle(title=title.strip(), body=body), name)
+
+    def _add_markdown(
+        self, kind: str, what: str, text: str, title: str, name: str | None
+    ) -> IngestReport:
+        page = markdown_article(text)
+        if len(page.text) > MAX_TEXT_CHARS:
+            return IngestReport(kind, what, error=texts.text_too_long(MAX_TEXT_CHARS))
+        if count_words(page.text) < MIN_WORDS:
+            return IngestReport(kind, what, error=texts.text_too_short(MIN_WORDS))
+        article = NewArticle(
+            title=title.strip() or page.title, body=page.text, published=page.published
+        )
+        return self._store_single(kind, what, article, name)
 
     def add_document(self, name: str, data: bytes, title: str = "") -> IngestReport:
         """An uploaded or local .txt, .md or .html file as one article."""
@@ -581,6 +777,8 @@ class Ingestion:
         if "\x00" in text[:65536]:
             return IngestReport("file", name, error=texts.document_not_text())
         flavour = DOCUMENT_TYPES[PurePath(name).suffix.lower()]
+        if flavour == "text" and looks_like_html(data):
+            flavour = "html"  # a page saved as .txt, as a server sends one as text/plain
         if flavour == "html":
             try:
                 page = extract_article(text)
@@ -595,16 +793,13 @@ class Ingestion:
             )
             return self._store_single("file", name, article, name)
         if flavour == "markdown":
-            page = markdown_article(text)
-            title = title or page.title
-            body, published = page.text, page.published
-        else:
-            body, published = tidy_text(text), None
+            return self._add_markdown("file", name, text, title, name)
+        body = tidy_text(text)
         if len(body) > MAX_TEXT_CHARS:
             return IngestReport("file", name, error=texts.text_too_long(MAX_TEXT_CHARS))
         if count_words(body) < MIN_WORDS:
             return IngestReport("file", name, error=texts.text_too_short(MIN_WORDS))
-        article = NewArticle(title=title.strip(), body=body, published=published)
+        article = NewArticle(title=title.strip(), body=body)
         return self._store_single("file", name, article, name)
 
     def _store_single(
@@ -623,7 +818,7 @@ class Ingestion:
                 )
             )
         except DuplicateArticle as exc:
-            return IngestReport(kind, what, known=1, known_title=exc.title)
+            return _known(kind, what, exc)
         stored = StoredArticle(added.title, article.publisher, article.published, added.passages)
         return IngestReport(
             kind, what, source_id=source_id, source_title=name or added.title, added=[stored]
@@ -631,11 +826,25 @@ class Ingestion:
 
 
 def _titled(article: NewArticle) -> NewArticle:
-    """The article with its title, derived from its text when it has none; derived here
-    rather than by the corpus so that a new source gets the same title."""
+    """The article with its title, derived from its text when it has none (its first
+    sentence, cut short); derived here rather than by the corpus so that a new source
+    gets the same title."""
     if article.title.strip():
         return article
     return dataclasses.replace(article, title=derive_title(article.body))
+
+
+def _known(kind: str, what: str, exc: DuplicateArticle) -> IngestReport:
+    """The report of an article stored already (under another address, or the same text)."""
+    return IngestReport(kind, what, known=1, known_title=exc.title, known_source=exc.source_id)
+
+
+def _variants(url: str) -> tuple[str, ...]:
+    """A URL as sources are stored (normalised) and as it was given."""
+    try:
+        return normalize_url(check_url(url)), url
+    except errors.BadUrl:
+        return (url,)
 
 
 def build_ingestion(

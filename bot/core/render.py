@@ -175,10 +175,12 @@ def _credit_line(c: Candidate, m: Markup, *, shown: str | None = None) -> str:
     sentence on the card, an untitled article's title being its first sentence)."""
     publisher = c.publisher
     if shown is not None and _repeats(c.title, shown):
-        name = publisher or (urlsplit(c.url).hostname if c.url else None) or texts.UNTITLED
+        # With nothing else to name it by, the title stays, though it repeats the sentence.
+        name = publisher or (urlsplit(c.url).hostname if c.url else None) or c.title
         publisher = None
     else:
         name = c.title
+    name = name or texts.UNTITLED
     label = m.link(m.text(name), c.url) if c.url else m.text(name)
     details = [m.text(x) for x in (publisher, format_date(c.published, c.published_note)) if x]
     return " · ".join([f"📰 {label}", *details])
@@ -395,24 +397,32 @@ _LISTED = 5
 
 def ingest_report(r: IngestReport, m: Markup) -> str:
     """What adding a source did: added (title, publisher, passages), known, failed; or why not."""
+    report = _ingest_report(r, m)
+    return m.text(texts.followed_feed(r.via, r.what)) + "\n" + report if r.via else report
+
+
+def _ingest_report(r: IngestReport, m: Markup) -> str:
     if r.error is not None and not r.added:
+        if r.existing and r.kind == "feed" and r.source_id is not None:
+            return m.text(texts.could_not_refresh(r.source_id, r.source_title, r.what, r.error))
         if r.existing:
             return m.text(r.error)
         return m.text(texts.could_not_add(r.what, r.error))
     if r.kind != "feed":
         if not r.added:
-            return m.text(texts.already_stored(r.known_title or r.what))
+            return m.text(texts.already_stored(r.known_title or r.what, r.known_source))
         return m.text(texts.added_source(r.source_id or 0)) + _article_line(r.added[0], m)
     lines = [m.text(texts.feed_heading(r.source_id or 0, r.source_title, refreshed=r.existing))]
     if r.not_modified:
         lines.append(m.text(texts.FEED_NOT_MODIFIED))
     else:
         summary = texts.feed_entries(
-            len(r.added) + r.known + len(r.failed),
+            len(r.added) + r.known + len(r.failed) + r.skipped,
             len(r.added),
             _count(r.passages, "passage"),
             r.known,
             len(r.failed),
+            r.skipped,
         )
         lines.append(m.text(summary))
     for a in r.added[:_LISTED]:

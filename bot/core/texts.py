@@ -58,14 +58,17 @@ __all__ = [
     "change_time_prompt",
     "continent_timezone",
     "could_not_add",
+    "could_not_refresh",
     "document_not_text",
     "document_too_large",
     "document_wrong_type",
     "empty_question",
     "english_only",
+    "entry_given_up",
     "feed_entries",
     "feed_failing",
     "feed_heading",
+    "followed_feed",
     "greeting",
     "more_without_answer",
     "no_answer_topics",
@@ -84,13 +87,13 @@ __all__ = [
     "reason_not_a_feed",
     "reason_redirects",
     "reason_timeout",
+    "reason_title_for_feed",
     "reason_too_large",
     "reason_unknown_host",
     "reason_unreachable",
     "reason_unsupported",
     "removed_source",
     "several_timezones",
-    "source_exists",
     "stopwords_only",
     "subscribed",
     "suggestion",
@@ -103,6 +106,7 @@ __all__ = [
     "timezone_usage",
     "title_too_long",
     "too_many_subscriptions",
+    "too_many_urls",
     "topic_too_long",
     "topic_without_words",
     "type_time_prompt",
@@ -278,16 +282,34 @@ def could_not_add(what: str, reason: str) -> str:
     return f"Could not add {what}: {reason}."
 
 
-def source_exists(source_id: int, title: str) -> str:
-    return f"That URL is source #{source_id} already ({title})."
+def already_stored(title: str, source_id: int | None = None) -> str:
+    where = f" in source #{source_id}" if source_id is not None else ""
+    return f"Already stored{where}: “{title}”. Nothing added."
 
 
-def already_stored(title: str) -> str:
-    return f"Already stored: “{title}”. Nothing added."
+def no_such_source(source_id: int, listing: str = "/sources") -> str:
+    return f"There is no source #{source_id}. {listing} lists them."
 
 
-def no_such_source(source_id: int) -> str:
-    return f"There is no source #{source_id}. /sources lists them."
+def could_not_refresh(source_id: int, title: str, url: str, reason: str) -> str:
+    name = f"{title}, {url}" if title and title != url else url
+    return f"Could not refresh feed #{source_id} ({name}): {reason}."
+
+
+def followed_feed(page: str, feed: str) -> str:
+    return f"{page} has no article text, but it names its feed {feed}:"
+
+
+def too_many_urls(count: int, limit: int) -> str:
+    return f"That is {count} web addresses; I add at most {limit} at a time."
+
+
+def reason_title_for_feed() -> str:
+    return "it is a feed, and its entries keep their own titles (a title is for one article)"
+
+
+def entry_given_up(reason: str) -> str:
+    return f"{reason}; not tried again"
 
 
 def not_a_feed_source(source_id: int, kind: str) -> str:
@@ -323,9 +345,15 @@ def feed_heading(source_id: int, title: str, *, refreshed: bool) -> str:
     return f"{'Refreshed' if refreshed else 'Added'} feed #{source_id}: {title}"
 
 
-def feed_entries(total: int, added: int, passages: str, known: int, failed: int) -> str:
+def feed_entries(
+    total: int, added: int, passages: str, known: int, failed: int, skipped: int = 0
+) -> str:
     entries = f"{total:,} {'entry' if total == 1 else 'entries'}"
-    return f"{entries}: {added:,} added ({passages}), {known:,} already known, {failed:,} failed."
+    given_up = f", {skipped:,} skipped (failed before)" if skipped else ""
+    return (
+        f"{entries}: {added:,} added ({passages}), {known:,} already known, "
+        f"{failed:,} failed{given_up}."
+    )
 
 
 def and_more(n: int, what: str = "") -> str:

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from bot.sources.errors import NotAFeed
 from bot.sources.extract import html_fragment_text
 
-__all__ = ["FEED_TYPES", "FeedEntry", "ParsedFeed", "looks_like_feed", "parse_feed"]
+__all__ = [
+    "FEED_TYPES",
+    "FeedEntry",
+    "ParsedFeed",
+    "advertised_feeds",
+    "looks_like_feed",
+    "parse_feed",
+]
 
 FEED_TYPES = frozenset(
     {
@@ -36,11 +43,13 @@ class FeedEntry:
 
 @dataclass(frozen=True, slots=True)
 class ParsedFeed:
-    """``title``: the feed's title, else its URL; ``name``: its own title or None."""
+    """``title``: the feed's title, else its URL; ``name``: its own title or None;
+    ``self_url``: the address the feed gives for itself (``rel="self"``), or None."""
 
     title: str
     entries: tuple[FeedEntry, ...]
     name: str | None = None
+    self_url: str | None = None
 
 
 def looks_like_feed(content_type: str, body: bytes) -> bool:
@@ -96,4 +105,25 @@ def parse_feed(body: bytes, url: str) -> ParsedFeed:
         for e in parsed.entries
     )
     name = html_fragment_text(feed.get("title") or "").replace("\n", " ") or None
-    return ParsedFeed(title=name or url, entries=entries, name=name)
+    self_url = next(
+        (
+            link.get("href")
+            for link in feed.get("links") or []
+            if link.get("rel") == "self" and link.get("href")
+        ),
+        None,
+    )
+    return ParsedFeed(title=name or url, entries=entries, name=name, self_url=self_url)
+
+
+def advertised_feeds(html: str, url: str) -> list[str]:
+    """The feeds a page names (``<link rel="alternate" type="application/rss+xml">``,
+    else links that look like feeds), as absolute URLs; trafilatura's feed finder."""
+    from urllib.parse import urlsplit
+
+    from trafilatura.feeds import FeedParameters, determine_feed
+
+    parts = urlsplit(url)
+    base = f"{parts.scheme}://{parts.netloc}"
+    found: list[str] = determine_feed(html, FeedParameters(base, parts.netloc, url))
+    return found

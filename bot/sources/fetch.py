@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import unquote_plus, urldefrag, urljoin, urlsplit, urlunsplit
 
 import httpcore
 import httpx
@@ -56,6 +56,9 @@ __all__ = [
     "Resolver",
     "check_address",
     "check_url",
+    "find_urls",
+    "looks_like_url",
+    "normalize_url",
     "system_resolver",
     "with_scheme",
 ]
@@ -159,6 +162,97 @@ def with_scheme(url: str) -> str:
         if not local and "." not in host.strip("."):
             return url  # one word: no host name
     return ("http://" if local else "https://") + url
+
+
+_OPENERS = "<\"'“‘«(["
+_CLOSERS = ">\"'”’»)]"
+_TRAILING = ".,;:!?。，；：！？"
+
+
+def _unwrap(token: str) -> str:
+    """A token without the brackets, quotes and sentence punctuation around it:
+    ``<http://x/a.html>``, ``"http://x/a.html"``, ``http://x/a.html.`` -> ``http://x/a.html``.
+
+    A closing bracket stays when the URL opened it (``…/Foo_(bar)``).
+    """
+    token = token.lstrip(_OPENERS)
+    while token:
+        last = token[-1]
+        unopened = last in ")]" and token.count("(" if last == ")" else "[") < token.count(last)
+        if not (last in _TRAILING or last in "\"'”’»>" or unopened):
+            break
+        token = token[:-1]
+    return token
+
+
+def looks_like_url(token: str) -> bool:
+    """Whether a word is meant as a web address: it has a scheme (``http://``, even
+    one we cannot fetch), or without one a host with a top-level domain of two
+    letters or more, an IP address or ``localhost`` ("e.g." and "U.S." are no hosts)."""
+    if "://" in token:
+        return True
+    full = with_scheme(token)
+    if full == token:
+        return False
+    host = urlsplit(full).hostname or ""
+    if host == "localhost" or ":" in host:
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        tld = host.rstrip(".").rsplit(".", 1)[-1]
+        return len(tld) >= 2 and tld.isalpha()
+    return True
+
+
+def find_urls(text: str) -> list[str]:
+    """The web addresses in a line an admin typed (``/addsource <url> please``), in
+    order, without brackets, quotes or trailing punctuation around them; a word
+    that is no address is left out. Nothing found: an empty list."""
+    found = []
+    for word in text.split():
+        token = _unwrap(word)
+        if token and looks_like_url(token):
+            found.append(token)
+    return list(dict.fromkeys(found))
+
+
+_TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "mtm_", "_hs")
+_TRACKING_NAMES = frozenset(
+    {"fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "twclid", "igshid", "igsh",
+     "mkt_tok", "_ga", "_gl", "spm", "share_token", "wt.mc_id", "at_medium", "at_campaign"}
+)  # fmt: skip
+
+
+def normalize_url(url: str) -> str:
+    """``url`` as a source is stored and compared: scheme and host in lower case, no
+    default port, no fragment, an empty path as ``/``, and no tracking parameters
+    (``utm_*``, ``fbclid``, ``spm`` and the like; other parameters stay, in order).
+
+    courlan (trafilatura's) also drops ``ref``, ``source``, ``keyword`` and
+    ``session`` parameters, which select what some feeds and pages hold.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{port}"
+    if parts.username or parts.password:
+        host = parts.netloc.rsplit("@", 1)[0] + "@" + host
+    query = "&".join(
+        pair
+        for pair in parts.query.split("&")
+        if pair
+        and not (name := unquote_plus(pair.split("=", 1)[0]).lower()).startswith(_TRACKING_PREFIXES)
+        and name not in _TRACKING_NAMES
+    )
+    return urlunsplit((scheme, host, parts.path or "/", query, ""))
 
 
 def check_url(url: str) -> str:

@@ -77,12 +77,28 @@ async def test_an_admin_adds_a_feed(admin_bot: Harness, web: WebServer) -> None:
     assert "✗ Gone: the site answered HTTP 404 (not found)" in reply.text
     [again] = await admin_bot.say(ADMIN, "/refresh 3")
     assert again.text.startswith("Refreshed feed #3: China EV Wire\n3 entries: 0 added")
-    assert "2 already known, 1 failed" in again.text
+    # The dead link was reported once, then skipped (admin trial 2, rough edge 18).
+    assert "2 already known, 0 failed, 1 skipped (failed before)." in again.text
+    assert len(web.hits("/gone")) == 1
     [stats] = await admin_bot.say(ADMIN, "/stats")
     assert "5 articles from 3 sources" in stats.text
     assert "Feeds: 1" in stats.text
     assert "Questions today: 0" in stats.text
     assert "Recent errors:" not in stats.text  # a failed entry is in the report, not an error
+
+
+async def test_addsource_takes_the_addresses_among_the_words(
+    admin_bot: Harness, web: WebServer
+) -> None:
+    # Admin trial 2, bug 7: words after the URL were fetched as part of it.
+    web.route("/nio", Page(body=html_page("Nio swaps", NIO)))
+    web.route("/pony", Page(body=html_page("Pony.ai fares", PONY)))
+    [reply] = await admin_bot.say(
+        ADMIN, f"/addsource {web.url('/nio')} please, and <{web.url('/pony')}>."
+    )
+    assert reply.text.startswith("Added source #3: “Nio swaps”")
+    assert "\n\nAdded source #4: “Pony.ai fares”" in reply.text
+    assert [r.path for r in web.requests] == ["/nio", "/pony"]
 
 
 async def test_bad_sources_get_one_reason(admin_bot: Harness, web: WebServer) -> None:

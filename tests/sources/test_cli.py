@@ -41,7 +41,7 @@ def test_ingest_a_page_then_ask_list_and_remove(tmp_path: Path, web: WebServer) 
     missing = run(tmp_path, "remove-source", "2")
     assert (missing.returncode, missing.stdout.strip()) == (
         1,
-        "There is no source #2. /sources lists them.",
+        "There is no source #2. techbrief sources lists them.",
     )
 
 
@@ -69,7 +69,7 @@ def test_ingest_a_file(tmp_path: Path) -> None:
     again = run(tmp_path, "ingest", str(path), "--title", "Other title")
     assert (again.returncode, again.stdout.strip()) == (
         0,
-        "Already stored: “Robotaxis in Nansha”. Nothing added.",
+        "Already stored in source #2: “Robotaxis in Nansha”. Nothing added.",
     )
 
 
@@ -91,6 +91,89 @@ def test_bad_sources_are_one_line_and_exit_1(tmp_path: Path, web: WebServer) -> 
         assert "Traceback" not in out
         assert reason is None or reason in out, out
     assert "#2" not in run(tmp_path, "sources").stdout  # nothing half-stored
+
+
+def test_ingest_takes_an_address_without_a_scheme_and_a_title(
+    tmp_path: Path, web: WebServer
+) -> None:
+    # Admin trial 2, README inaccuracy 20 and rough edge 15: "127.0.0.1:PORT/x" was read as a
+    # file ("cannot read …: No such file or directory") and --title with a URL was silently
+    # ignored. Failed before.
+    web.route("/nio.html", Page(body=html_page("Nio swaps", NIO)))
+    bare = web.url("/nio.html").removeprefix("http://")
+    proc = run(tmp_path, "ingest", bare, "--title", "My own title", env=ALLOW)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Added source #2: “My own title” · Example News")
+    assert [r.path for r in web.requests] == ["/nio.html"]
+
+
+def test_ingest_flags_that_do_not_apply_are_refused(tmp_path: Path, web: WebServer) -> None:
+    # Admin trial 2, rough edge 15: --feed with a file and --title with a feed were ignored.
+    path = tmp_path / "pony.txt"
+    path.write_text("\n\n".join(PONY), encoding="utf-8")
+    proc = run(tmp_path, "ingest", str(path), "--feed")
+    assert (proc.returncode, proc.stdout, proc.stderr.strip()) == (
+        2,
+        "",
+        f"techbrief ingest: --feed is for a URL; {path} is a file",
+    )
+    web.route("/nio.html", Page(body=html_page("Nio swaps", NIO)))
+    web.route("/feed.xml", Page(body=rss(web, [("/nio.html", "Nio swaps", "n")])))
+    proc = run(tmp_path, "ingest", web.url("/feed.xml"), "--title", "Mine", env=ALLOW)
+    assert proc.returncode == 1
+    assert proc.stdout.strip() == (
+        f"Could not add {web.url('/feed.xml')}: it is a feed, and its entries keep their own "
+        "titles (a title is for one article)."
+    )
+    assert "#2" not in run(tmp_path, "sources").stdout
+
+
+def test_duplicates_exit_0_alike_and_messages_name_the_cli_command(
+    tmp_path: Path, web: WebServer
+) -> None:
+    # Admin trial 2, rough edges 11 and 14: the same URL exited 1 ("That URL is source #2
+    # already") and a variant 0; CLI errors pointed at /sources. Failed before.
+    web.route("/nio.html", Page(body=html_page("Nio swaps", NIO)))
+    assert run(tmp_path, "ingest", web.url("/nio.html"), env=ALLOW).returncode == 0
+    for again in (web.url("/nio.html"), web.url("/nio.html?utm_source=tg")):
+        proc = run(tmp_path, "ingest", again, env=ALLOW)
+        assert (proc.returncode, proc.stdout.strip()) == (
+            0,
+            "Already stored in source #2: “Nio swaps”. Nothing added.",
+        )
+    bad = run(tmp_path, "remove-source", "abc")
+    assert bad.returncode == 2
+    assert "(a number from techbrief sources)" in bad.stderr
+    assert run(tmp_path, "refresh", "9").stdout.strip() == (
+        "There is no source #9. techbrief sources lists them."
+    )
+
+
+def test_refresh_names_a_failing_feed(tmp_path: Path, web: WebServer) -> None:
+    # Admin trial 2, bug 6: `techbrief refresh` printed a bare "the site answered HTTP 404".
+    web.route("/nio.html", Page(body=html_page("Nio swaps", NIO)))
+    web.route("/feed.xml", Page(body=rss(web, [("/nio.html", "Nio swaps", "n")])))
+    assert run(tmp_path, "ingest", web.url("/feed.xml"), env=ALLOW).returncode == 0
+    del web.routes["/feed.xml"]
+    for args in (("refresh",), ("refresh", "2")):
+        proc = run(tmp_path, *args, env=ALLOW)
+        assert proc.returncode == 1
+        assert proc.stdout.strip() == (
+            f"Could not refresh feed #2 (China EV Wire, {web.url('/feed.xml')}): "
+            "the site answered HTTP 404 (not found)."
+        )
+
+
+def test_console_addsource_with_words_and_two_addresses(tmp_path: Path, web: WebServer) -> None:
+    # Admin trial 2, bug 7: the console fetched "/nio.html%20please". Failed before.
+    web.route("/nio.html", Page(body=html_page("Nio swaps", NIO)))
+    web.route("/pony.html", Page(body=html_page("Pony.ai fares", PONY)))
+    line = f"/addsource {web.url('/nio.html')} please, and <{web.url('/pony.html')}>."
+    proc = run(tmp_path, "chat", stdin=line.encode(), env=ALLOW)
+    assert proc.returncode == 0, proc.stderr
+    assert "Added source #2: “Nio swaps”" in proc.stdout
+    assert "Added source #3: “Pony.ai fares”" in proc.stdout
+    assert [r.path for r in web.requests] == ["/nio.html", "/pony.html"]
 
 
 def test_console_admin_commands_over_a_pipe(tmp_path: Path, web: WebServer) -> None:

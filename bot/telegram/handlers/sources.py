@@ -64,13 +64,17 @@ async def on_addsource(update: Update, context: BriefContext) -> None:
     message = update.effective_message
     if message is None:
         return
-    if not context.args or len(context.args) > 2:
+    if not context.args:
         await _say(message, context, texts.ADDSOURCE_USAGE)
         return
-    url = context.args[0]
+    line = " ".join(context.args)
     await show_typing(context.bot, message.chat_id)
-    report = await context.runtime.ingest(lambda ingestion: ingestion.add_url(url))
-    await _report(message, context, report)
+    reports = await context.runtime.ingest(lambda ingestion: ingestion.add_urls(line))
+    if isinstance(reports, str):
+        await _say(message, context, reports)
+        return
+    markup = "\n\n".join(render.ingest_report(r, render.HTML) for r in reports)
+    await send_reply(context.bot, message.chat_id, html_reply(markup), message.message_id)
 
 
 async def on_sources(update: Update, context: BriefContext) -> None:

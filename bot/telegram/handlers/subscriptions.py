@@ -106,13 +106,14 @@ async def may_change(bot: Bot, chat: Chat, user: User | None, sender_chat: Chat 
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
-async def _allowed(message: Message, context: BriefContext) -> bool:
-    """Whether the author of ``message`` may change the chat's subscriptions (else say so)."""
+async def _allowed(
+    message: Message, context: BriefContext, refusal: str = texts.GROUP_ADMINS_ONLY
+) -> bool:
+    """Whether the author of ``message`` may change the chat's subscriptions or time zone
+    (else say so with ``refusal``)."""
     if await may_change(context.bot, message.chat, message.from_user, message.sender_chat):
         return True
-    await send_reply(
-        context.bot, message.chat_id, text_reply(texts.GROUP_ADMINS_ONLY), message.message_id
-    )
+    await send_reply(context.bot, message.chat_id, text_reply(refusal), message.message_id)
     return False
 
 
@@ -231,7 +232,7 @@ async def on_timezone(update: Update, context: BriefContext) -> None:
     if message is None:
         return
     arguments = _arguments(context)
-    if arguments and not await _allowed(message, context):
+    if arguments and not await _allowed(message, context, texts.GROUP_ADMINS_ONLY_TIMEZONE):
         return
     runtime = context.runtime
     result = await runtime.run(

@@ -187,6 +187,26 @@ async def test_subscribe_add_an_article_and_the_digest_arrives_once_with_both_bu
     assert errors() == []
 
 
+async def test_a_topic_in_chinese_gets_its_digest(digesting: Digesting) -> None:
+    # Trial: "/subscribe 比亚迪" and "/subscribe 电动汽车" never got a digest though BYD
+    # stories were added (failed before the fix); 电动汽车 is the EV topic now.
+    [reply] = await digesting.say(READER, "/subscribe 比亚迪")
+    assert reply.text.startswith("Subscribed to “比亚迪”")
+    [reply] = await digesting.say(READER, "/subscribe 电动汽车 08:00")
+    assert reply.text.startswith("Subscribed to electric vehicles")
+    await digesting.add(EV_STORY)
+    digesting.clock.set(2026, 11, 23, 8, 0, 1)
+    sent = await wait_for(
+        lambda: (found := digests_in(digesting.api, READER)) and len(found) == 2 and found,
+        what="two digests",
+    )
+    assert sorted(d.text.split(" — ")[0] for d in sent) == [
+        "📬 electric vehicles",
+        "📬 “比亚迪”",
+    ]
+    assert all("BYD's five-minute charger" in d.text for d in sent)
+
+
 async def test_nothing_new_sends_nothing_and_the_watermark_still_advances(
     digesting: Digesting,
 ) -> None:

@@ -132,6 +132,13 @@ def _parser() -> argparse.ArgumentParser:
         "--limit", type=int, default=5_000, metavar="N", help="distractor passages (5,000)"
     )
     eval_qa.add_argument(
+        "--articles",
+        type=Path,
+        metavar="DIR",
+        help="add the articles of DIR (manifest.json + text files) to the seed; default: "
+        "the folder named like FILE beside it, if any (tests/qa/news.jsonl -> tests/qa/news)",
+    )
+    eval_qa.add_argument(
         "--min-support", type=float, metavar="X", help="answer threshold to try (default: 0.4)"
     )
     ingest = _command(
@@ -742,6 +749,7 @@ def _digest(service: TechBrief, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime, timedelta
 
     from bot.core import render
+    from bot.core.schedule import zone_label
     from bot.core.service import Refusal
 
     now = datetime.now(UTC)
@@ -755,7 +763,7 @@ def _digest(service: TechBrief, args: argparse.Namespace) -> int:
             held = len(d.view.digest.articles)
             what = f"{held} article{'s' if held != 1 else ''}" if held else "nothing new"
             print(
-                f"chat {s.chat_id} · {s.topic} · {s.local_time} {s.timezone}"
+                f"chat {s.chat_id} · {s.topic} · {s.local_time} {zone_label(s.timezone)}"
                 f" · due for {d.local_date} · {what}"
             )
         return 0
@@ -863,6 +871,7 @@ def _eval_qa(args: argparse.Namespace) -> int:
         distractors=args.distractors,
         limit=args.limit,
         min_support=args.min_support,
+        articles_dir=args.articles,
     )
     seconds = time.perf_counter() - started
     if args.json:

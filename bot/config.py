@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import platformdirs
 from dotenv import dotenv_values
@@ -170,19 +170,21 @@ def _db_path(raw: str, name: str = "TECHBRIEF_DB", *, required: bool = False) ->
 
 
 def _timezone(name: str) -> ZoneInfo:
-    """A zone as /timezone takes it: its IANA name in any case (utc, asia/shanghai), spaces
-    for underscores, or a city that names one zone."""
-    from bot.core.schedule import find_timezone, timezone_suggestions
+    """A zone as /timezone takes it (:func:`bot.core.schedule.match_timezone`): an IANA name
+    in any case (utc, asia/shanghai), spaces for underscores, a city, a country with one
+    zone, an abbreviation (PST), an offset (UTC+8); the zone's own spelling, which replies
+    show. A name of several zones, a continent or an unknown name is refused in one line."""
+    from bot.core.schedule import match_timezone
 
-    zone = find_timezone(name)  # the zone's own spelling, so that replies show Asia/Shanghai
-    if zone is not None:
-        return zone
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder of zones
-        pass
-    close = timezone_suggestions(name)
-    hint = f"e.g. {', '.join(close)}" if close else "use Area/City"
+    match = match_timezone(name)
+    if match.zone is not None:
+        return match.zone
+    if match.several:
+        some = ", ".join(match.several[:3]) + (", …" if len(match.several) > 3 else "")
+        raise ConfigError(f"TECHBRIEF_TZ: {name!r} has several time zones ({some}); name one")
+    if match.continent:
+        raise ConfigError(f"TECHBRIEF_TZ: {name!r} is a continent; name a city or country")
+    hint = f"e.g. {', '.join(match.close)}" if match.close else "use Area/City"
     raise ConfigError(f"TECHBRIEF_TZ: unknown time zone {name!r} ({hint})")
 
 

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from bot.core import render, texts
 from bot.core.digests import CONSOLE_CHAT, topic_of
-from bot.core.service import AnswerPage, Conversation, Refusal, TechBrief
+from bot.core.service import (
+    AnswerPage,
+    Conversation,
+    Refusal,
+    TechBrief,
+    asks_for_more,
+    small_talk,
+)
 from retrieval.index import IndexError_
 from storage.errors import StorageError
 
@@ -33,12 +40,12 @@ log = logging.getLogger(__name__)
 CONSOLE_COMMANDS: tuple[tuple[str, str], ...] = (
     ("any text", "a question, e.g. what did BYD unveil?"),
     ("/ask <question>", "the same, explicitly"),
-    ("more", "the next result for the last question"),
+    ("more", "the next result for the last question (or next, more results)"),
     ("/subscribe <topic> [time]", "a daily digest of new articles on a topic"),
     ("/subscriptions", "this chat's subscriptions"),
     ("/unsubscribe <topic|all>", "stop a digest"),
     ("/digest [topic]", "preview the next digest now"),
-    ("/timezone <Area/City>", "the time zone of your digests"),
+    ("/timezone <city>", "the time zone of your digests (a city, country or UTC+8)"),
     ("/topics", "the built-in topics"),
     ("/help", "this help"),
     ("/quit", "leave (or Ctrl-D)"),
@@ -69,7 +76,7 @@ _SUBSCRIPTION_COMMANDS = {
 }
 _QUIT = {"/quit", "/exit"}
 _QUIT_WORDS = {"quit", "exit"}  # without a slash only when alone: "quit smoking?" is a question
-_MORE = {"more", "/more", "next", "/next"}
+_MORE_COMMANDS = {"/more", "/next"}  # the words ("more", "next", …): service.asks_for_more
 _END_OF_TEXT = "."
 _TITLE_COMMANDS = {"/skip", "/cancel"}  # what /addtext's title step takes as an answer
 
@@ -154,12 +161,12 @@ class ConsoleChat:
             return render.help_card(
                 self._service.topics, self._m, commands=CONSOLE_COMMANDS, admin_commands=admin
             )
-        if command in _MORE and not rest:
+        if command in _MORE_COMMANDS and not rest:
             return self._show(self._conversation.more())
         if command == "/ask":
             if not rest.strip():
                 return texts.ASK_USAGE
-            return self._show(self._conversation.ask(rest))
+            return self._ask(rest)
         if command in _SUBSCRIPTION_COMMANDS:
             return self._subscriptions(command, rest)
         if command == "/sources":
@@ -176,6 +183,16 @@ class ConsoleChat:
             return self._admin(command, rest.strip())
         if _is_command(command):
             return texts.unknown_command(command)
+        return self._ask(text)
+
+    def _ask(self, text: str) -> str:
+        """A question, "more" (``/ask more`` too, as on Telegram), or small talk ("hello",
+        "thanks") that gets its one-line reply."""
+        if asks_for_more(text):
+            return self._show(self._conversation.more())
+        talk = small_talk(text)
+        if talk is not None:
+            return talk.message
         return self._show(self._conversation.ask(text))
 
     def _admin(self, command: str, argument: str) -> str:
@@ -308,7 +325,8 @@ def run_console(
     for line in lines:
         for digest in _due_digests(chat):
             out.write(digest + "\n\n")
-        notice = None if noticed else loading_notice(service, line)
+        asks = not line.startswith("/") or line.split(maxsplit=1)[0].lower() == "/ask"
+        notice = None if noticed or not asks else loading_notice(service, line)
         if notice:
             noticed = True
             out.write(notice + "\n")

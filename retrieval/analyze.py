@@ -16,13 +16,17 @@ Pipeline for each surface token found by ``_TOKEN_RE``:
   ``e-commerce`` and ``e commerce`` all meet; dotted names likewise
   (``pony.ai`` -> ``pony.ai``, ``pony``, ``ai``); dotted acronyms join
   (``U.S.`` -> ``us``);
-* runs of Chinese characters are segmented into words by jieba (search mode,
-  so a long word also yields its parts).
+* runs of Chinese characters are converted to Simplified script with
+  mainland vocabulary by OpenCC (``tw2sp``: 台積電 -> 台积电, 晶片 -> 芯片,
+  奈米 -> 纳米), so Traditional and Simplified text and questions meet, then
+  segmented into words by jieba (search mode, so a long word also yields its
+  parts).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import unicodedata
@@ -36,7 +40,7 @@ from retrieval.stopwords import ENGLISH as ENGLISH_STOPWORDS
 
 __all__ = ["ANALYZER_VERSION", "ENGLISH_STOPWORDS", "Analyzer", "SurfaceToken", "TokenSpan", "fold"]
 
-ANALYZER_VERSION = "1"
+ANALYZER_VERSION = "2"
 """Bump whenever analysis changes: a persisted index built by another version is rebuilt."""
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff"
@@ -106,6 +110,8 @@ class Analyzer:
         self._stemmer = Stemmer.Stemmer(language)
         self._cache: dict[str, tuple[str, ...]] = {}
         self._jieba: Any = None
+        self._opencc: Any = None
+        self._top_frequency: int | None = None
         self._jieba_lock = threading.Lock()
 
     # -- public API -------------------------------------------------------------
@@ -137,6 +143,38 @@ class Analyzer:
             if terms:
                 out.append(TokenSpan(start, match.end(), terms))
         return out
+
+    def simplified(self, text: str) -> str:
+        """``text`` with its Chinese in Simplified script and mainland vocabulary, when
+        that keeps every offset (else as written)."""
+        if not _HAN_RUN.search(text):
+            return text
+        converted = self._simplify(text)
+        return converted if len(converted) == len(text) else text
+
+    def words(self, run: str) -> list[tuple[int, int, str]]:
+        """The Chinese words of a run of Han characters as a reader splits them (jieba's
+        precise mode, no overlapping parts): (start, end, word in Simplified script)."""
+        run = self.simplified(run)
+        out: list[tuple[int, int, str]] = []
+        start = 0
+        for word in self._jieba_tokenizer().cut(run, HMM=True):
+            out.append((start, start + len(word), word))
+            start += len(word)
+        return out
+
+    def word_weight(self, word: str) -> float:
+        """``log10`` of how much rarer a Chinese word is than the commonest one (的) in
+        jieba's dictionary, between 0.5 and 5 (words it lacks weigh most): the
+        counterpart of the English word list's weights."""
+        tokenizer = self._jieba_tokenizer()
+        count = tokenizer.FREQ.get(word, 0)
+        if count <= 0:
+            return 5.0
+        top = self._top_frequency
+        if top is None:
+            top = self._top_frequency = max(tokenizer.FREQ.values())
+        return min(5.0, max(0.5, math.log10(top / count)))
 
     def needs_segmenter(self, text: str) -> bool:
         """Whether analysing ``text`` would first load the Chinese segmenter (~1-4 s)."""
@@ -224,11 +262,26 @@ class Analyzer:
     def _segment(self, run: str) -> list[tuple[int, int, str]]:
         """Chinese words of a run of Han characters: (start, end, term)."""
         out: list[tuple[int, int, str]] = []
-        for word, start, end in self._jieba_tokenizer().tokenize(run, mode="search"):
+        tokenizer = self._jieba_tokenizer()
+        simplified = self._simplify(run)
+        if len(simplified) == len(run):  # offsets stay those of the text as written
+            run = simplified
+        for word, start, end in tokenizer.tokenize(run, mode="search"):
             term = unicodedata.normalize("NFKC", word).casefold()
             if term.strip() and term not in _CHINESE_STOPWORDS:
                 out.append((start, end, term))
         return out
+
+    def _simplify(self, run: str) -> str:
+        converter = self._opencc
+        if converter is None:
+            with self._jieba_lock:
+                if self._opencc is None:
+                    import opencc
+
+                    self._opencc = opencc.OpenCC("tw2sp")
+                converter = self._opencc
+        return str(converter.convert(run))
 
     def _jieba_tokenizer(self) -> Any:
         # jieba loads a 5 MB dictionary (~1 s): only when Chinese text shows up.

@@ -113,8 +113,8 @@ _HAN = "\u4e00-\u9fff"
 _ZH_DIGITS = "零〇一二两三四五六七八九"
 # Chinese numbers: "四百公里", "三成", "五分钟", "400公里" (Han letters may follow digits).
 _ZH_NUMBER = (
-    rf"[{_ZH_DIGITS}]*[十百千万亿][{_ZH_DIGITS}十百千万亿]*"
-    rf"|[{_ZH_DIGITS}](?=[个座辆台款家倍成年月天周分秒小公万亿元])"
+    rf"[{_ZH_DIGITS}]*[十百千万亿兆][{_ZH_DIGITS}十百千万亿兆]*"
+    rf"|[{_ZH_DIGITS}](?=[个座辆台款家倍成年月天周分秒小公万亿兆元片])"
     rf"|(?<![^\W{_HAN}])\d[\d,.]*(?=[{_HAN}%])"
 )
 # A number of its own ("five", "$690,000", "80%", "2030"), not a digit inside a name ("ChR2").
@@ -135,7 +135,8 @@ _MONEY = re.compile(
     r"[$€£¥]\s?\d|\b(?:US|HK|RMB|CNY|USD)\$?\s?\d"
     r"|\d[\d,.]*\s*(?:million|billion|trillion|bn|mn)?\s*(?:yuan|dollars?|usd|rmb|euros?|pounds)\b"
     r"|\d[\d,.]*\s*(?:million|billion|trillion|bn)\b|\b(?:million|billion|trillion)\s+(?:yuan|dollars)\b"
-    r"|\d[\d,.]*\s*[万亿]?\s*(?:元|美元|人民币)|[\d一二三四五六七八九十百千]+\s*[万亿]",
+    r"|\d[\d,.]*\s*[万亿兆]?\s*(?:元|美元|人民币)|[\d一二三四五六七八九十百千]+\s*[万亿兆]"
+    r"|[一二两三四五六七八九十百千]+\s*(?:元|美元|港元|人民币)",
     re.IGNORECASE,
 )
 # How fast: a span of time ("in five minutes", "from years to months") or a rate ("400 km",
@@ -509,10 +510,23 @@ COUNTED_WORDS = 4
 """A count counts the thing named within this many words after it ("five new EV models")."""
 
 
+GENERIC_UNITS = frozenset({"unit", "piec", "item", "set"})
+"""Stems of words that count whatever the sentence named before them: "a maker of
+service robots … had shipped 100,000 units"."""
+
+
 def _counts(text: str, query: Query, analyzer: Analyzer) -> bool:
     for match in _COUNT.finditer(text):
-        after = " ".join(text[match.end() : match.end() + 80].split()[:COUNTED_WORDS])
-        if not query.counted.isdisjoint(analyzer.terms(after)):
+        after = analyzer.terms(
+            " ".join(text[match.end() : match.end() + 80].split()[:COUNTED_WORDS])
+        )
+        if not query.counted.isdisjoint(after):
+            return True
+        if (
+            after
+            and after[0] in GENERIC_UNITS
+            and not query.counted.isdisjoint(analyzer.terms(text[: match.start()]))
+        ):
             return True
     return False
 
@@ -552,6 +566,10 @@ def _best_sentence(
             if concept.entity:
                 if concept.covered_by(present):
                     score += concept.weight + ENTITY_BONUS
+                elif concept.covered_by(title):
+                    # "The company said R2 was trained on Huawei chips", in an article
+                    # titled "DeepSeek releases R2 reasoning model": about DeepSeek.
+                    score += concept.weight
             else:
                 score += concept.weight * concept.coverage(present)
         if (

@@ -162,8 +162,45 @@ _MONEY_ASKED = re.compile(
     r"|\bhow\s+(?:big|large)\s+(?:is|was|are|were)\s+(?:[\w.'’-]+\s+){0,5}?(?P<sum>fund|funds|"
     r"investment|budget|funding|round|package|subsidy|subsidies)\b"
     r"|\bwhat\s+(?:did|does|do|will|would)\s+(?:[\w.'’-]+\s+){1,3}?(?:earn|raise|cost|charge|"
-    r"make\s+in\s+(?:profit|revenue|sales))\b",
+    r"make\s+in\s+(?:profit|revenue|sales))\b"
+    r"|\bhow\s+(?:cheap|expensive|costly|pricey|pricy)\b|\bprice\s+(?:of|for|tag)\b"
+    r"|多少钱|多少錢|价格|價格|售价|售價|价钱|價錢|定价|定價|金额|金額|花了多少|卖多少|賣多少",
     re.IGNORECASE,
+)
+# Words that only say "a price" when a sum of money is asked for ("how much does the L60
+# cost", "what does Unitree charge for the Go2", "how cheap is Doubao", "小米YU7多少钱"):
+# the sum the answer must hold says them; the sentence need not ("a starting price of …").
+_PRICE_WORDS = frozenset(
+    {
+        "cost",
+        "costs",
+        "costing",
+        "price",
+        "prices",
+        "priced",
+        "pricing",
+        "charge",
+        "charges",
+        "charging",
+        "cheap",
+        "cheaper",
+        "expensive",
+        "costly",
+        "pricey",
+        "pricy",
+        "钱",
+        "錢",
+        "价格",
+        "價格",
+        "售价",
+        "售價",
+        "价钱",
+        "價錢",
+        "定价",
+        "定價",
+        "金额",
+        "金額",
+    }
 )
 # "How many cars did BYD sell", "how much did Baidu spend": the verb says what is measured.
 _MEASURE_VERB = re.compile(
@@ -209,9 +246,11 @@ COMPOUND_PART_COUNT = 5_000_000
 """Words at least this frequent in the English list are never "corrected"."""
 RELATIVE_STEM = 5
 """Shortest stem whose relatives in the corpus count as the same word."""
-RELATIVE_ENDINGS = ("i", "it")
+RELATIVE_ENDINGS = ("i", "it", "er", "eri")
 """Endings by which Snowball stems of one word differ: "strategi" (strategy) and
-"strateg" (strategic), "competit" (competition) and "compet" (compete)."""
+"strateg" (strategic), "competit" (competition) and "compet" (compete); the doer and
+the deed: "founder" and "found" (founded), "supplier" and "suppli" (supply),
+"deliveri" (delivery) and "deliv" (deliver)."""
 SPELLING_NAME_LIMIT = 5_000
 """Spelling candidates that are not English words (names, jargon): the most
 frequent this many corpus terms, which bounds the work per misspelled word."""
@@ -255,7 +294,7 @@ class Concept:
     entity: bool = False
     label: str | None = None  # the lexicon's name for it, if any
     corrected_from: str | None = None  # the word as typed, when spelling changed it
-    foreign: bool = False  # Chinese the lexicon cannot map
+    foreign: bool = False  # Chinese the lexicon cannot map and no article holds
     # When the question is dated ("this spring", "in April", "lately"): a passage saying
     # the time counts it, one not saying it is not held against (articles date themselves).
     optional: bool = False
@@ -701,6 +740,7 @@ class QueryParser:
         self._group_search: list[tuple[str, ...]] = []
         self._group_weight: list[float] = []
         self._lexicon_words: set[str] = set()
+        self._common_stems: frozenset[str] | None = None
         # Names of several words, as written (folded), by their analyzed keys; and
         # the keys by (length, position, word) of each of their words.
         self._name_words: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -925,7 +965,7 @@ class QueryParser:
         for token in tokens:
             if token.han:
                 flush()
-                self._han_concepts(question, token, concepts, frame, expects)
+                self._han_concepts(question, token, vocabulary, concepts, frame, expects)
                 continue
             surface = question[token.start : token.end]
             key = token.terms[-1] if token.terms else fold(surface)
@@ -959,6 +999,12 @@ class QueryParser:
             else c
             for c in concepts
         ]
+        if answer == ANSWER_MONEY:
+            priced = [
+                c for c in concepts if not c.entity and fold(c.surface).strip() in _PRICE_WORDS
+            ]
+            if len(priced) < len(concepts):
+                concepts = [c for c in concepts if c not in priced]
         # "Besides BYD, name Chinese car brands ...": BYD is what the answer leaves out.
         for besides in _BESIDES.finditer(question):
             concepts = [
@@ -1244,10 +1290,25 @@ class QueryParser:
         if len(re.split(r"[-/.]", word)) > 1:
             return False  # "EU-China", "Sino-European": compounds of known words
         if word not in self.english and word not in self._lexicon_words:
-            # "xpeng" is a name; "toolset" (two words) and "useing" (a slip on "use") are not.
-            return not self._compound(word) and not self.english.common(token.key)
+            # "xpeng" is a name; "toolset" (two words), "useing" (a slip on "use") and
+            # "deliverys" (a common word's stem: "deliveries") are not.
+            return (
+                not self._compound(word)
+                and not self.english.common(token.key)
+                and token.key not in self._stems_of_common_words()
+            )
         capitalised = surface[:1].isupper() and not surface.isupper()
         return capitalised and not first and not title_case
+
+    def _stems_of_common_words(self) -> frozenset[str]:
+        if self._common_stems is None:
+            self._common_stems = frozenset(
+                term
+                for word, count in self.english.counts.items()
+                if count >= COMMON_WORD_COUNT and word.isalpha()
+                for term in self.analyzer.terms(word)[-1:]
+            )
+        return self._common_stems
 
     def _known_word(self, word: str) -> bool:
         """A lexicon word or a common English one: not, by itself, a name."""
@@ -1271,39 +1332,76 @@ class QueryParser:
         self,
         question: str,
         token: SurfaceToken,
+        vocabulary: Vocabulary,
         concepts: list[Concept],
         frame: list[str],
         expects: list[str],
     ) -> None:
-        """Chinese: lexicon and frame forms found as written, longest first; what is
-        left is kept as untranslated words."""
-        text = question[token.start : token.end]
+        """Chinese: lexicon and frame forms found in Simplified script (台積電 is
+        台积电), longest first; each word of what is left that the corpus holds is a
+        concept of its own, weighed by its rarity in the segmenter's dictionary (良率
+        weighs more than 市场); the words it does not hold (Chinese asked of English
+        articles) are kept together as one untranslated concept."""
+        text = self.analyzer.simplified(question[token.start : token.end])
         pending_start: int | None = None
         i = 0
 
+        def foreign(
+            start: int,
+            end: int,
+            words: tuple[str, ...],
+            weight: float,
+            unknown: bool,
+            whole: str | None = None,
+        ) -> Concept:
+            at, to = token.start + start, token.start + end
+            # The segmenter also yields the parts of a long word: a passage says the whole.
+            said = frozenset({whole}) if whole in words else frozenset(words)
+            return Concept(
+                surface=question[at:to],
+                start=at,
+                end=to,
+                forms=((frozenset(words),),),
+                search=words,
+                weight=weight,
+                foreign=unknown,
+                passage_forms=((said,),),
+            )
+
+        def held(words: Sequence[str]) -> bool:
+            return any(vocabulary.document_frequency(w) for w in words)
+
+        # Chinese articles are stored when some word of the question is in one: then a
+        # word none holds is looked for in its parts ("厂良率": 良率), and a single
+        # character none holds (卖 where the article says 卖出) is no concept.
+        chinese = held(self.analyzer.terms(text))
+
         def leftover(start: int, end: int) -> None:
-            # Function characters (的, 了) at the edges are not part of the words.
-            while start < end and text[start] in CHINESE_STOPWORDS:
-                start += 1
-            while end > start and text[end - 1] in CHINESE_STOPWORDS:
-                end -= 1
-            words = tuple(self.analyzer.terms(text[start:end]))
-            if words:
-                surface = text[start:end]
-                # The segmenter also yields the parts of a long word: the whole, if a word.
-                whole = frozenset({surface}) if surface in words else frozenset(words)
-                concepts.append(
-                    Concept(
-                        surface=surface,
-                        start=token.start + start,
-                        end=token.start + end,
-                        forms=((frozenset(words),),),
-                        search=words,
-                        weight=FOREIGN_WEIGHT,
-                        foreign=True,
-                        passage_forms=((whole,),),
-                    )
-                )
+            found = [
+                (s, e, word, tuple(self.analyzer.terms(word)))
+                for s, e, word in self.analyzer.words(text[start:end])
+                if word not in CHINESE_STOPWORDS  # function words (的, 了, 是)
+            ]
+            unknown: list[tuple[int, int, tuple[str, ...]]] = []
+            for s, e, word, words in found:
+                if not words:
+                    continue
+                if held(words):
+                    weight = self.analyzer.word_weight(word)
+                    concepts.append(foreign(start + s, start + e, words, weight, False, word))
+                    continue
+                parts = self._held_parts(word, held) if chinese else []
+                for ps, pe, part in parts:
+                    terms = tuple(self.analyzer.terms(part))
+                    at = start + s + ps
+                    weight = self.analyzer.word_weight(part)
+                    concepts.append(foreign(at, at + pe - ps, terms, weight, False, part))
+                if not parts and not (chinese and len(word) == 1):
+                    unknown.append((start + s, start + e, words))
+            if unknown:
+                words = tuple(w for _, _, ws in unknown for w in ws)
+                at, to = unknown[0][0], unknown[-1][1]
+                concepts.append(foreign(at, to, words, FOREIGN_WEIGHT, True))
 
         while i < len(text):
             match = None
@@ -1347,6 +1445,23 @@ class QueryParser:
             i += length
         if pending_start is not None:
             leftover(pending_start, len(text))
+
+    def _held_parts(
+        self, word: str, held: Callable[[Sequence[str]], bool]
+    ) -> list[tuple[int, int, str]]:
+        """The longest parts of two characters or more of a Chinese word that some
+        article holds, left to right: (start, end, part)."""
+        out: list[tuple[int, int, str]] = []
+        i = 0
+        while i < len(word) - 1:
+            for j in range(len(word), i + 1, -1):
+                if held(self.analyzer.terms(word[i:j])):
+                    out.append((i, j, word[i:j]))
+                    i = j
+                    break
+            else:
+                i += 1
+        return out
 
     def warm(self, vocabulary: Vocabulary) -> None:
         """Do now the work the first questions would otherwise wait for: the English

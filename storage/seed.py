@@ -6,12 +6,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 
 import sqlite_utils
 
 from storage.articles import NewArticle
 
-__all__ = ["SeedArticle", "mark_seeded", "read_seed_articles", "seeded_at"]
+__all__ = ["SeedArticle", "mark_seeded", "read_articles", "read_seed_articles", "seeded_at"]
 
 _SEEDED_KEY = "seeded_at"
 
@@ -26,7 +28,12 @@ class SeedArticle:
 
 def read_seed_articles() -> list[SeedArticle]:
     """The shipped articles with their manifest metadata, title and credit lines removed."""
-    folder = resources.files("storage") / "seed"
+    return read_articles(resources.files("storage") / "seed")
+
+
+def read_articles(folder: Traversable | Path) -> list[SeedArticle]:
+    """The articles of a folder laid out like the seed's: ``manifest.json`` lists each
+    text file with its metadata (the answer-quality set's news articles use it too)."""
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     out: list[SeedArticle] = []
     for entry in manifest["articles"]:

@@ -36,6 +36,12 @@ def test_defaults_without_any_configuration(tmp_path: Path) -> None:
         ("America/New York", "America/New_York"),
         ("Tokyo", "Asia/Tokyo"),
         ("Europe/Berlin", "Europe/Berlin"),
+        # Second trial: "US" was America/St_Thomas, "EST" tzdata's fixed EST, 北京 unknown.
+        ("EST", "America/New_York"),
+        ("PST", "America/Los_Angeles"),
+        ("北京", "Asia/Shanghai"),
+        ("UK", "Europe/London"),
+        ("UTC+8", "Etc/GMT-8"),
     ],
 )
 def test_the_time_zone_is_read_as_timezone_reads_it(raw: str, zone: str) -> None:
@@ -47,6 +53,23 @@ def test_the_time_zone_is_read_as_timezone_reads_it(raw: str, zone: str) -> None
 def test_an_unknown_time_zone_names_the_close_ones() -> None:
     with pytest.raises(ConfigError, match=r"^TECHBRIEF_TZ: .*'Asia/Shangai'.*Asia/Shanghai"):
         load_settings({"TECHBRIEF_TZ": "Asia/Shangai"}, None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        (
+            "US",
+            "'US' has several time zones (America/New_York, America/Chicago, America/Denver, …)",
+        ),
+        ("CST", "'CST' has several time zones (Asia/Shanghai, America/Chicago)"),
+        ("Europe", "'Europe' is a continent"),
+    ],
+)
+def test_a_name_of_several_zones_is_refused_with_them(raw: str, says: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"TECHBRIEF_TZ": raw}, None)
+    assert str(refused.value).startswith(f"TECHBRIEF_TZ: {says}")
 
 
 def test_an_empty_db_option_is_refused_and_an_empty_variable_is_the_default() -> None:

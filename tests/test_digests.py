@@ -18,6 +18,7 @@ from bot.core.digests import (
     CONSOLE_CHAT,
     MAX_SUBSCRIPTIONS,
     Subscribed,
+    TimezoneSet,
     TopicChoice,
     topic_of,
 )
@@ -333,6 +334,21 @@ def brief(tmp_path: Path) -> TechBrief:
         ("AI models", "ai", "08:00"),
         ("IPOs", "ipo", "08:00"),
         ("electric vehicles and batteries", "electric vehicles and batteries", "08:00"),
+        # Second trial: these became free-text topics at 08:00 ("ipo noon", "chips at"...).
+        ("ipo noon", "ipo", "12:00"),
+        ("ipo 12 noon", "ipo", "12:00"),
+        ("energy midnight", "energy", "00:00"),
+        ("ipo 19h", "ipo", "19:00"),
+        ("ev 0800h", "ev", "08:00"),
+        ("chips at 7pm", "chips", "19:00"),
+        ("chips at 7 pm", "chips", "19:00"),
+        ("huawei at 9", "huawei", "09:00"),
+        ("ev 7pm daily", "ev", "19:00"),
+        ("ev 7pm every day", "ev", "19:00"),
+        # A zone after the time that is the chat's own (this chat is on UTC).
+        ("ev 20:00 UTC", "ev", "20:00"),
+        ("ev 20:00 GMT", "ev", "20:00"),
+        ("ev 8 pm (UTC)", "ev", "20:00"),
     ],
 )
 def test_subscribe_reads_topic_and_time(
@@ -356,6 +372,20 @@ def test_subscribe_reads_topic_and_time(
         ("the of and", "a few meaningful words"),
         ("😀🚗", "a few meaningful words"),
         ("\x00\x1b[31m", "Usage: /subscribe"),
+        # Second trial: words after the time became part of a free-text topic.
+        ("energy 7am tomorrow", "I don't understand “tomorrow” after the time 7am"),
+        ("ev 7pm news", "I don't understand “news” after the time 7pm"),
+        ("7pm ev", "/subscribe ev 19:00"),
+        ("ev 9am 10am", "I don't understand “10am”"),
+        ("ev 25:00 UTC", "25:00 is not a time of day"),
+        ("ev 6:00 Beijing time", "6:00 Beijing time is 22:00 there. Send /subscribe ev 22:00"),
+        ("ev 6:00 Beijing time", "/timezone Asia/Shanghai"),
+        ("ev 9am New York", "9am New York is 14:00 there"),
+        ("ev 9am EST", "9am EST is 14:00 there"),
+        ("ev 7pm UTC+8", "/timezone UTC+08:00"),
+        ("chips 8pm CST", "CST may be Asia/Shanghai or America/Chicago"),
+        ("chips 8pm US", "US may be America/New_York"),
+        ("7pm UTC+8", "Usage: /subscribe"),
     ],
 )
 def test_subscribe_refuses_clearly(brief: TechBrief, raw: str, says: str) -> None:
@@ -375,6 +405,95 @@ def test_a_number_read_as_the_time_says_how_to_keep_it_in_the_topic(brief: TechB
     clear = brief.digests.subscribe(42, "ev 19:30", T0)
     assert isinstance(clear, Subscribed)
     assert clear.number_topic is None  # a clock time needs no such hint
+
+
+@pytest.mark.parametrize("raw", ["robotaxi 0700", "byd 0700", "huawei at 9", "ai at 19"])
+def test_four_digits_or_a_number_after_at_is_plainly_a_time(brief: TechBrief, raw: str) -> None:
+    # Second trial: "/subscribe robotaxi 0700" said "(For the topic “robotaxi 0700”: ...)".
+    result = brief.digests.subscribe(42, raw, T0)
+    assert isinstance(result, Subscribed)
+    assert result.number_topic is None
+    assert "For the topic" not in render.subscribed(result, T0, render.console_markup(False))
+
+
+def test_a_zone_after_the_time_must_be_the_chats(brief: TechBrief) -> None:
+    digests = brief.digests
+    assert isinstance(digests.set_timezone(42, "Asia/Shanghai", T0), TimezoneSet)
+    for raw in ("policy 9am Beijing time", "ai 20:00 HKT", "chips 7pm in Shanghai", "ev 7pm 北京"):
+        result = digests.subscribe(42, raw, T0)
+        assert isinstance(result, Subscribed), raw
+        assert result.subscription.timezone == "Asia/Shanghai"
+    times = {s.topic: s.local_time for s in digests.subscriptions(42)}
+    assert times == {"policy": "09:00", "ai": "20:00", "chips": "19:00", "ev": "19:00"}
+    other = digests.subscribe(42, "ev 20:00 UTC", T0)
+    assert isinstance(other, Refusal)
+    assert other.message == (
+        "Digest times are in this chat's time zone, Asia/Shanghai: 20:00 UTC is 04:00 there. "
+        "Send /subscribe ev 04:00, or first move the chat (and its subscriptions) to that "
+        "zone with /timezone UTC. Nothing was subscribed."
+    )
+    assert digests.subscriptions(42)[3].local_time == "19:00"  # unchanged
+
+
+def test_zones_of_an_offset_are_shown_as_their_offset(brief: TechBrief) -> None:
+    # Second trial: "daily at 19:00 (Etc/GMT-8)", read as UTC-8.
+    digests, m = brief.digests, render.console_markup(False)
+    zone = digests.set_timezone(42, "UTC+8", T0)
+    assert isinstance(zone, TimezoneSet)
+    assert zone.zone == "Etc/GMT-8"  # stored as tzdata names it
+    assert render.timezone_set(zone, m) == "Time zone set to UTC+08:00."
+    result = digests.subscribe(42, "ev 7pm", T0)
+    assert isinstance(result, Subscribed)
+    assert result.subscription.timezone == "Etc/GMT-8"
+    said = render.subscribed(result, T0, m)
+    assert "daily at 19:00 (UTC+08:00)" in said
+    card = render.subscription_card(result.subscription, topic_of(result.subscription), T0, m)
+    assert "daily at 19:00 (UTC+08:00)" in card
+    usage = digests.set_timezone(42, "", T0)
+    assert isinstance(usage, Refusal)
+    assert usage.message.startswith("This chat's time zone is UTC+08:00.")
+    assert "Etc/GMT" not in said + card + usage.message
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        ("US", "US has several time zones: America/New_York, America/Chicago, America/Denver, "),
+        ("United States", "America/Adak or Pacific/Honolulu. Send the one you mean"),
+        ("Australia", "Australia/Sydney, Australia/Adelaide, Australia/Brisbane"),
+        ("CST", "CST may be Asia/Shanghai or America/Chicago."),
+        ("Asia", "Asia spans many time zones. Send a city or a country"),
+        ("Russia", "and 3 more"),
+        ("Mars", "I don't know the time zone Mars."),
+    ],
+)
+def test_timezone_says_what_a_name_of_several_zones_may_be(
+    brief: TechBrief, raw: str, says: str
+) -> None:
+    result = brief.digests.set_timezone(42, raw, T0)
+    assert isinstance(result, Refusal)
+    assert says in result.message
+    assert brief.digests.zone_of(42).key == "UTC"  # unchanged
+
+
+@pytest.mark.parametrize(
+    ("raw", "zone"),
+    [
+        ("US Virgin Islands", "America/St_Thomas"),
+        ("PST", "America/Los_Angeles"),
+        ("北京", "Asia/Shanghai"),
+    ],
+)
+def test_timezone_sets_what_it_names(brief: TechBrief, raw: str, zone: str) -> None:
+    result = brief.digests.set_timezone(42, raw, T0)
+    assert isinstance(result, TimezoneSet)
+    assert result.zone == zone
+
+
+def test_a_zone_stored_under_tzdatas_fixed_name_keeps_its_meaning(brief: TechBrief) -> None:
+    # "EST" typed now means New York's clocks; a chat that stored tzdata's fixed EST keeps it.
+    subscriptions.set_chat_timezone(brief.corpus.db, 42, "EST", T0, {})
+    assert brief.digests.zone_of(42).key == "EST"
 
 
 def test_subscribing_again_changes_the_time_and_a_chat_has_at_most_ten(brief: TechBrief) -> None:

@@ -10,19 +10,25 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.schedule import (
+    convert_time,
     due_date,
     find_timezone,
+    match_timezone,
     next_delivery,
     parse_local_time,
+    same_clocks,
     scheduled_at,
     timezone_suggestions,
     utc_offset,
+    zone_label,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 KATHMANDU = ZoneInfo("Asia/Kathmandu")  # +05:45
+WINTER = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+SUMMER = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
 
 
 def utc(*args: int) -> datetime:
@@ -47,6 +53,12 @@ def utc(*args: int) -> datetime:
         ("19", "19:00"),
         ("0800", "08:00"),
         ("1930", "19:30"),
+        # Second trial: these became part of a free-text topic at 08:00.
+        ("noon", "12:00"),
+        ("Midnight", "00:00"),
+        ("19h", "19:00"),
+        ("7h", "07:00"),
+        ("0800h", "08:00"),
     ],
 )
 def test_parse_local_time(raw: str, parsed: str) -> None:
@@ -55,7 +67,10 @@ def test_parse_local_time(raw: str, parsed: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["24:00", "7:60", "24", "2400", "800", "13pm", "0am", "noon", "", "07:3", "-1:00", "٠٧:٣٠"],
+    [
+        *("24:00", "7:60", "24", "2400", "800", "13pm", "0am", "", "07:3", "-1:00", "٠٧:٣٠"),
+        *("24h", "2400h", "800h", "noonish", "h"),
+    ],
 )
 def test_parse_local_time_refuses_what_is_no_time(raw: str) -> None:
     assert parse_local_time(raw) is None
@@ -193,10 +208,50 @@ def test_exactly_one_due_date_per_local_day(
         ("Etc/GMT+8", "Etc/GMT+8"),  # the zone's own name means what tzdata says
         ("India", "Asia/Kolkata"),
         ("Britain", "Europe/London"),
+        # Second trial. "US" was America/St_Thomas: the "(US)" of "Virgin Islands (US)"
+        # was taken for a country name. ISO codes and common names find the country.
+        ("UK", "Europe/London"),
+        ("United Kingdom", "Europe/London"),
+        ("GB", "GB"),  # tzdata's own name for London's zone
+        ("JP", "Asia/Tokyo"),
+        ("South Korea", "Asia/Seoul"),
+        ("US Virgin Islands", "America/St_Thomas"),
+        ("Germany", "Europe/Berlin"),  # Busingen keeps Berlin's clocks: one zone
+        ("Malaysia", "Asia/Kuala_Lumpur"),
+        ("Côte d'Ivoire", "Africa/Abidjan"),
+        ("Bosnia and Herzegovina", "Europe/Sarajevo"),
+        # Abbreviations are the clocks people mean, summer time included (EST was
+        # tzdata's fixed EST; PST was no zone at all).
+        ("PST", "America/Los_Angeles"),
+        ("pdt", "America/Los_Angeles"),
+        ("PT", "America/Los_Angeles"),
+        ("EST", "America/New_York"),
+        ("ET", "America/New_York"),
+        ("HKT", "Asia/Hong_Kong"),
+        ("JST", "Asia/Tokyo"),
+        ("KST", "Asia/Seoul"),
+        ("SGT", "Asia/Singapore"),
+        ("BST", "Europe/London"),
+        ("CET", "Europe/Paris"),
+        ("HST", "Pacific/Honolulu"),
+        # Chinese names ("I don't know the time zone 北京").
+        ("北京", "Asia/Shanghai"),
+        ("上海", "Asia/Shanghai"),
+        ("深圳", "Asia/Shanghai"),
+        ("广州", "Asia/Shanghai"),
+        ("杭州", "Asia/Shanghai"),
+        ("成都", "Asia/Shanghai"),
+        ("中国", "Asia/Shanghai"),
+        ("北京时间", "Asia/Shanghai"),
+        ("香港", "Asia/Hong_Kong"),
+        ("台北", "Asia/Taipei"),
+        ("澳门", "Asia/Macau"),
+        ("Beijing time", "Asia/Shanghai"),
+        ("Hong Kong time", "Asia/Hong_Kong"),
     ],
 )
 def test_find_timezone(raw: str, zone: str) -> None:
-    found = find_timezone(raw)
+    found = find_timezone(raw, WINTER)
     assert found is not None
     assert found.key == zone
 
@@ -213,23 +268,113 @@ def test_find_timezone(raw: str, zone: str) -> None:
         "UTC+5:30",  # no whole-hour zone: suggested instead
         "UTC+8:75",
         "United States",  # several zones: suggested instead
+        "US",
+        "CST",  # China's or the US's
+        "IST",
+        "MST",  # Denver's or Arizona's
+        "Asia",
+        "localtime",  # the server's zone: no place
     ],
 )
 def test_unknown_time_zones_are_none(raw: str) -> None:
-    assert find_timezone(raw) is None
+    assert find_timezone(raw, WINTER) is None
 
 
 def test_close_suggestions_for_misspelt_zones() -> None:
-    assert "Europe/Berlin" in timezone_suggestions("Europe/Berln")
-    assert "Asia/Shanghai" in timezone_suggestions("Asia/Shangai")
-    assert timezone_suggestions("") == []
-    assert timezone_suggestions("qqqqqqqqqq") == []
+    assert "Europe/Berlin" in timezone_suggestions("Europe/Berln", WINTER)
+    assert "Asia/Shanghai" in timezone_suggestions("Asia/Shangai", WINTER)
+    assert timezone_suggestions("", WINTER) == []
+    assert timezone_suggestions("qqqqqqqqqq", WINTER) == []
 
 
 def test_suggestions_for_a_country_with_several_zones_and_an_odd_offset() -> None:
-    assert timezone_suggestions("United States")[0] == "America/New_York"
-    assert "Europe/London" in timezone_suggestions("UK")  # Britain (UK), Virgin Islands (UK)
-    assert "Asia/Kolkata" in timezone_suggestions("UTC+5:30")
+    assert timezone_suggestions("United States", WINTER)[0] == "America/New_York"
+    assert "Asia/Kolkata" in timezone_suggestions("UTC+5:30", WINTER)
+
+
+US_ZONES = [
+    *("America/New_York", "America/Chicago", "America/Denver", "America/Phoenix"),
+    *("America/Los_Angeles", "America/Anchorage", "America/Adak", "Pacific/Honolulu"),
+]
+
+
+@pytest.mark.parametrize("raw", ["US", "us", "USA", "U.S.", "United States", "America", "美国"])
+def test_a_country_with_several_zones_gets_its_main_zones(raw: str) -> None:
+    # Second trial: "United States" got New_York, Detroit, Kentucky/Louisville; "US" set
+    # America/St_Thomas; "USA" suggested St_Thomas, Muscat, Lusaka.
+    match = match_timezone(raw, WINTER)
+    assert match.zone is None
+    assert match.country
+    assert list(match.several) == US_ZONES
+
+
+def test_main_zones_are_one_a_clock_the_zone_people_name_islands_last() -> None:
+    # Was Lord_Howe, Antarctica/Macquarie, Hobart: no Sydney.
+    assert list(match_timezone("Australia", WINTER).several) == [
+        *("Australia/Sydney", "Australia/Adelaide", "Australia/Brisbane", "Australia/Darwin"),
+        *("Australia/Perth", "Australia/Eucla", "Australia/Lord_Howe"),
+    ]
+    assert list(match_timezone("Spain", WINTER).several) == ["Europe/Madrid", "Atlantic/Canary"]
+    assert match_timezone("Brazil", WINTER).several[0] == "America/Sao_Paulo"
+    assert match_timezone("China", WINTER).zone == SHANGHAI  # Xinjiang time is not official
+    assert set(match_timezone("Korea", WINTER).several) == {"Asia/Seoul", "Asia/Pyongyang"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "zones"),
+    [
+        ("CST", ["Asia/Shanghai", "America/Chicago"]),
+        ("IST", ["Asia/Kolkata", "Europe/Dublin", "Asia/Jerusalem"]),
+        ("MST", ["America/Denver", "America/Phoenix"]),
+        ("AEST", ["Australia/Sydney", "Australia/Brisbane"]),
+    ],
+)
+def test_an_ambiguous_abbreviation_names_its_zones(raw: str, zones: list[str]) -> None:
+    match = match_timezone(raw, WINTER)
+    assert (match.zone, list(match.several), match.country) == (None, zones, False)
+
+
+@pytest.mark.parametrize("raw", ["Asia", "europe", "Africa", "North America", "Pacific"])
+def test_a_continent_asks_for_a_city_or_country(raw: str) -> None:
+    # Was a list of random zones ("Asia" -> Asia/Dili, ...).
+    match = match_timezone(raw, WINTER)
+    assert match.continent
+    assert (match.zone, match.several, match.close) == (None, (), ())
+
+
+def test_parenthesised_qualifiers_are_no_country_names() -> None:
+    assert match_timezone("Dem. Rep.", WINTER).zone is None
+    assert match_timezone("Western", WINTER).zone is None
+    assert set(match_timezone("Virgin Islands", WINTER).several) == {
+        "America/St_Thomas",
+        "America/Tortola",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("Etc/GMT-8", "UTC+08:00"),
+        ("Etc/GMT+5", "UTC-05:00"),
+        ("Etc/GMT-14", "UTC+14:00"),
+        ("Etc/GMT", "UTC"),
+        ("UTC", "UTC"),
+        ("Asia/Shanghai", "Asia/Shanghai"),
+    ],
+)
+def test_zones_of_an_offset_are_shown_as_that_offset(name: str, label: str) -> None:
+    # "/subscribe ev 7pm" in a UTC+8 chat said "daily at 19:00 (Etc/GMT-8)": read as UTC-8.
+    assert zone_label(name) == label
+
+
+def test_a_time_in_another_zone_on_the_chats_clock() -> None:
+    assert convert_time("20:00", ZoneInfo("UTC"), SHANGHAI, WINTER) == "04:00"
+    assert convert_time("06:00", SHANGHAI, ZoneInfo("UTC"), WINTER) == "22:00"
+    assert convert_time("09:00", NEW_YORK, SHANGHAI, WINTER) == "22:00"  # EST
+    assert convert_time("09:00", NEW_YORK, SHANGHAI, SUMMER) == "21:00"  # EDT
+    assert same_clocks(SHANGHAI, ZoneInfo("Asia/Hong_Kong"), WINTER)
+    assert same_clocks(SHANGHAI, ZoneInfo("Etc/GMT-8"), WINTER)
+    assert not same_clocks(BERLIN, ZoneInfo("Etc/GMT-1"), WINTER)  # Berlin has summer time
 
 
 def test_utc_offset_is_said_with_its_sign() -> None:

@@ -9,15 +9,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.console import ConsoleChat, console_lines, run_console
-from bot.core import render
+from bot.core import render, texts
 from bot.core.service import (
     MAX_QUESTION_CHARS,
     AnswerPage,
     Conversation,
     Refusal,
     TechBrief,
+    asks_for_more,
     clean_text,
+    small_talk,
 )
+from retrieval.topics import TOPICS
 
 BAD_INPUTS = {
     "empty": "",
@@ -177,4 +180,75 @@ def test_refusals_quote_the_closest_passage_and_suggest_from_the_nearest_topic(
     assert closest in quoted.replace("**", "")
     if suggested:
         assert suggested in text.splitlines()[-1]
-    assert ("My articles are in English" in text) is question.startswith("比亚迪")
+    assert ("None of my articles says" in text) is question.startswith("比亚迪")
+
+
+# -- small talk and "more" (user trial: greetings got "I don't have an answer") ----------
+
+SMALL_TALK = {
+    "hello": texts.greeting(TOPICS[1].example),
+    "Hi!": texts.greeting(TOPICS[1].example),
+    "hey there 👋": texts.greeting(TOPICS[1].example),
+    "你好": texts.greeting(TOPICS[1].example),
+    "thanks!": texts.THANKS_REPLY,
+    "Thank you": texts.THANKS_REPLY,
+    "thanks, bot": texts.THANKS_REPLY,
+    "谢谢！": texts.THANKS_REPLY,
+    "ok": texts.ACKNOWLEDGED,
+    "lol": texts.ACKNOWLEDGED,
+    "bye": texts.FAREWELL,
+}
+
+
+@pytest.mark.parametrize("said", SMALL_TALK)
+def test_small_talk_gets_a_short_friendly_reply(service: TechBrief, said: str) -> None:
+    talk = small_talk(said)
+    assert talk is not None
+    assert talk.message == SMALL_TALK[said]
+    assert "\n" not in talk.message
+    assert len(talk.message) < 120
+    # The console says the same, never the refusal; no question is counted.
+    chat = ConsoleChat(service, render.console_markup(ansi=False))
+    assert chat.reply(said) == SMALL_TALK[said]
+    assert service.stats_report().questions_today == 0
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "hello kitty EV sales?",
+        "thanks to what did BYD grow?",
+        "OK, what did BYD unveil?",
+        "great wall motor",
+        "你好，比亚迪发布了什么？",
+        "more EV models?",
+        "next BYD model",
+    ],
+)
+def test_questions_that_start_like_small_talk_are_questions(question: str) -> None:
+    assert small_talk(question) is None
+    assert not asks_for_more(question)
+
+
+@pytest.mark.parametrize("said", ["more", "More.", "next", "more results", "next result", "更多"])
+def test_words_asking_for_the_next_result(said: str) -> None:
+    assert asks_for_more(said)
+    assert small_talk(said) is None
+
+
+def test_console_more_words_page_like_more(service: TechBrief) -> None:
+    chat = ConsoleChat(service, render.console_markup(ansi=False))
+    assert (chat.reply("AI model") or "").rstrip().endswith('(type "more" for the next result)')
+    assert "Result 2 of 5" in (chat.reply("more results") or "")
+    assert "Result 3 of 5" in (chat.reply("Next.") or "")
+    assert "Result 4 of 5" in (chat.reply("/ask more") or "")
+
+
+def test_text_without_searchable_words_is_marked_so(service: TechBrief) -> None:
+    for text in ("", "the of and", "?", "😀"):
+        result = service.ask(text)
+        assert isinstance(result, Refusal)
+        assert result.unsearchable
+    result = service.ask("x" * 2000)
+    assert isinstance(result, Refusal)
+    assert not result.unsearchable

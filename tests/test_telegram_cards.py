@@ -226,14 +226,14 @@ def test_the_refusal_offers_the_closest_passage_and_a_question_from_the_nearest_
     assert "📰 A title" in text
     # The suggestion comes from the nearest topic (IPOs here), not always the first one.
     assert text.endswith("Try: Why is China fast-tracking tech IPOs?")
-    assert "My articles are in English" not in text
+    assert "None of my articles says" not in text
     assert reply.keyboard == ()
 
 
 def test_the_refusal_of_unmapped_chinese_says_the_articles_are_in_english() -> None:
     reply = answer_reply(AnswerPage(_refusal("天气", untranslated=True)), question_id("q"))
     text = visible_text(reply.chunks[0])
-    assert "My articles are in English, and I could not match 天气 to them." in text
+    assert "None of my articles says 天气." in text
 
 
 def test_a_refusal_with_nothing_close_lists_the_topics() -> None:

@@ -23,19 +23,22 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core import texts
 from bot.core.corpus import Corpus, candidate
 from bot.core.schedule import (
     DEFAULT_TIME,
+    convert_time,
     due_date,
     find_timezone,
+    match_timezone,
     next_delivery,
     parse_local_time,
+    same_clocks,
     scheduled_at,
-    timezone_suggestions,
     utc_offset,
+    zone_label,
 )
 from bot.core.service import Refusal, clean_text
 from retrieval.digest import Digest, TopicScorer, select_digest
@@ -73,15 +76,23 @@ MAX_SUBSCRIPTIONS = 10
 PREVIEW_WINDOW = timedelta(hours=24)
 """What ``/digest`` shows for a topic the chat does not subscribe to: the last day."""
 
-# The last word of /subscribe as a delivery time (see Digests.subscribe). Clock-like words
-# are times for sure (refused when invalid); a number is a time only when it is a valid one
-# (a four-digit 20xx is a year: "Made in China 2025" stays a topic).
-_CLOCK_LIKE = re.compile(
-    r"[0-9]{1,2}[:.h][0-9]{1,2}|[0-9]{1,2}(?:[:.][0-9]{1,2})?[ap]\.?m\.?", re.IGNORECASE
+# The delivery time in /subscribe's words (see _read_time). A word plainly a time of day is
+# the time wherever it stands (refused when invalid: "25:00", "13pm"); a dotted one (07.30)
+# or a bare number only as the last word, and a number only when it is a valid time (a
+# four-digit 20xx is a year: "Made in China 2025" stays a topic), or after "at" ("at 9").
+_PLAIN_TIME = re.compile(
+    r"[0-9]{1,2}[:h][0-9]{1,2}"  # 19:30, 19h30
+    r"|[0-9]{1,2}(?:[:.][0-9]{1,2})?[ap]\.?m\.?"  # 7pm, 7:30p.m.
+    r"|(?:[01]?[0-9]|2[0-3])h|(?:[01][0-9]|2[0-3])[0-5][0-9]h"  # 19h, 0800h
+    r"|noon|midday|midnight",
+    re.IGNORECASE,
 )
+_DOTTED = re.compile(r"[0-9]{1,2}\.[0-9]{1,2}")
 _MERIDIEM = frozenset({"am", "pm", "a.m.", "p.m.", "a.m", "p.m"})
 _BEFORE_MERIDIEM = re.compile(r"[0-9]{1,2}(?:[:.][0-9]{1,2})?")
 _NUMBER_TIME = re.compile(r"[01]?[0-9]|2[0-3]|[01][0-9][0-5][0-9]|2[1-3][0-5][0-9]")
+_DAILY = ("daily", "everyday", "every day", "each day")
+"""Words after the time that say what a digest is anyway."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +114,8 @@ class Subscribed:
     created: bool  # False: it existed (its time may have changed)
     time_changed: bool = False
     number_topic: str | None = None
-    """The topic had the trailing number been part of it ("ev 8" when 8 became 08:00)."""
+    """The topic had the trailing number been part of it ("ev 8" when 8 became 08:00; not
+    for four digits, "0700", nor after "at", which are plainly times)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +168,11 @@ def builtin_choice(topic: Topic) -> TopicChoice:
 
 
 def _zone(name: str) -> ZoneInfo:
-    return find_timezone(name) or ZoneInfo("UTC")
+    """A stored zone name (a zone's own key: "EST" stays tzdata's fixed EST here)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return find_timezone(name) or ZoneInfo("UTC")
 
 
 def _parse_when(raw: str | None) -> datetime | None:
@@ -230,19 +246,26 @@ class Digests:
     def subscribe(self, chat_id: int, raw: str, now: datetime) -> Subscribed | Refusal:
         """``<topic> [time]``: subscribe, or change the time of an existing subscription.
 
-        The time is the last word (or two: ``7 pm``): ``19:30``, ``7pm``, ``7:30 p.m.``,
-        a bare hour ``8`` or four digits ``0800`` (see :func:`_trailing_time`).
+        The time ends the words (:func:`_read_time`): ``19:30``, ``7pm``, ``7:30 p.m.``,
+        ``19h``, ``noon``, a bare hour ``8`` or four digits ``0800``, also after "at". Words
+        after a time are refused (nothing is stored) unless they name the chat's own zone
+        ("20:00 UTC" in a UTC chat) or say "daily": another zone gets the time converted
+        to the chat's, to send instead, or the /timezone that would make it right.
         """
-        trailing = _trailing_time(clean_text(raw).split())
-        if isinstance(trailing, Refusal):
-            return trailing
-        local_time, words, number = trailing
-        if not words:
+        when = _read_time(clean_text(raw).split())
+        if isinstance(when, Refusal):
+            return when
+        if when.after:
+            refused = self._words_after_time(chat_id, when, now)
+            if refused is not None:
+                return refused
+        if not when.words:
             return Refusal(texts.SUBSCRIBE_USAGE)
-        topic = self.choose_topic(" ".join(words))
+        topic = self.choose_topic(" ".join(when.words))
         if isinstance(topic, Refusal):
             return topic
-        number_topic = " ".join([*words, number]) if number is not None else None
+        local_time, number = when.local_time, when.number
+        number_topic = " ".join([*when.words, number]) if number is not None else None
         db = self.corpus.db
         existing = subscriptions.list_subscriptions(db, chat_id)
         current = next(iter(self._on(existing, topic)), None)
@@ -268,6 +291,35 @@ class Digests:
             next_due_at=next_delivery(now, local_time, zone, None, now),
         )
         return Subscribed(self._get(subscription_id), created=True, number_topic=number_topic)
+
+    def _words_after_time(self, chat_id: int, when: _Time, now: datetime) -> Refusal | None:
+        """Words after the time: ``None`` when they name the chat's own zone (its clocks),
+        else why nothing was subscribed and what to send instead."""
+        local_time = when.local_time or DEFAULT_TIME
+        chat = self.zone_of(chat_id)
+        chat_label = zone_label(chat.key)
+        after = " ".join(when.after)
+        named = " ".join(w for w in when.after if w.casefold() != "in").strip("()")
+        match = match_timezone(named, now)
+        topic = " ".join(when.words)
+        if match.zone is not None:
+            if same_clocks(match.zone, chat, now):
+                return None
+            if not topic:
+                return Refusal(texts.SUBSCRIBE_USAGE)
+            there = convert_time(local_time, match.zone, chat, now)
+            return Refusal(
+                texts.time_in_another_zone(
+                    f"{when.said} {after}", chat_label, there, topic, zone_label(match.zone.key)
+                )
+            )
+        if match.several:
+            if not topic:
+                return Refusal(texts.SUBSCRIBE_USAGE)
+            return Refusal(texts.time_zone_unclear(after, list(match.several), chat_label))
+        return Refusal(
+            texts.words_after_time(when.said, after, topic or after, local_time, chat_label)
+        )
 
     def subscriptions(self, chat_id: int) -> list[Subscription]:
         return subscriptions.list_subscriptions(self.corpus.db, chat_id)
@@ -338,12 +390,20 @@ class Digests:
         subscriptions.set_local_time(self.corpus.db, s.id, local_time, at)
 
     def set_timezone(self, chat_id: int, raw: str, now: datetime) -> TimezoneSet | Refusal:
+        """``/timezone <zone>`` (:func:`~bot.core.schedule.match_timezone`): the chat's zone,
+        which its subscriptions follow; a name of several zones gets them listed."""
         text = clean_text(raw)
         if not text:
-            return Refusal(texts.timezone_usage(self.zone_of(chat_id).key))
-        zone = find_timezone(text)
+            return Refusal(texts.timezone_usage(zone_label(self.zone_of(chat_id).key)))
+        match = match_timezone(text, now)
+        zone = match.zone
         if zone is None:
-            return Refusal(texts.unknown_timezone(text[:60], timezone_suggestions(text)))
+            if match.continent:
+                return Refusal(texts.continent_timezone(text[:60]))
+            if match.several:
+                several = list(match.several)
+                return Refusal(texts.several_timezones(text[:60], several, match.country))
+            return Refusal(texts.unknown_timezone(text[:60], list(match.close)))
         next_due = {
             s.id: next_delivery(now, s.local_time, zone, s.last_date, _parse_when(s.created_at))
             for s in self.subscriptions(chat_id)
@@ -521,24 +581,66 @@ class Digests:
         return found
 
 
-def _trailing_time(words: list[str]) -> tuple[str | None, list[str], str | None] | Refusal:
-    """The delivery time at the end of ``/subscribe``'s words: (the time or None, the
-    topic's words, the number read as the time when it was only a number), or a Refusal
-    for a word that is clearly a time but no valid one ("25:00", "13pm")."""
-    if (
-        len(words) >= 2
-        and words[-1].casefold() in _MERIDIEM
-        and _BEFORE_MERIDIEM.fullmatch(words[-2])
-    ):
-        words = [*words[:-2], words[-2] + words[-1]]  # "7 pm" -> "7pm"
-    if not words:
-        return None, words, None
-    last = words[-1]
-    if _CLOCK_LIKE.fullmatch(last):
-        local_time = parse_local_time(last)
-        if local_time is None:
-            return Refusal(texts.bad_time(last))
-        return local_time, words[:-1], None
-    if len(words) > 1 and _NUMBER_TIME.fullmatch(last):
-        return parse_local_time(last), words[:-1], last
-    return None, words, None
+@dataclass(frozen=True, slots=True)
+class _Time:
+    """The time read from /subscribe's words, and the words around it."""
+
+    local_time: str | None  # "HH:MM", None: no time given
+    words: list[str]  # the topic's: the words before the time ("at" dropped)
+    said: str = ""  # the time as typed ("7pm")
+    after: tuple[str, ...] = ()  # words after the time ("daily" dropped)
+    number: str | None = None  # a bare 1-2 digit number read as the hour ("Xiaomi 15")
+
+
+def _read_time(words: list[str]) -> _Time | Refusal:
+    """The delivery time among ``/subscribe``'s words: the first word plainly a time of day
+    ("7pm", "19:30", "19h", "noon"; "7 pm" is one), a number after "at" ("at 9"), else a
+    dotted time or a number valid as a time that ends the words ("07.30", "8", "0800",
+    not "2025"). A plainly-a-time word that is no valid time ("25:00", "13pm") is refused."""
+    joined: list[str] = []
+    for word in words:  # "7 pm" -> "7pm"
+        if joined and word.casefold() in _MERIDIEM and _BEFORE_MERIDIEM.fullmatch(joined[-1]):
+            joined[-1] += word
+        else:
+            joined.append(word)
+    words = joined
+    at = next(
+        (
+            i
+            for i, word in enumerate(words)
+            if _PLAIN_TIME.fullmatch(word)
+            or (i > 0 and words[i - 1].casefold() == "at" and _NUMBER_TIME.fullmatch(word))
+        ),
+        None,
+    )
+    number = None
+    if at is None and words:
+        last = words[-1]
+        if _DOTTED.fullmatch(last):
+            at = len(words) - 1
+        elif len(words) > 1 and _NUMBER_TIME.fullmatch(last):
+            at = len(words) - 1
+            number = last if len(last) <= 2 else None  # "0700" is plainly a time
+    if at is None:
+        return _Time(None, words)
+    said = words[at]
+    local_time = parse_local_time(said)
+    if local_time is None:
+        return Refusal(texts.bad_time(said))
+    before, after = words[:at], words[at + 1 :]
+    if before and said.casefold() in ("noon", "midday", "midnight") and before[-1] == "12":
+        before = before[:-1]  # "12 noon"
+    if before and before[-1].casefold() == "at":
+        before, number = before[:-1], None
+    return _Time(local_time, before, said, _without_daily(after), number)
+
+
+def _without_daily(words: list[str]) -> tuple[str, ...]:
+    """``words`` without a "daily" ("every day", …) at their start or end."""
+    folded = [w.casefold() for w in words]
+    for daily in (d.split() for d in _DAILY):
+        if folded[: len(daily)] == daily:
+            return _without_daily(words[len(daily) :])
+        if len(folded) > len(daily) and folded[-len(daily) :] == daily:
+            return _without_daily(words[: -len(daily)])
+    return tuple(words)

@@ -23,11 +23,18 @@ from retrieval.evaluate_qa import (
     evaluate_qa,
     read_questions,
 )
-from storage import articles, sources
+from storage import articles, seed, sources
 from storage.articles import NewArticle, NewPassage
 from storage.errors import DuplicateArticle
 
-__all__ = ["DEFAULT_DISTRACTORS", "add_distractors", "evaluation_corpus", "outcome", "run_eval_qa"]
+__all__ = [
+    "DEFAULT_DISTRACTORS",
+    "add_articles",
+    "add_distractors",
+    "evaluation_corpus",
+    "outcome",
+    "run_eval_qa",
+]
 
 DEFAULT_DISTRACTORS = 5_000
 
@@ -41,6 +48,15 @@ def outcome(service: TechBrief, question: str) -> Outcome:
     if not lead:
         return Outcome(abstained=result.abstained)
     return Outcome(result.abstained, lead[0].candidate.text, lead[0].sentence.text)
+
+
+def add_articles(corpus: Corpus, folder: Path, now: datetime) -> int:
+    """Add the articles listed in ``folder``'s manifest as one text source; returns how
+    many were added."""
+    items = seed.read_articles(folder)
+    source_id = sources.add_source(corpus.db, kind="text", title=folder.name, now=now)
+    results = corpus.add_articles(source_id, [item.article for item in items], now)
+    return sum(1 for r in results if not isinstance(r, DuplicateArticle))
 
 
 def add_distractors(corpus: Corpus, passages: Iterable[DistractorPassage], now: datetime) -> int:
@@ -68,11 +84,18 @@ def add_distractors(corpus: Corpus, passages: Iterable[DistractorPassage], now: 
 
 
 def evaluation_corpus(
-    now: datetime, distractors: Path | None = None, limit: int = DEFAULT_DISTRACTORS
+    now: datetime,
+    distractors: Path | None = None,
+    limit: int = DEFAULT_DISTRACTORS,
+    articles_dir: Path | None = None,
 ) -> Corpus:
-    """A fresh in-memory corpus of the seed articles, plus ``limit`` distractor passages
-    cut from the BEIR ``corpus.jsonl`` at ``distractors`` (a file or its directory)."""
+    """A fresh in-memory corpus of the seed articles, plus the articles of
+    ``articles_dir`` (a folder with a seed-style ``manifest.json``, added as an admin
+    adds text) and ``limit`` distractor passages cut from the BEIR ``corpus.jsonl`` at
+    ``distractors`` (a file or its directory)."""
     corpus = Corpus.open(":memory:", now)
+    if articles_dir is not None:
+        add_articles(corpus, articles_dir, now)
     if distractors is not None:
         path = distractors / "corpus.jsonl" if distractors.is_dir() else distractors
         add_distractors(corpus, distractor_passages(path, limit), now)
@@ -86,12 +109,18 @@ def run_eval_qa(
     distractors: Path | None = None,
     limit: int = DEFAULT_DISTRACTORS,
     min_support: float | None = None,
+    articles_dir: Path | None = None,
 ) -> tuple[QAReport, int]:
     """Evaluate the question set; returns the report and the corpus size in passages.
 
-    ``min_support`` replaces the answer threshold (to measure the trade-off)."""
+    ``min_support`` replaces the answer threshold (to measure the trade-off).
+    ``articles_dir`` defaults to the folder beside the file named like it
+    (``news.jsonl`` → ``news/``) when that folder has a ``manifest.json``."""
     questions = read_questions(questions_file)
-    corpus = evaluation_corpus(now, distractors, limit)
+    if articles_dir is None:
+        beside = questions_file.with_suffix("")
+        articles_dir = beside if (beside / "manifest.json").is_file() else None
+    corpus = evaluation_corpus(now, distractors, limit, articles_dir)
     if min_support is not None:
         corpus.min_support = min_support
     try:

@@ -26,6 +26,7 @@ from bot.core.digests import (
     TopicChoice,
     topic_of,
 )
+from bot.core.schedule import zone_label
 from bot.core.service import AnswerPage, SourcesPage, StatsReport
 from retrieval.answer import Answer, Candidate, Highlighted
 from retrieval.topics import TOPICS, Topic, find_topic
@@ -196,10 +197,12 @@ def _repeats(title: str, sentence: str) -> bool:
     return bool(title) and sentence.rstrip(".。!?！？") == title.rstrip(".。!?！？")
 
 
-def answer_card(page: AnswerPage, m: Markup) -> str:
+def answer_card(page: AnswerPage, m: Markup, *, position: bool = True) -> str:
     """The answer card: best sentence (terms bold), passage, source, position.
 
     A passage that is its best sentence alone is quoted once, without the sentence above it.
+    ``position=False`` leaves out "Result 2 of 5" (a card nobody can page through, such as
+    one posted in inline mode).
     """
     hit = page.hit
     if hit is None:
@@ -215,7 +218,7 @@ def answer_card(page: AnswerPage, m: Markup) -> str:
             *([] if alone else [_highlighted(hit.sentence, m)]),
             m.quote(context),
             _credit_line(hit.candidate, m, shown=hit.sentence.text),
-            m.italic(m.text(footer)),
+            *([m.italic(m.text(footer))] if position else []),
         ]
     )
 
@@ -242,7 +245,7 @@ def source_card(candidate: Candidate, m: Markup) -> str:
 
 def abstention(answer: Answer, m: Markup, topics: Sequence[Topic] = TOPICS) -> str:
     """What the bot says when its articles do not support an answer: that plainly;
-    for Chinese it could not map, that the articles are in English; the closest
+    for Chinese words no article holds, that none says them; the closest
     passage it found, marked as not an answer; a question to try, from the
     nearest topic."""
     closest = answer.closest
@@ -500,7 +503,7 @@ def subscription_card(
     """One subscription: topic, daily time and zone, the next digest (or why it is paused)."""
     zone = ZoneInfo(subscription.timezone)
     line = m.bold(m.text(topic_label(topic))) + m.text(
-        f" — daily at {subscription.local_time} ({subscription.timezone})"
+        f" — daily at {subscription.local_time} ({zone_label(subscription.timezone)})"
     )
     if not subscription.active:
         return line + m.text(". Paused: the bot could not write here; /start resumes it.")
@@ -531,14 +534,14 @@ def subscribed(result: Subscribed, next_at: datetime, m: Markup) -> str:
     """What ``/subscribe`` says: subscribed (and when the first digest comes), time changed,
     or subscribed already."""
     s = result.subscription
-    label = topic_label(topic_of(s))
+    label, zone = topic_label(topic_of(s)), zone_label(s.timezone)
     if result.created:
         first = format_local(next_at, ZoneInfo(s.timezone))
-        said = texts.subscribed(label, s.local_time, s.timezone, first)
+        said = texts.subscribed(label, s.local_time, zone, first)
     elif result.time_changed:
-        said = texts.time_changed(label, s.local_time, s.timezone)
+        said = texts.time_changed(label, s.local_time, zone)
     else:
-        said = texts.already_subscribed(label, s.local_time, s.timezone)
+        said = texts.already_subscribed(label, s.local_time, zone)
     if result.number_topic is not None:  # "Xiaomi 15" may have been the topic
         said += " " + texts.number_as_time(result.number_topic, s.local_time)
     return m.text(said)
@@ -549,4 +552,7 @@ def unsubscribed(gone: Sequence[Subscription], m: Markup) -> str:
 
 
 def timezone_set(result: TimezoneSet, m: Markup) -> str:
-    return m.text(texts.timezone_set(result.zone, result.subscriptions, result.offset))
+    """The zone set and its offset now ("UTC+08:00" once for a fixed offset's zone)."""
+    label = zone_label(result.zone)
+    offset = "" if result.offset == label else result.offset
+    return m.text(texts.timezone_set(label, result.subscriptions, offset))

@@ -3,7 +3,8 @@
 Both transports call :class:`TechBrief` (one per process, confined to one
 thread together with its :class:`~bot.core.corpus.Corpus`) and render what it
 returns with :mod:`bot.core.render`. :class:`Conversation` adds the per-chat state
-a text transport needs ("more" pages through the last answer).
+a text transport needs ("more" pages through the last answer). :func:`small_talk`
+and :func:`asks_for_more` recognise the few chat messages that are no question.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from bot.core import texts
@@ -35,10 +36,13 @@ __all__ = [
     "AnswerPage",
     "Conversation",
     "Refusal",
+    "SmallTalk",
     "SourcesPage",
     "StatsReport",
     "TechBrief",
+    "asks_for_more",
     "clean_text",
+    "small_talk",
 ]
 
 MAX_QUESTION_CHARS = 1000
@@ -53,9 +57,22 @@ _SPACE = re.compile(r"\s+")
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """The input cannot be answered as given; ``message`` says why, briefly."""
+    """The input cannot be answered as given; ``message`` says why, briefly.
+
+    ``unsearchable``: the text has no words to search for (empty, or only common
+    words, symbols or emoji), as opposed to a question refused for another reason.
+    """
 
     message: str
+    unsearchable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SmallTalk:
+    """A greeting, thanks, an acknowledgement or a goodbye: not a question."""
+
+    kind: Literal["greeting", "thanks", "acknowledgement", "farewell"]
+    message: str  # the one-line reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +135,64 @@ def clean_text(raw: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+# Small talk: a short, documented set of whole messages (README, "What readers get"),
+# compared after :func:`_phrase`. Anything longer or else is a question for the answerer:
+# "thanks to what did BYD grow?" and "great wall motor" are questions.
+_GREETINGS = frozenset(
+    {"hello", "hi", "hey", "hiya", "hello there", "hi there", "hey there"}
+    | {"good morning", "good afternoon", "good evening", "你好", "您好", "嗨", "哈喽"}
+)
+_THANKS = frozenset(
+    {"thanks", "thank you", "thank u", "thanks a lot", "thanks so much", "thank you so much"}
+    | {"many thanks", "thx", "ty", "cheers", "ok thanks", "ok thank you", "great thanks"}
+    | {"谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "好的谢谢"}
+)
+_ACKNOWLEDGEMENTS = frozenset(
+    {"ok", "okay", "k", "kk", "cool", "nice", "great", "got it", "i see", "lol", "haha"}
+    | {"hahaha", "lmao", "好", "好的", "哈哈", "哈哈哈", "明白了"}
+)
+_FAREWELLS = frozenset({"bye", "bye bye", "goodbye", "see you", "再见", "拜拜"})
+_VOCATIVES = frozenset({"bot", "techbrief"})  # "thanks, bot" is thanks
+_MORE_REQUESTS = frozenset(
+    {"more", "next", "more results", "next result", "next one", "show more", "more please"}
+    | {"更多", "下一个", "下一条"}
+)
+"""What typed alone asks for the next result of the last answer, as "More" does."""
+
+
+def _phrase(raw: str) -> str:
+    """A message as the phrase tables spell it: case folded, punctuation, symbols and
+    emoji gone, one space between words, a trailing "bot"/"techbrief" dropped."""
+    text = clean_text(raw).casefold()
+    text = "".join(" " if unicodedata.category(c)[0] in "PSZ" else c for c in text)
+    words = text.split()
+    while len(words) > 1 and words[-1] in _VOCATIVES:
+        words.pop()
+    return " ".join(words)
+
+
+def small_talk(raw: str) -> SmallTalk | None:
+    """The reply to a message that is only a greeting, thanks, an acknowledgement
+    ("ok", "lol") or a goodbye; ``None`` for anything else (a question)."""
+    if len(raw) > 100:
+        return None
+    phrase = _phrase(raw)
+    if phrase in _GREETINGS:
+        return SmallTalk("greeting", texts.greeting(TOPICS[1].example))
+    if phrase in _THANKS:
+        return SmallTalk("thanks", texts.THANKS_REPLY)
+    if phrase in _ACKNOWLEDGEMENTS:
+        return SmallTalk("acknowledgement", texts.ACKNOWLEDGED)
+    if phrase in _FAREWELLS:
+        return SmallTalk("farewell", texts.FAREWELL)
+    return None
+
+
+def asks_for_more(raw: str) -> bool:
+    """Whether a message only asks for the next result ("more", "next", "more results")."""
+    return len(raw) <= 40 and _phrase(raw) in _MORE_REQUESTS
+
+
 class TechBrief:
     """Questions, help and corpus facts, for any transport."""
 
@@ -153,11 +228,11 @@ class TechBrief:
         question = clean_text(raw_question)
         example = TOPICS[1].example
         if not question:
-            return Refusal(texts.empty_question(example))
+            return Refusal(texts.empty_question(example), unsearchable=True)
         if len(question) > MAX_QUESTION_CHARS:
             return Refusal(texts.question_too_long(len(question), MAX_QUESTION_CHARS))
         if not self.corpus.analyzer.terms(question):
-            return Refusal(texts.stopwords_only(example))
+            return Refusal(texts.stopwords_only(example), unsearchable=True)
         if count:
             activity.count_question(self.corpus.db, self.clock())
         return self.corpus.answer(question, k=k)

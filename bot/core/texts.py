@@ -8,6 +8,7 @@ write their own copies.
 from __future__ import annotations
 
 __all__ = [
+    "ACKNOWLEDGED",
     "ADDSOURCE_USAGE",
     "ADDTEXT_CANCELLED",
     "ADDTEXT_START",
@@ -22,6 +23,7 @@ __all__ = [
     "CONSOLE_SUBSCRIPTIONS_HINT",
     "ENTRY_EMPTY",
     "EXPIRED_ANSWER",
+    "FAREWELL",
     "FEED_NOT_MODIFIED",
     "FOREIGN_BUTTON",
     "GROUP_ADMINS_ONLY",
@@ -41,6 +43,7 @@ __all__ = [
     "SOURCE_GONE",
     "SUBSCRIBE_USAGE",
     "SUBSCRIPTION_GONE",
+    "THANKS_REPLY",
     "TIME_REPLY_PREFIX",
     "TYPE_TIME",
     "UNSUBSCRIBE",
@@ -54,6 +57,7 @@ __all__ = [
     "ask_first",
     "bad_time",
     "change_time_prompt",
+    "continent_timezone",
     "could_not_add",
     "document_not_text",
     "document_too_large",
@@ -63,6 +67,8 @@ __all__ = [
     "feed_entries",
     "feed_failing",
     "feed_heading",
+    "greeting",
+    "more_without_answer",
     "no_answer_topics",
     "no_such_source",
     "not_a_feed_source",
@@ -84,6 +90,7 @@ __all__ = [
     "reason_unreachable",
     "reason_unsupported",
     "removed_source",
+    "several_timezones",
     "source_exists",
     "stopwords_only",
     "subscribed",
@@ -91,6 +98,8 @@ __all__ = [
     "text_too_long",
     "text_too_short",
     "time_changed",
+    "time_in_another_zone",
+    "time_zone_unclear",
     "timezone_set",
     "timezone_usage",
     "title_too_long",
@@ -101,6 +110,7 @@ __all__ = [
     "unknown_command",
     "unknown_timezone",
     "unsubscribed",
+    "words_after_time",
 ]
 
 APOLOGY = "Sorry, something went wrong with that one. Please try again."
@@ -138,6 +148,23 @@ def stopwords_only(example: str) -> str:
 
 def ask_first() -> str:
     return 'Ask a question first; then "more" shows the next result.'
+
+
+def more_without_answer() -> str:
+    """Telegram: "more" typed where no recent answer is known (none yet, or a restart)."""
+    return 'Press "More" under an answer for its next result, or ask me a question.'
+
+
+# -- small talk (bot.core.service.small_talk): one line, never the refusal ------------------
+
+
+def greeting(example: str) -> str:
+    return f"Hello! Ask me about Chinese tech companies and policy, for example: {example}"
+
+
+THANKS_REPLY = "You're welcome."
+ACKNOWLEDGED = "🙂 Ask me another question any time."
+FAREWELL = "Bye! Ask me again any time."
 
 
 def all_results_shown(shown: int) -> str:
@@ -376,8 +403,9 @@ def unsubscribed(labels: list[str]) -> str:
 
 def timezone_usage(current: str) -> str:
     return (
-        f"This chat's time zone is {current}. Change it with /timezone Area/City, "
-        "e.g. /timezone Asia/Shanghai."
+        f"This chat's time zone is {current}. Change it with /timezone and a city "
+        "(Shanghai, 北京, New York), a country (Japan), Area/City (Asia/Shanghai), "
+        "an abbreviation (PST) or an offset (UTC+8)."
     )
 
 
@@ -392,12 +420,57 @@ def timezone_set(zone: str, count: int, offset: str = "") -> str:
     return f"Time zone set to {zone}{now}.{moved}"
 
 
+def _either(names: list[str], limit: int = 8) -> str:
+    """``A, B or C``; past ``limit`` names, ``A, B, … and 3 more``."""
+    if len(names) > limit:
+        return f"{', '.join(names[:limit])} and {len(names) - limit} more"
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 def unknown_timezone(name: str, suggestions: list[str]) -> str:
     if suggestions:
-        return f"I don't know the time zone {name}. Did you mean {' or '.join(suggestions)}?"
+        return f"I don't know the time zone {name}. Did you mean {_either(suggestions)}?"
     return (
-        f"I don't know the time zone {name}. Use Area/City (e.g. Asia/Shanghai), a city "
-        "or an offset (UTC+8)."
+        f"I don't know the time zone {name}. Use a city (Shanghai, New York), a country "
+        "(Japan), Area/City (Asia/Shanghai) or an offset (UTC+8)."
+    )
+
+
+def several_timezones(name: str, zones: list[str], country: bool) -> str:
+    which = f"has several time zones: {_either(zones)}" if country else f"may be {_either(zones)}"
+    return f"{name} {which}. Send the one you mean, e.g. /timezone {zones[0]}."
+
+
+def continent_timezone(name: str) -> str:
+    return (
+        f"{name} spans many time zones. Send a city or a country, e.g. /timezone Shanghai "
+        "or /timezone Japan, or an offset (UTC+8)."
+    )
+
+
+def time_in_another_zone(said: str, chat_zone: str, there: str, topic: str, other_zone: str) -> str:
+    return (
+        f"Digest times are in this chat's time zone, {chat_zone}: {said} is {there} there. "
+        f"Send /subscribe {topic} {there}, or first move the chat (and its subscriptions) "
+        f"to that zone with /timezone {other_zone}. Nothing was subscribed."
+    )
+
+
+def time_zone_unclear(said_zone: str, zones: list[str], chat_zone: str) -> str:
+    return (
+        f"Digest times are in this chat's time zone, {chat_zone}, and {said_zone} may be "
+        f"{_either(zones)}. Set the chat's zone first (/timezone {zones[0]}), then subscribe "
+        "with the time alone. Nothing was subscribed."
+    )
+
+
+def words_after_time(said: str, after: str, topic: str, local_time: str, chat_zone: str) -> str:
+    return (
+        f"I don't understand “{after}” after the time {said}. The time ends the command and "
+        f"digests come daily, in this chat's time zone ({chat_zone}): "
+        f"/subscribe {topic} {local_time}. Nothing was subscribed."
     )
 
 
@@ -412,8 +485,9 @@ def change_time_prompt(label: str, local_time: str, zone: str) -> str:
 TIME_REPLY_PREFIX = "Reply with the new time for "
 
 
-def type_time_prompt(topic: str) -> str:
-    return f"{TIME_REPLY_PREFIX}“{topic}” as HH:MM (24-hour), e.g. 07:30."
+def type_time_prompt(label: str) -> str:
+    """``label``: the topic as every reply names it (a free-text topic in quotes)."""
+    return f"{TIME_REPLY_PREFIX}{label} as HH:MM (24-hour), e.g. 07:30."
 
 
 def no_answer_topics(labels: str) -> str:
@@ -422,8 +496,8 @@ def no_answer_topics(labels: str) -> str:
 
 def english_only(words: str) -> str:
     return (
-        f"My articles are in English, and I could not match {words} to them. "
-        "Try asking in English; names such as 比亚迪 (BYD) or 百度 (Baidu) I know."
+        f"None of my articles says {words}. Try other words, or English; names such "
+        "as 比亚迪 (BYD) or 百度 (Baidu) I know."
     )
 
 

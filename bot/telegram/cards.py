@@ -12,6 +12,7 @@ from datetime import datetime
 
 from bot.core import render, texts
 from bot.core.digests import DigestView, topic_of
+from bot.core.schedule import zone_label
 from bot.core.service import AnswerPage, SourcesPage
 from bot.telegram.callbacks import (
     Button,
@@ -108,15 +109,16 @@ def sources_reply(page: SourcesPage) -> Reply:
 _CARD_CUTS = (1500, 600, 200)
 
 
-def card_html(page: AnswerPage, limit: int = MAX_MESSAGE_UNITS) -> str:
-    """The answer card as one message of at most ``limit`` visible units."""
-    card = render.answer_card(page, render.HTML)
+def card_html(page: AnswerPage, limit: int = MAX_MESSAGE_UNITS, *, position: bool = True) -> str:
+    """The answer card as one message of at most ``limit`` visible units (``position``:
+    with "Result 2 of 5", see :func:`~bot.core.render.answer_card`)."""
+    card = render.answer_card(page, render.HTML, position=position)
     if utf16_length(card) <= limit:
         return card  # the markup itself fits, so its visible text does
     for chars in _CARD_CUTS:
         if utf16_length(visible_text(card).strip()) <= limit:
             return card
-        card = render.answer_card(_shortened(page, chars), render.HTML)
+        card = render.answer_card(_shortened(page, chars), render.HTML, position=position)
     if utf16_length(visible_text(card).strip()) <= limit:
         return card
     return split_html(card, limit)[0]
@@ -189,7 +191,8 @@ def time_picker_reply(subscription: Subscription, card_message: int | None = Non
     """Common times as buttons, four a row, and "type HH:MM"; ``card_message``: the
     /subscriptions card it was opened from (the new time is shown there too)."""
     label = render.topic_label(topic_of(subscription))
-    prompt = texts.change_time_prompt(label, subscription.local_time, subscription.timezone)
+    zone = zone_label(subscription.timezone)
+    prompt = texts.change_time_prompt(label, subscription.local_time, zone)
     times = [
         Button(t, encode_subscription_callback(SetTime(subscription.id, t, card_message)))
         for t in COMMON_TIMES
@@ -225,7 +228,8 @@ def inline_articles(answer: Answer, limit: int = INLINE_RESULTS) -> list[InlineA
                 result_id=f"{qid}:{index}",
                 title=_cut(hit.candidate.title, _INLINE_TITLE_CHARS) or "Untitled article",
                 description=_cut(hit.sentence.text, _INLINE_DESCRIPTION_CHARS),
-                message_html=card_html(page),
+                # No "Result 2 of 5": a posted inline message has no "More" to page with.
+                message_html=card_html(page, position=False),
                 source_url=hit.candidate.url if render.linkable(hit.candidate.url) else None,
             )
         )

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AdminNotices",
     "BriefContext",
+    "LastAnswers",
     "RecentQuestions",
     "Runtime",
     "TechBriefApplication",
@@ -79,6 +80,31 @@ class RecentQuestions:
 
     def __len__(self) -> int:
         return len(self._questions)
+
+
+class LastAnswers:
+    """Per chat, the answer card shown last: its question's id and hit. "more" typed in
+    the chat continues from there. Bounded like :class:`RecentQuestions`; forgetting (a
+    restart, a chat long quiet) only makes "more" point to the "More" button instead.
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be positive")
+        self.capacity = capacity
+        self._shown: OrderedDict[int, tuple[str, int]] = OrderedDict()
+
+    def shown(self, chat_id: int, qid: str, index: int) -> None:
+        self._shown[chat_id] = (qid, index)
+        self._shown.move_to_end(chat_id)
+        while len(self._shown) > self.capacity:
+            self._shown.popitem(last=False)
+
+    def get(self, chat_id: int) -> tuple[str, int] | None:
+        return self._shown.get(chat_id)
+
+    def __len__(self) -> int:
+        return len(self._shown)
 
 
 class AdminNotices:
@@ -189,6 +215,7 @@ class Runtime:
     executor: ThreadPoolExecutor
     clock: Callable[[], datetime]
     questions: RecentQuestions = field(default_factory=RecentQuestions)
+    last_answers: LastAnswers = field(default_factory=LastAnswers)
     notices: AdminNotices = field(default_factory=AdminNotices)
     redactor: Redactor = field(default_factory=Redactor)
     """Masks the settings' secrets in what the adapter sends (admin notices)."""

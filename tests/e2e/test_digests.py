@@ -529,6 +529,64 @@ async def test_a_time_typed_without_replying_is_understood(digesting: Digesting)
     assert await time_of_ev() == "19:00"
 
 
+async def test_the_typed_time_prompt_names_the_topic_by_its_label(digesting: Digesting) -> None:
+    # Second trial: "Reply with the new time for “ev” as HH:MM" while every other reply
+    # says "electric vehicles". Failed before the fix.
+    await digesting.say(READER, "/subscribe ev")
+    [card] = await digesting.say(READER, "/subscriptions")
+    known = len(digesting.api.sent(READER))
+    subscription_id = card.button("Change time")["callback_data"].split(":")[1]
+    query = digesting.api.press(card, f"y:{subscription_id}:{card.message_id}")  # the picker's
+    await wait_for(lambda: digesting.api.callback_answer(query), what="an answer")
+    [prompt] = await digesting.new(READER, known)
+    assert prompt.text == (
+        "Reply with the new time for electric vehicles as HH:MM (24-hour), e.g. 07:30."
+    )
+    digesting.api.private_message(READER, "noon", reply_to=prompt.message_id)
+    [confirmed] = await digesting.new(READER, known + 1)
+    assert confirmed.text == "electric vehicles now arrives daily at 12:00 (UTC)."
+    [ev] = await digesting.subscriptions(READER)
+    assert ev.local_time == "12:00"
+
+
+async def test_zones_and_times_as_people_type_them(digesting: Digesting) -> None:
+    # Second trial: /timezone US set America/St_Thomas, 北京 was unknown, an offset's zone
+    # was shown as "Etc/GMT-8" (read as UTC-8), "20:00 UTC" became part of the topic and
+    # "/start subscribe_byd_0700" offered to keep 0700 in the topic. Failed before the fixes.
+    [us] = await digesting.say(READER, "/timezone US")
+    assert us.text.startswith(
+        "US has several time zones: America/New_York, America/Chicago, America/Denver, "
+        "America/Phoenix, America/Los_Angeles, America/Anchorage, America/Adak or "
+        "Pacific/Honolulu."
+    )
+    [asia] = await digesting.say(READER, "/timezone Asia")
+    assert asia.text.startswith("Asia spans many time zones.")
+    [beijing] = await digesting.say(READER, "/timezone 北京")
+    assert beijing.text == "Time zone set to Asia/Shanghai (currently UTC+08:00)."
+    [offset] = await digesting.say(READER, "/timezone UTC+8")
+    assert offset.text == "Time zone set to UTC+08:00."
+    [subscribed] = await digesting.say(READER, "/subscribe ev 7pm")
+    assert "daily at 19:00 (UTC+08:00)" in subscribed.text
+    [card] = await digesting.say(READER, "/subscriptions")
+    assert card.text == ("electric vehicles — daily at 19:00 (UTC+08:00). Next: 23 Nov 2026 19:00.")
+    [shown] = await digesting.say(READER, "/timezone")
+    assert shown.text.startswith("This chat's time zone is UTC+08:00.")
+    [other] = await digesting.say(READER, "/subscribe ai 20:00 UTC")
+    assert other.text.startswith(
+        "Digest times are in this chat's time zone, UTC+08:00: 20:00 UTC is 04:00 there. "
+        "Send /subscribe ai 04:00"
+    )
+    [later] = await digesting.say(READER, "/subscribe energy 7am tomorrow")
+    assert later.text.startswith("I don't understand “tomorrow” after the time 7am.")
+    [linked] = await digesting.say(READER, "/start subscribe_byd_0700")
+    assert linked.text.startswith("Subscribed to “byd”: a digest of new articles daily at 07:00")
+    assert "For the topic" not in linked.text
+    assert [(s.topic, s.local_time) for s in await digesting.subscriptions(READER)] == [
+        ("ev", "19:00"),
+        ("byd", "07:00"),
+    ]
+
+
 @pytest.mark.parametrize(
     "data", ["u:999999", "t:0", "h:1:2500", "h:1:0761", "y:", "u:1:extra", "u:-1", "t:" + "9" * 40]
 )

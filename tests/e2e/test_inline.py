@@ -50,3 +50,18 @@ async def test_an_unanswerable_inline_query_has_no_results_and_a_way_to_the_chat
         answer = await _answers(bot, query)
         assert answer["results"] == []
         assert answer["button"]["start_parameter"] in ("topics", "inline")
+
+
+async def test_a_posted_inline_card_shows_no_position_it_cannot_page(bot: Harness) -> None:
+    answer = await _answers(bot, "AI model")
+    assert len(answer["results"]) == 5
+    for result in answer["results"]:
+        # Before the fix each card ended "Result N of 5", with no "More" to page on.
+        text = parse_html(result["input_message_content"]["message_text"]).text
+        assert "Result " not in text
+        assert "The only result" not in text
+        assert text.rstrip().splitlines()[-1].startswith("📰")
+        buttons = (result.get("reply_markup") or {}).get("inline_keyboard", [])
+        assert all("url" in b for row in buttons for b in row)  # links only, no "More"
+    posted = bot.api.choose_inline_result(answer["id"], answer["results"][1]["id"], chat_id=-100777)
+    assert "of 5" not in posted["text"]

@@ -86,3 +86,13 @@ def test_the_segmenter_notice_is_shown_once_while_chinese_is_pasted(
     assert text.count(texts.LOADING_SEGMENTER) == 1
     assert "Added source #2: “比亚迪周三在上海车展上发布了五款新的电动汽车" in text
     assert "四百公里" in text.split("Added source #2")[1]
+
+
+def test_a_command_in_chinese_shows_no_segmenter_notice(ingestion: Ingestion) -> None:
+    """ "/timezone 北京" asks nothing: the notice about the first Chinese question waits
+    for one (before, it was printed before the time zone reply)."""
+    service = TechBrief(ingestion._corpus)
+    out = io.StringIO()
+    assert run_console(service, ["/timezone 北京"], out, ingestion=ingestion) == 0
+    assert texts.LOADING_SEGMENTER not in out.getvalue()
+    assert "Asia/Shanghai" in out.getvalue()

@@ -64,6 +64,7 @@ async def show_next(
         await query.answer(page.message)  # e.g. a stale "More" past the last hit
         return
     runtime.questions.remember(action.question_id, page.answer.question)
+    runtime.last_answers.shown(card.chat.id, action.question_id, action.index)  # for "more"
     reply = answer_reply(page, action.question_id)
     await query.answer()
     try:

@@ -19,11 +19,13 @@ from bot.telegram.callbacks import Keyboard
 from bot.telegram.cards import Reply
 
 __all__ = [
-    "addresses_bot",
     "is_private",
     "keyboard_markup",
     "leading_command",
+    "mentions_bot",
     "question_text",
+    "quoted_question",
+    "replies_to_bot",
     "send_reply",
     "show_typing",
 ]
@@ -82,12 +84,29 @@ def _mentions_bot(message: Message, entity: MessageEntity, username: str) -> boo
     return units.decode("utf-16-le", "replace").casefold() == f"@{username}".casefold()
 
 
-def addresses_bot(message: Message, bot_id: int, username: str) -> bool:
-    """Whether a group message is for the bot: a reply to one of its messages, or a mention."""
-    replied = message.reply_to_message
-    if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
-        return True
+def mentions_bot(message: Message, username: str) -> bool:
+    """Whether ``message`` mentions the bot (``@username``, in any case)."""
     return any(_mentions_bot(message, e, username) for e in message.entities)
+
+
+def replies_to_bot(message: Message, bot_id: int) -> bool:
+    """Whether ``message`` is a reply to one of the bot's own messages."""
+    replied = message.reply_to_message
+    return replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
+
+
+def quoted_question(message: Message, bot_id: int, username: str) -> str | None:
+    """The text of the message ``message`` replies to, when that is someone's message
+    (not the bot's, nor an answer card posted inline "via" it): the question that a bare
+    ``/ask`` or mention in reply to it means."""
+    replied = message.reply_to_message
+    if replied is None or replies_to_bot(message, bot_id):
+        return None
+    if replied.via_bot is not None and replied.via_bot.id == bot_id:
+        return None
+    if replied.text:
+        return question_text(replied, username) or None
+    return replied.caption or None
 
 
 def question_text(message: Message, username: str) -> str:

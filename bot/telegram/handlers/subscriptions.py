@@ -25,7 +25,7 @@ from telegram.ext import ApplicationHandlerStop, filters
 
 from bot.core import render, texts
 from bot.core.digests import Digests, topic_of
-from bot.core.schedule import parse_local_time
+from bot.core.schedule import parse_local_time, zone_label
 from bot.core.service import Refusal
 from bot.telegram.callbacks import (
     ChangeTime,
@@ -66,7 +66,9 @@ log = logging.getLogger(__name__)
 DEEP_LINK_PREFIX = "subscribe_"
 """``t.me/<bot>?start=subscribe_ev`` subscribes the chat to ``ev``."""
 
-_TYPED_TOPIC = re.compile(re.escape(texts.TIME_REPLY_PREFIX) + "“(.+?)” as HH:MM")
+_TYPED_TOPIC = re.compile(re.escape(texts.TIME_REPLY_PREFIX) + "(.+?) as HH:MM")
+"""The topic in the prompt: its label ("electric vehicles"; free text in quotes), or the
+topic's name in quotes as prompts said it before ("“ev”")."""
 
 
 class _TimeReply(filters.MessageFilter):
@@ -278,7 +280,7 @@ async def on_time_reply(update: Update, context: BriefContext) -> None:
         return
     runtime = context.runtime
     digests = runtime.service.digests
-    topic, typed = match.group(1), (message.text or "").strip()
+    topic, typed = match.group(1).removeprefix("“").removesuffix("”"), (message.text or "").strip()
     asked = runtime.time_prompts.last(message.chat_id)  # for the card it came from
 
     def change() -> tuple[Reply, _CardEdit | None]:
@@ -360,7 +362,7 @@ def _new_time(
     if isinstance(result, Refusal):
         return result
     label = render.topic_label(topic_of(result))
-    confirmation = texts.time_changed(label, result.local_time, result.timezone)
+    confirmation = texts.time_changed(label, result.local_time, zone_label(result.timezone))
     if card_message is None:
         return confirmation, None
     card = subscription_reply(result, digests.next_delivery(result, now))
@@ -444,7 +446,7 @@ async def on_subscription_button(update: Update, context: BriefContext) -> None:
         )
         await context.bot.send_message(
             card.chat.id,
-            render.HTML.text(texts.type_time_prompt(found.topic)),
+            render.HTML.text(texts.type_time_prompt(label)),
             # Not selective: the prompt neither mentions nor replies to the presser, so a
             # selective one would show nobody the reply box; only admins' replies count.
             reply_markup=ForceReply(selective=False),

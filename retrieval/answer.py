@@ -62,7 +62,6 @@ __all__ = [
     "Hit",
     "answers_kind",
     "compose",
-    "sentence_hit",
     "sentences",
 ]
 
@@ -177,6 +176,7 @@ class Candidate:
     article_id: int = 0
     published_note: str | None = None
     sentences: tuple[tuple[int, int], ...] | None = None  # found at ingestion, if known
+    position: int | None = None  # the passage's place in its article (0: the first), if known
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,16 +342,6 @@ def _reranked(hits: Sequence[Hit]) -> tuple[Hit, ...]:
         ),
     )
     return tuple(hits[i] for i in order)
-
-
-def sentence_hit(query: Query, candidate: Candidate, analyzer: Analyzer) -> Hit:
-    """``candidate`` as a hit for ``query`` with no answer decision: its best
-    sentence and the query's words marked (digests show new articles this way)."""
-    spans = analyzer.spans(candidate.text)
-    hit, _ = _hit(
-        candidate, spans, query, analyzer, _TermsCache(analyzer), sentences(candidate, spans)
-    )
-    return hit
 
 
 class _TermsCache:

@@ -61,6 +61,7 @@ __all__ = [
     "REQUEST",
     "Concept",
     "EnglishWords",
+    "Form",
     "Lexicon",
     "LexiconError",
     "Query",
@@ -299,6 +300,12 @@ class Concept:
     optional: bool = False
     # Entities: text that names it holds one of these (case folded), a cheap first check.
     needles: tuple[str, ...] = ()
+    # The forms by which a passage says it for sure (digest topics): each word as a whole
+    # (a compound only by its joined term: "self-driving" is not "self", "e-car" not
+    # "car"), without one-word forms whose stem another lexicon group's word shares
+    # ("electric" and "electricity" are both "electr" in a passage).
+    passage_forms: tuple[Form, ...] = ()
+    groups: tuple[int, ...] = ()  # the lexicon groups it stands for
     # Derived from ``forms`` (coverage is checked for every sentence of every candidate):
     terms: frozenset[str] = field(init=False)  # every term of every form (for highlighting)
     _single: frozenset[str] = field(init=False)  # the terms of one-word forms
@@ -729,6 +736,7 @@ class QueryParser:
         self._latin_words: dict[str, list[tuple[str, int]]] = {}
         self._han: dict[str, _Entry] = {}
         self._group_forms: list[tuple[Form, ...]] = []
+        self._group_passage_forms: list[tuple[Form, ...]] = []  # see Concept.passage_forms
         self._group_search: list[tuple[str, ...]] = []
         self._group_weight: list[float] = []
         self._lexicon_words: set[str] = set()
@@ -823,12 +831,39 @@ class QueryParser:
             # Jargon weighs what the plainest way to say it does: "EV" what
             # "electric car" does, not what an unknown word would.
             self._group_weight.append(MAX_WEIGHT if entity else min(weights, default=MAX_WEIGHT))
+        # Once every group's words are known: the forms that say a group in a passage.
+        for index, group in enumerate(self.lexicon.groups):
+            exact: list[Form] = []
+            for text in group.matches:
+                if _HAN.search(text):
+                    form = self._han_form(text, strict=True)
+                else:
+                    form = tuple(frozenset({t.key}) for t in self._tokens(text) if t.terms)
+                    if len(form) == 1 and self._ambiguous(text, index):
+                        continue
+                if form:
+                    exact.append(form)
+            self._group_passage_forms.append(tuple(dict.fromkeys(exact)))
 
-    def _han_form(self, text: str, entity: bool) -> Form:
+    def _ambiguous(self, word: str, group: int) -> bool:
+        """Whether a one-word form of ``group`` shares its stem with another group's word
+        that is no inflection of it ("electric" with "electricity"): a passage's term
+        cannot tell them apart."""
+        tokens = [t for t in self._tokens(word) if t.terms]
+        if len(tokens) != 1:
+            return False
+        written = fold(word)
+        return any(
+            other != group and not _inflection(written, w)
+            for w, other in self._latin_words.get(tokens[0].key, ())
+        )
+
+    def _han_form(self, text: str, entity: bool = False, *, strict: bool = False) -> Form:
         """A form holding Chinese: each run of Chinese characters stands for itself
         (the analyzer's segmenter yields a whole dictionary word too, so a passage
         in Chinese holding it matches; segmenting here would load the segmenter's
-        dictionary at start-up); Latin words as usual ("智谱ai": 智谱 and "ai")."""
+        dictionary at start-up); Latin words as usual ("智谱ai": 智谱 and "ai"), or
+        (``strict``) as whole words."""
         out: list[Alternatives] = []
         for part in _HAN_RUN.split(text):
             if not part.strip():
@@ -838,7 +873,7 @@ class QueryParser:
                 continue
             for token in self._tokens(part):
                 if token.terms:
-                    out.append(_alternatives(token, entity))
+                    out.append(frozenset({token.key}) if strict else _alternatives(token, entity))
         return tuple(out)
 
     def _english_word(self, surface: str) -> bool:
@@ -880,8 +915,12 @@ class QueryParser:
 
     # -- parsing -----------------------------------------------------------------------------
 
-    def parse(self, question: str, vocabulary: Vocabulary) -> Query:
-        """What ``question`` asks, against the corpus ``vocabulary`` (for spelling)."""
+    def parse(self, question: str, vocabulary: Vocabulary, *, correct: bool = True) -> Query:
+        """What ``question`` asks, against the corpus ``vocabulary`` (for spelling).
+
+        ``correct=False`` leaves words the corpus does not know as they are: a digest
+        topic names what the corpus may not hold yet ("Unitree" is no slip of "united").
+        """
         concepts: list[Concept] = []
         frame: list[str] = []
         corrections: list[tuple[str, str]] = []
@@ -911,7 +950,15 @@ class QueryParser:
             if len(run) < len(latin_run):
                 frame.extend(question[t.start : t.end] for t in latin_run if t.start in framed)
             self._latin_concepts(
-                question, run, vocabulary, title_case, concepts, frame, expects, corrections
+                question,
+                run,
+                vocabulary,
+                title_case,
+                concepts,
+                frame,
+                expects,
+                corrections,
+                correct,
             )
             latin_run.clear()
 
@@ -1017,9 +1064,10 @@ class QueryParser:
         frame: list[str],
         expects: list[str],
         corrections: list[tuple[str, str]],
+        correct: bool = True,
     ) -> None:
         for token in run:
-            if token.terms and self._misspelled(token, vocabulary):
+            if correct and token.terms and self._misspelled(token, vocabulary):
                 fixed = self._spell(vocabulary).correct(fold(token.surface))
                 if fixed is not None:
                     terms = tuple(self.analyzer.terms(fixed))
@@ -1162,6 +1210,10 @@ class QueryParser:
             label=self.lexicon.groups[groups[0]].label,
             corrected_from=corrected,
             needles=needles,
+            passage_forms=tuple(
+                dict.fromkeys(f for g in groups for f in self._group_passage_forms[g])
+            ),
+            groups=tuple(groups),
         )
 
     def _word_entry(self, token: _Token, entry: _Entry) -> _Entry:
@@ -1212,6 +1264,7 @@ class QueryParser:
             needles=tuple(dict.fromkeys(n for n in (_needle(surface), token.key) if n))
             if entity
             else (),
+            passage_forms=((frozenset({token.key}),),),
         )
 
     def _with_relatives(self, concept: Concept, token: _Token, vocabulary: Vocabulary) -> Concept:
@@ -1224,6 +1277,7 @@ class QueryParser:
             concept,
             forms=(*concept.forms, (frozenset(relatives),)),
             search=(*concept.search, *relatives),
+            passage_forms=(*concept.passage_forms, (frozenset(relatives),)),
         )
 
     def _looks_like_name(self, surface: str, token: _Token, title_case: bool, first: bool) -> bool:
@@ -1293,9 +1347,16 @@ class QueryParser:
         i = 0
 
         def foreign(
-            start: int, end: int, words: tuple[str, ...], weight: float, unknown: bool
+            start: int,
+            end: int,
+            words: tuple[str, ...],
+            weight: float,
+            unknown: bool,
+            whole: str | None = None,
         ) -> Concept:
             at, to = token.start + start, token.start + end
+            # The segmenter also yields the parts of a long word: a passage says the whole.
+            said = frozenset({whole}) if whole in words else frozenset(words)
             return Concept(
                 surface=question[at:to],
                 start=at,
@@ -1304,6 +1365,7 @@ class QueryParser:
                 search=words,
                 weight=weight,
                 foreign=unknown,
+                passage_forms=((said,),),
             )
 
         def held(words: Sequence[str]) -> bool:
@@ -1326,14 +1388,14 @@ class QueryParser:
                     continue
                 if held(words):
                     weight = self.analyzer.word_weight(word)
-                    concepts.append(foreign(start + s, start + e, words, weight, False))
+                    concepts.append(foreign(start + s, start + e, words, weight, False, word))
                     continue
                 parts = self._held_parts(word, held) if chinese else []
                 for ps, pe, part in parts:
                     terms = tuple(self.analyzer.terms(part))
                     at = start + s + ps
                     weight = self.analyzer.word_weight(part)
-                    concepts.append(foreign(at, at + pe - ps, terms, weight, False))
+                    concepts.append(foreign(at, at + pe - ps, terms, weight, False, part))
                 if not parts and not (chinese and len(word) == 1):
                     unknown.append((start + s, start + e, words))
             if unknown:

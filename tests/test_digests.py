@@ -25,10 +25,10 @@ from bot.core.digests import (
 from bot.core.service import Refusal, TechBrief
 from retrieval.analyze import Analyzer
 from retrieval.answer import Candidate
-from retrieval.digest import MAX_ARTICLES, MIN_RELEVANCE, select_digest
+from retrieval.digest import MAX_ARTICLES, MIN_RELEVANCE, Digest, TopicScorer, select_digest
 from retrieval.index import BM25Index
-from retrieval.query import Query, QueryParser
-from retrieval.topics import find_topic
+from retrieval.query import QueryParser
+from retrieval.topics import find_topic, understand_topic
 from storage import deliveries, sources, subscriptions
 from storage.articles import NewArticle
 from storage.deliveries import AlreadyDelivered
@@ -176,6 +176,29 @@ def test_scores_after_property(
     assert index.scores_after(query, cut) == {k: s for k, s in every.items() if k > cut}
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    docs=st.lists(
+        st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), min_size=0, max_size=8),
+        min_size=1,
+        max_size=30,
+    ),
+    cut=st.integers(0, 35),
+)
+def test_saturations_after_are_the_scores_without_idf(docs: list[list[str]], cut: int) -> None:
+    index = BM25Index()
+    index.add(list(range(1, len(docs) + 1)), docs)
+    saturations = index.saturations_after(["a", "c", "x"], cut)
+    for term in ("a", "c"):
+        scores = index.scores_after([term], cut)
+        found = saturations.get(term, {})
+        assert found.keys() == scores.keys()
+        for key, value in found.items():
+            assert 0 < value < 1
+            assert value * index.idf(term) * (index.k1 + 1) == pytest.approx(scores[key])
+    assert "x" not in saturations
+
+
 def _candidate(pid: int, article: int, score: float, text: str, title: str = "") -> Candidate:
     return Candidate(
         passage_id=pid,
@@ -189,17 +212,18 @@ def _candidate(pid: int, article: int, score: float, text: str, title: str = "")
     )
 
 
-def _query(topic: str) -> Query:
-    return QueryParser(Analyzer()).parse(topic, BM25Index())
+def _scorer(topic: str) -> TopicScorer:
+    """A free-text topic, every slot weighing 1."""
+    understood = understand_topic(QueryParser(Analyzer()), BM25Index(), topic)
+    return TopicScorer(understood, lambda term: 1.0)
 
 
 def _select(candidates: list[Candidate], **kw: int) -> tuple[list[int], list[int]]:
     analyzer = Analyzer()
     digest = select_digest(
-        _query("electric vehicle EV BYD battery charging"),
+        _scorer("electric vehicle EV BYD battery charging"),
         candidates,
         analyzer,
-        ceiling=10.0,
         upto=99,
         **kw,
     )
@@ -220,7 +244,7 @@ def test_digest_groups_by_article_keeps_the_best_passage_and_caps_at_five() -> N
         for pid in range(14)
     ]
     analyzer = Analyzer()
-    digest = select_digest(_query("BYD battery"), candidates, analyzer, ceiling=10.0, upto=13)
+    digest = select_digest(_scorer("BYD battery"), candidates, analyzer, upto=13)
     assert [a.candidate.article_id for a in digest.articles] == [0, 1, 2, 3, 4]
     assert [a.candidate.passage_id for a in digest.articles] == [0, 2, 4, 6, 8]
     assert [a.passages for a in digest.articles] == [2] * MAX_ARTICLES
@@ -229,7 +253,7 @@ def test_digest_groups_by_article_keeps_the_best_passage_and_caps_at_five() -> N
 
 def test_digest_drops_what_is_below_the_threshold() -> None:
     strong = _candidate(1, 1, 5.0, EV_BODY)
-    weak = _candidate(2, 2, 10.0 * MIN_RELEVANCE * 0.99, "The battery of a phone.")
+    weak = _candidate(2, 2, MIN_RELEVANCE * 0.99, "BYD said the battery of a phone.")
     articles, _ = _select([strong, weak])
     assert articles == [1]
 
@@ -249,13 +273,7 @@ def test_digest_collapses_the_same_story_from_two_outlets() -> None:
 def test_digest_best_sentence_marks_topic_words() -> None:
     text = "Shares fell on Monday. BYD unveiled a battery that charges in five minutes."
     analyzer = Analyzer()
-    digest = select_digest(
-        _query("BYD battery"),
-        [_candidate(1, 1, 5.0, text)],
-        analyzer,
-        ceiling=10.0,
-        upto=1,
-    )
+    digest = select_digest(_scorer("BYD battery"), [_candidate(1, 1, 5.0, text)], analyzer, upto=1)
     [item] = digest.articles
     assert item.sentence.text == "BYD unveiled a battery that charges in five minutes."
     marked = [item.sentence.text[a:b] for a, b in item.sentence.spans]
@@ -726,3 +744,181 @@ def test_subscriptions_made_before_next_due_at_existed_are_found_and_tidied(
         assert due.subscription.chat_id == 8
     finally:
         corpus.close()
+
+
+# -- topics understood like questions; what a digest holds and shows (user trial) ------------
+
+# Stories as an admin pasted them with /addtext in the trial: EV stories that name no
+# EV word but a maker, or say "electric SUV"; a phone story saying "fast charging".
+YU7 = (
+    "Xiaomi YU7 draws 240,000 orders in 18 hours",
+    "Xiaomi said its YU7 electric SUV drew 240,000 firm orders in 18 hours after its launch "
+    "on Thursday, more than the SU7 sedan managed in its first day. The YU7 starts at 253,500 "
+    "yuan and offers up to 835 km of range. Chief executive Lei Jun said the company would add "
+    "a second production line in Beijing to shorten delivery times, which customers were told "
+    "could stretch to a year.",
+)
+ONVO = (
+    "Nio's Onvo L60 goes on sale",
+    "Nio's mass-market brand Onvo launched the L60, an electric SUV priced from 149,900 yuan, "
+    "undercutting Tesla's Model Y by about 100,000 yuan. The car uses Nio's battery swap "
+    "network and a 900-volt architecture. Deliveries start this month, the company said.",
+)
+LI_AUTO = (
+    "Li Auto misses delivery target",
+    "Li Auto misses delivery target for the third quarter as demand for its range-extended "
+    "SUVs cools. The company delivered 105,000 cars, below the 110,000 it had forecast, and "
+    "its shares fell 8% in Hong Kong.\n\n"
+    "Analysts blamed Xiaomi.",
+)
+PHONE = (
+    "Xiaomi 15 Ultra phone sales",
+    "Xiaomi said sales of its 15 Ultra smartphone beat expectations in Europe, where the "
+    "phone's Leica camera and 90-watt fast charging won reviewers over. Its phone shipments "
+    "rose 3% in the quarter.",
+)
+POWER_BANKS = (
+    "Power bank recall",
+    "Anker recalled 1.1 million power banks sold in China after reports that faulty battery "
+    "cells overheated while charging phones.",
+)
+MORE_EV = (
+    (
+        "BYD overseas sales double",
+        "BYD's overseas sales doubled in October to 84,000 "
+        "vehicles as the carmaker opened new plants in Thailand and Brazil.",
+    ),
+    (
+        "Zeekr recalls 30,000 cars",
+        "Zeekr is recalling about 30,000 of its 001 hatchbacks "
+        "over a software fault that can cut power to the drive motor, the regulator said.",
+    ),
+    (
+        "Xpeng builds a flying-car plant",
+        "Xpeng opened a factory in Guangzhou that will build "
+        "the Land Aircraft Carrier, a six-wheeled electric vehicle carrying a flying car.",
+    ),
+    (
+        "Leapmotor's first profit",
+        "Leapmotor reported its first quarterly net profit as "
+        "deliveries rose 97%, helped by its partnership with Stellantis.",
+    ),
+    ("Nio swaps", "Nio opened battery swap stations to Zeekr drivers in Shanghai."),
+)
+
+
+def _titles(digest: Digest) -> list[str]:
+    return [a.candidate.title for a in digest.articles]
+
+
+@pytest.mark.parametrize("topic", ["比亚迪", "BYD", "byd"])
+def test_a_topic_in_chinese_is_understood_like_a_question(brief: TechBrief, topic: str) -> None:
+    # Trial: "/subscribe 比亚迪" never delivered and "/digest 比亚迪" found nothing new where
+    # "/digest byd" showed the BYD story (failed before the fix: 比亚迪 was searched as is).
+    digests = brief.digests
+    subscribed = digests.subscribe(7, topic, T0)
+    assert isinstance(subscribed, Subscribed)
+    _article(brief.corpus, "BYD's charger", EV_BODY, T0 + timedelta(minutes=5))
+    _article(brief.corpus, *PHONE, T0 + timedelta(minutes=5))
+    [due] = digests.due(datetime(2026, 11, 23, 8, 0, 1, tzinfo=UTC))
+    assert _titles(due.view.digest) == ["BYD's charger"]
+    [preview] = digests.preview(8, topic, T0 + timedelta(hours=1))  # the seed's too
+    assert "BYD's charger" in _titles(preview.digest)
+    assert PHONE[0] not in _titles(preview.digest)
+
+
+@pytest.mark.parametrize(
+    ("raw", "topic"),
+    [
+        ("电动汽车", "ev"),
+        ("新能源汽车", "ev"),
+        ("e-cars", "ev"),
+        ("人工智能", "ai"),
+        ("芯片", "chips"),
+        ("自动驾驶", "robotaxi"),
+        ("electricity", "energy"),
+    ],
+)
+def test_a_name_of_a_built_in_topic_in_other_words_is_that_topic(
+    brief: TechBrief, raw: str, topic: str
+) -> None:
+    # Trial: "/subscribe 电动汽车" was a free-text topic (failed before the fix).
+    choice = brief.digests.choose_topic(raw)
+    assert isinstance(choice, TopicChoice)
+    assert (choice.name, choice.builtin) == (topic, True)
+
+
+def test_words_the_lexicon_knows_apart_stay_free_text(brief: TechBrief) -> None:
+    for raw in ("BYD", "电动汽车电池", "electric vehicles and batteries", "Xiaomi SU7"):
+        choice = brief.digests.choose_topic(raw)
+        assert isinstance(choice, TopicChoice)
+        assert not choice.builtin, raw
+
+
+def test_a_subscription_made_in_chinese_before_is_the_built_in_topic(brief: TechBrief) -> None:
+    digests = brief.digests
+    old = subscriptions.add_subscription(
+        brief.corpus.db,
+        chat_id=42,
+        topic="电动汽车",
+        topic_key="电动汽车",
+        local_time="08:00",
+        timezone="UTC",
+        now=T0,
+    )
+    again = digests.subscribe(42, "ev 19:00", T0)
+    assert isinstance(again, Subscribed)
+    assert (again.created, again.subscription.id) == (False, old)
+    [view] = digests.preview(42, "电动汽车", T0)
+    assert view.topic.label == "electric vehicles"
+
+
+def test_the_ev_digest_holds_plain_ev_stories_and_no_phone_story(brief: TechBrief) -> None:
+    # Trial: the YU7 story ("electric SUV") and Li Auto's (no EV word) were left out of the
+    # EV digest while the Onvo story was in (failed before the fix); phone and power-bank
+    # stories saying "battery" and "charging" must stay out.
+    digests = brief.digests
+    for raw in ("ev", "electric cars", "电动汽车"):
+        digests.subscribe(7, raw, T0)  # one subscription: the same topic
+    assert [s.topic for s in digests.subscriptions(7)] == ["ev"]
+    for story in (YU7, ONVO, LI_AUTO, PHONE, POWER_BANKS):
+        _article(brief.corpus, *story, T0 + timedelta(minutes=5))
+    [due] = digests.due(datetime(2026, 11, 23, 8, 0, 1, tzinfo=UTC))
+    assert sorted(_titles(due.view.digest)) == sorted(t for t, _ in (YU7, ONVO, LI_AUTO))
+    # With eight EV stories the digest is full: five of the eight.
+    for story in MORE_EV:
+        _article(brief.corpus, *story, T0 + timedelta(minutes=6))
+    [due] = digests.due(datetime(2026, 11, 23, 8, 0, 1, tzinfo=UTC))
+    assert (len(due.view.digest.articles), due.view.digest.matched) == (MAX_ARTICLES, 8)
+
+
+def test_a_digest_item_leads_with_the_sentence_most_about_the_topic(brief: TechBrief) -> None:
+    # Trial: the Onvo item showed "The car uses Nio's battery swap network …" rather than
+    # its lead, and "/digest byd" on the seed "…firms like Nio, Zeekr, and BYD are
+    # extending…" rather than "BYD unveiled five new EV models" (failed before the fix).
+    digests = brief.digests
+    _article(brief.corpus, *ONVO, T0)
+    ev = digests.choose_topic("ev")
+    byd = digests.choose_topic("byd")
+    assert isinstance(ev, TopicChoice)
+    assert isinstance(byd, TopicChoice)
+    [item] = digests.compose(ev, 25).articles
+    assert item.sentence.text.startswith("Nio's mass-market brand Onvo launched the L60")
+    marked = [item.sentence.text[a:b] for a, b in item.sentence.spans]
+    assert marked == ["Nio's", "Onvo", "electric", "SUV", "Tesla's"]
+    [seed] = digests.compose(byd, 0).articles
+    assert seed.sentence.text.startswith("BYD unveiled five new EV models")
+
+
+def test_articles_about_the_topic_come_before_those_mentioning_it(brief: TechBrief) -> None:
+    # Trial: the "Xiaomi" digest put a Li Auto story (Xiaomi in passing) above the Xiaomi
+    # YU7 story (failed before the fix: its short passage scored higher).
+    digests = brief.digests
+    _article(brief.corpus, *LI_AUTO, T0)
+    _article(brief.corpus, *YU7, T0)
+    xiaomi = digests.choose_topic("Xiaomi")
+    assert isinstance(xiaomi, TopicChoice)
+    digest = digests.compose(xiaomi, 25)
+    assert _titles(digest) == [YU7[0], LI_AUTO[0]]
+    assert [a.about for a in digest.articles] == [True, False]
+    assert digest.articles[1].sentence.text == "Analysts blamed Xiaomi."

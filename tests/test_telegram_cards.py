@@ -16,10 +16,16 @@ from bot.core.service import AnswerPage, TechBrief
 from bot.telegram.callbacks import (
     MAX_CALLBACK_BYTES,
     Button,
+    ChangeTime,
     NextHit,
+    SetTime,
     ShowSource,
+    TypeTime,
+    Unsubscribe,
     encode_callback,
+    encode_subscription_callback,
     parse_callback,
+    parse_subscription_callback,
     question_id,
 )
 from bot.telegram.cards import answer_reply, card_html, inline_articles
@@ -280,6 +286,35 @@ def test_callback_data_round_trips_within_64_bytes(question: str, index: int, pa
         data = encode_callback(action)
         assert len(data.encode()) <= MAX_CALLBACK_BYTES
         assert parse_callback(data) == action
+
+
+@given(
+    subscription=st.integers(1, 10**18 - 1),
+    card=st.booleans(),
+    message=st.one_of(st.none(), st.integers(1, 10**18 - 1)),
+    hour=st.integers(0, 23),
+    minute=st.integers(0, 59),
+)
+def test_subscription_callback_data_round_trips_within_64_bytes(
+    subscription: int, card: bool, message: int | None, hour: int, minute: int
+) -> None:
+    # A /subscriptions card's buttons and its picker's say which card to edit.
+    for action in (
+        Unsubscribe(subscription, card),
+        ChangeTime(subscription, card),
+        SetTime(subscription, f"{hour:02d}:{minute:02d}", message),
+        TypeTime(subscription, message),
+    ):
+        data = encode_subscription_callback(action)
+        assert len(data.encode()) <= MAX_CALLBACK_BYTES
+        assert parse_subscription_callback(data) == action
+
+
+@pytest.mark.parametrize(
+    "data", ["u:1:d", "u:1:c:c", "t:1:cc", "h:1:0700:0", "h:1:0700:c", "y:1:", "y:1:-5"]
+)
+def test_forged_subscription_callback_data_is_refused(data: str) -> None:
+    assert parse_subscription_callback(data) is None
 
 
 @given(data=st.one_of(st.text(), st.binary().map(lambda b: b.decode("latin-1"))))

@@ -575,4 +575,5 @@ def candidate(stored: StoredPassage, score: float = 0.0) -> Candidate:
         article_id=stored.article_id,
         published_note=stored.published_note,
         sentences=stored.sentences,
+        position=stored.position,
     )

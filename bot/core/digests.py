@@ -7,12 +7,14 @@ time or the time zone, preview) return plain results or a
 :meth:`Digests.still_due`, :meth:`Digests.record`) is what a transport's tick
 calls: everything it decides is read from SQLite, nothing lives only in memory.
 
-Content. A digest covers the passages whose id is above the subscription's
-watermark (ids grow monotonically), scored by the index for the topic's
-terms (:meth:`~retrieval.index.BM25Index.scores_after`, the BM25 of answers)
-and selected by :func:`retrieval.digest.select_digest`. Delivering (or
-finding nothing new) moves the watermark to the newest passage id seen when
-the digest was composed, in the same transaction that records the delivery.
+Content. A topic is understood as questions are (:func:`retrieval.topics.understand_topic`:
+the lexicon, Chinese segmentation), and a free-text topic the lexicon knows as a
+name of a built-in topic ("电动汽车") is that topic. A digest covers the passages
+whose id is above the subscription's watermark (ids grow monotonically), weighed
+by the index for the topic's terms (:meth:`~retrieval.index.BM25Index.saturations_after`,
+the BM25 of answers) and selected by :func:`retrieval.digest.select_digest`.
+Delivering (or finding nothing new) moves the watermark to the newest passage id
+seen when the digest was composed, in the same transaction that records the delivery.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ from bot.core.schedule import (
     zone_label,
 )
 from bot.core.service import Refusal, clean_text
-from retrieval.digest import MIN_RELEVANCE, Digest, relevance, select_digest, topic_ceiling
-from retrieval.topics import TOPICS, Topic, find_topic
+from retrieval.digest import Digest, TopicScorer, select_digest
+from retrieval.topics import TOPICS, Topic, TopicMeanings, TopicQuery, find_topic, understand_topic
 from storage import articles, deliveries, subscriptions
 from storage.deliveries import AlreadyDelivered
 from storage.errors import StorageError
@@ -95,12 +97,15 @@ _DAILY = ("daily", "everyday", "every day", "each day")
 
 @dataclass(frozen=True, slots=True)
 class TopicChoice:
-    """A topic as subscribed: its stored name, uniqueness key, label for people, query."""
+    """A topic as subscribed: its stored name, uniqueness key, label for people, query
+    (a built-in topic's anchors and context words: see :mod:`retrieval.topics`)."""
 
     name: str
     key: str
     label: str
     query: str
+    context: str = ""
+    builtin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +154,7 @@ class SubscriptionStats:
 
 
 def topic_of(subscription: Subscription) -> TopicChoice:
+    """A subscription's topic by its name (:meth:`Digests.topic_of` also by its meaning)."""
     builtin = find_topic(subscription.topic)
     if builtin is not None:
         return builtin_choice(builtin)
@@ -157,12 +163,8 @@ def topic_of(subscription: Subscription) -> TopicChoice:
     )
 
 
-def _on(mine: list[Subscription], topic: TopicChoice) -> list[Subscription]:
-    return [s for s in mine if topic.key in (s.topic_key, topic_of(s).key)]
-
-
 def builtin_choice(topic: Topic) -> TopicChoice:
-    return TopicChoice(topic.name, topic.name, topic.label, topic.query)
+    return TopicChoice(topic.name, topic.name, topic.label, topic.query, topic.context, True)
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -188,6 +190,7 @@ class Digests:
     def __init__(self, corpus: Corpus, default_zone: ZoneInfo) -> None:
         self.corpus = corpus
         self.default_zone = default_zone
+        self._meanings: TopicMeanings | None = None
 
     @property
     def topics(self) -> tuple[Topic, ...]:
@@ -202,12 +205,37 @@ class Digests:
             return Refusal(texts.SUBSCRIBE_USAGE)
         if len(text) > MAX_TOPIC_CHARS:
             return Refusal(texts.topic_too_long(len(text), MAX_TOPIC_CHARS))
-        builtin = find_topic(text)
+        builtin = find_topic(text) or self._meaning(text)
         if builtin is not None:
             return builtin_choice(builtin)
-        if not self.corpus.analyzer.terms(text):
+        choice = TopicChoice(text, text.casefold(), text, text)
+        if not self.corpus.analyzer.terms(text) or not self.understand(choice).slots:
             return Refusal(texts.topic_without_words(TOPICS[1].name))
-        return TopicChoice(text, text.casefold(), text, text)
+        return choice
+
+    def topic_of(self, subscription: Subscription) -> TopicChoice:
+        """A subscription's topic: a built-in topic by name or by meaning (one made as
+        "电动汽车" is the EV topic, as one made as "electric cars" is), else its words."""
+        found = topic_of(subscription)
+        if found.builtin:
+            return found
+        meant = self._meaning(subscription.topic)
+        return builtin_choice(meant) if meant is not None else found
+
+    def understand(self, topic: TopicChoice) -> TopicQuery:
+        """The topic as the digest reads it: slots with the lexicon's forms."""
+        corpus = self.corpus
+        return understand_topic(
+            corpus.parser, corpus.index, topic.query, context=topic.context, curated=topic.builtin
+        )
+
+    def _meaning(self, text: str) -> Topic | None:
+        if self._meanings is None:
+            self._meanings = TopicMeanings(self.corpus.parser, self.corpus.index)
+        return self._meanings.find(text, self.corpus.index)
+
+    def _on(self, mine: list[Subscription], topic: TopicChoice) -> list[Subscription]:
+        return [s for s in mine if topic.key in (s.topic_key, self.topic_of(s).key)]
 
     def zone_of(self, chat_id: int) -> ZoneInfo:
         stored = subscriptions.chat_timezone(self.corpus.db, chat_id)
@@ -240,7 +268,7 @@ class Digests:
         number_topic = " ".join([*when.words, number]) if number is not None else None
         db = self.corpus.db
         existing = subscriptions.list_subscriptions(db, chat_id)
-        current = next(iter(_on(existing, topic)), None)
+        current = next(iter(self._on(existing, topic)), None)
         if current is not None:
             if local_time is None or local_time == current.local_time:
                 return Subscribed(current, created=False, number_topic=number_topic)
@@ -320,7 +348,7 @@ class Digests:
         if isinstance(topic, Refusal):
             key = clean_text(raw).casefold()
             return [s for s in mine if s.topic_key == key]
-        return _on(mine, topic)
+        return self._on(mine, topic)
 
     def unsubscribe(self, chat_id: int, raw: str) -> list[Subscription] | Refusal:
         """``<topic|all>``: the subscriptions removed."""
@@ -398,7 +426,7 @@ class Digests:
         topic = self.choose_topic(raw)
         if isinstance(topic, Refusal):
             return topic
-        subscribed = next(iter(_on(mine, topic)), None)
+        subscribed = next(iter(self._on(mine, topic)), None)
         if subscribed is not None:
             return [self._view(subscribed, preview=True)]
         view = self.preview_topic(raw, now - PREVIEW_WINDOW, self.zone_of(chat_id))
@@ -438,7 +466,7 @@ class Digests:
             if day is None:
                 later[s.id] = next_delivery(now, s.local_time, zone, s.last_date, created)
                 continue
-            topic = topic_of(s)
+            topic = self.topic_of(s)
             digest = composed.get((topic.key, s.watermark))
             if digest is None:
                 digest = composed[(topic.key, s.watermark)] = self.compose(topic, s.watermark)
@@ -526,23 +554,21 @@ class Digests:
         corpus.follow()
         index = corpus.index
         upto = subscriptions.latest_passage_id(corpus.db)
-        terms = corpus.analyzer.terms(topic.query)
-        ceiling = topic_ceiling(terms, index.idf, index.k1)
-        scores = index.scores_after(terms, after)
-        keys = [
-            k for k, s in scores.items() if relevance(s, ceiling) >= MIN_RELEVANCE and k <= upto
-        ]
+        scorer = TopicScorer(self.understand(topic), index.idf)
+        scored = scorer.relevances(index.saturations_after(scorer.terms, after))
+        # Every passage saying the topic, not only those on it: the sentence shown may be
+        # an article's lead in a passage about something else too.
+        keys = sorted(k for k in scored if k <= upto)
         stored = articles.get_passages(corpus.db, keys)
         return select_digest(
-            corpus.parser.parse(topic.query, index),
-            [candidate(stored[k], scores[k]) for k in keys if k in stored],
+            scorer,
+            [candidate(stored[k], scored[k]) for k in keys if k in stored],
             corpus.analyzer,
-            ceiling=ceiling,
             upto=max(upto, after),
         )
 
     def _view(self, s: Subscription, *, preview: bool) -> DigestView:
-        topic = topic_of(s)
+        topic = self.topic_of(s)
         since = _parse_when(s.watermark_at) or datetime.fromisoformat(s.created_at)
         return DigestView(
             topic, self.compose(topic, s.watermark), since, _zone(s.timezone), s, preview

@@ -27,6 +27,7 @@ __all__ = [
     "FEED_NOT_MODIFIED",
     "FOREIGN_BUTTON",
     "GROUP_ADMINS_ONLY",
+    "GROUP_ADMINS_ONLY_TIMEZONE",
     "LOADING_SEGMENTER",
     "NO_ANSWER",
     "NO_FEEDS",
@@ -377,6 +378,7 @@ CONSOLE_SUBSCRIPTIONS_HINT = (
     "/subscribe <topic> HH:MM changes a time; /unsubscribe <topic> stops a digest."
 )
 GROUP_ADMINS_ONLY = "Only this group's admins can change its subscriptions."
+GROUP_ADMINS_ONLY_TIMEZONE = "Only this group's admins can change its time zone."
 
 
 def bad_time(raw: str) -> str:

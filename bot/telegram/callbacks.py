@@ -131,28 +131,35 @@ def parse_callback(data: str | None) -> NextHit | ShowSource | ShowSources | Non
 # "Unsubscribe" (``u:<id>``) and "Change time" (``t:<id>``) on digests and in
 # /subscriptions; the time picker's choices (``h:<id>:<HHMM>``) and its "type HH:MM"
 # (``y:<id>``). ``<id>`` is the subscription's id; the handler checks that it belongs
-# to the chat the button is in.
+# to the chat the button is in. On a /subscriptions card the first two end in ``:c``
+# (the card describes the subscription, so it is edited to say what changed; a digest is
+# left as it is), and the picker opened from a card carries the card's message id
+# (``h:<id>:<HHMM>:<message>``, ``y:<id>:<message>``) so the new time reaches the card.
 
 
 @dataclass(frozen=True, slots=True)
 class Unsubscribe:
     subscription_id: int
+    card: bool = False  # pressed on a /subscriptions card (not a digest)
 
 
 @dataclass(frozen=True, slots=True)
 class ChangeTime:
     subscription_id: int
+    card: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class SetTime:
     subscription_id: int
     local_time: str  # "HH:MM"
+    card_message: int | None = None  # the /subscriptions card to show the new time on
 
 
 @dataclass(frozen=True, slots=True)
 class TypeTime:
     subscription_id: int
+    card_message: int | None = None
 
 
 SubscriptionAction = Unsubscribe | ChangeTime | SetTime | TypeTime
@@ -161,21 +168,24 @@ SUBSCRIPTION_CALLBACK = re.compile(r"[uthy]:")
 """What subscription buttons' data starts with (the handler's pattern)."""
 
 _ID = r"([1-9][0-9]{0,17})"
-_UNSUBSCRIBE = re.compile(f"u:{_ID}")
-_CHANGE_TIME = re.compile(f"t:{_ID}")
-_SET_TIME = re.compile(f"h:{_ID}:([01][0-9]|2[0-3])([0-5][0-9])")
-_TYPE_TIME = re.compile(f"y:{_ID}")
+_MESSAGE = r"(?::([1-9][0-9]{0,17}))?"
+_UNSUBSCRIBE = re.compile(f"u:{_ID}(:c)?")
+_CHANGE_TIME = re.compile(f"t:{_ID}(:c)?")
+_SET_TIME = re.compile(f"h:{_ID}:([01][0-9]|2[0-3])([0-5][0-9]){_MESSAGE}")
+_TYPE_TIME = re.compile(f"y:{_ID}{_MESSAGE}")
 
 
 def encode_subscription_callback(action: SubscriptionAction) -> str:
-    if isinstance(action, Unsubscribe):
-        data = f"u:{action.subscription_id}"
-    elif isinstance(action, ChangeTime):
-        data = f"t:{action.subscription_id}"
-    elif isinstance(action, TypeTime):
-        data = f"y:{action.subscription_id}"
+    if isinstance(action, Unsubscribe | ChangeTime):
+        kind = "u" if isinstance(action, Unsubscribe) else "t"
+        data = f"{kind}:{action.subscription_id}" + (":c" if action.card else "")
     else:
-        data = f"h:{action.subscription_id}:{action.local_time.replace(':', '')}"
+        if isinstance(action, TypeTime):
+            data = f"y:{action.subscription_id}"
+        else:
+            data = f"h:{action.subscription_id}:{action.local_time.replace(':', '')}"
+        if action.card_message is not None:
+            data += f":{action.card_message}"
     if parse_subscription_callback(data) != action:
         raise ValueError(f"cannot encode {action!r}")
     return data
@@ -186,11 +196,17 @@ def parse_subscription_callback(data: str | None) -> SubscriptionAction | None:
     if not data or len(data) > MAX_CALLBACK_BYTES:
         return None
     if match := _UNSUBSCRIBE.fullmatch(data):
-        return Unsubscribe(int(match.group(1)))
+        return Unsubscribe(int(match.group(1)), match.group(2) is not None)
     if match := _CHANGE_TIME.fullmatch(data):
-        return ChangeTime(int(match.group(1)))
+        return ChangeTime(int(match.group(1)), match.group(2) is not None)
     if match := _SET_TIME.fullmatch(data):
-        return SetTime(int(match.group(1)), f"{match.group(2)}:{match.group(3)}")
+        return SetTime(
+            int(match.group(1)), f"{match.group(2)}:{match.group(3)}", _message(match.group(4))
+        )
     if match := _TYPE_TIME.fullmatch(data):
-        return TypeTime(int(match.group(1)))
+        return TypeTime(int(match.group(1)), _message(match.group(2)))
     return None
+
+
+def _message(digits: str | None) -> int | None:
+    return int(digits) if digits is not None else None

@@ -161,12 +161,14 @@ COMMON_TIMES = ("06:00", "07:00", "08:00", "09:00", "12:00", "18:00", "20:00", "
 """The times "Change time" offers as buttons (and "type HH:MM" for any other)."""
 
 
-def subscription_keyboard(subscription: Subscription) -> Keyboard:
-    """ "Unsubscribe" and "Change time", for a digest or a subscription card."""
+def subscription_keyboard(subscription: Subscription, *, card: bool = False) -> Keyboard:
+    """ "Unsubscribe" and "Change time", for a digest or (``card``) a /subscriptions card."""
+    unsubscribe = Unsubscribe(subscription.id, card)
+    change = ChangeTime(subscription.id, card)
     return (
         (
-            Button(texts.UNSUBSCRIBE, encode_subscription_callback(Unsubscribe(subscription.id))),
-            Button(texts.CHANGE_TIME, encode_subscription_callback(ChangeTime(subscription.id))),
+            Button(texts.UNSUBSCRIBE, encode_subscription_callback(unsubscribe)),
+            Button(texts.CHANGE_TIME, encode_subscription_callback(change)),
         ),
     )
 
@@ -180,20 +182,24 @@ def digest_reply(view: DigestView) -> Reply:
 
 
 def subscription_reply(subscription: Subscription, next_at: datetime) -> Reply:
+    """A /subscriptions card: its buttons edit it to say what changed."""
     card = render.subscription_card(subscription, topic_of(subscription), next_at, render.HTML)
-    return Reply((card,), subscription_keyboard(subscription))
+    return Reply((card,), subscription_keyboard(subscription, card=True))
 
 
-def time_picker_reply(subscription: Subscription) -> Reply:
-    """Common times as buttons, four a row, and "type HH:MM"."""
+def time_picker_reply(subscription: Subscription, card_message: int | None = None) -> Reply:
+    """Common times as buttons, four a row, and "type HH:MM"; ``card_message``: the
+    /subscriptions card it was opened from (the new time is shown there too)."""
     label = render.topic_label(topic_of(subscription))
     zone = zone_label(subscription.timezone)
     prompt = texts.change_time_prompt(label, subscription.local_time, zone)
     times = [
-        Button(t, encode_subscription_callback(SetTime(subscription.id, t))) for t in COMMON_TIMES
+        Button(t, encode_subscription_callback(SetTime(subscription.id, t, card_message)))
+        for t in COMMON_TIMES
     ]
     rows = [tuple(times[i : i + 4]) for i in range(0, len(times), 4)]
-    rows.append((Button(texts.TYPE_TIME, encode_subscription_callback(TypeTime(subscription.id))),))
+    type_time = TypeTime(subscription.id, card_message)
+    rows.append((Button(texts.TYPE_TIME, encode_subscription_callback(type_time)),))
     return Reply((render.HTML.text(prompt),), tuple(rows))
 
 

@@ -163,6 +163,7 @@ class TimePrompt:
     subscription_id: int
     user_id: int  # who pressed "type HH:MM": only their plain message is read as the time
     asked: datetime
+    card_message: int | None = None  # the /subscriptions card to show the new time on
 
 
 class TimePrompts:
@@ -176,8 +177,19 @@ class TimePrompts:
         self.ttl = ttl
         self._asked: dict[int, TimePrompt] = {}
 
-    def ask(self, chat_id: int, subscription_id: int, user_id: int, now: datetime) -> None:
-        self._asked[chat_id] = TimePrompt(subscription_id, user_id, now)
+    def ask(
+        self,
+        chat_id: int,
+        subscription_id: int,
+        user_id: int,
+        now: datetime,
+        card_message: int | None = None,
+    ) -> None:
+        self._asked[chat_id] = TimePrompt(subscription_id, user_id, now, card_message)
+
+    def last(self, chat_id: int) -> TimePrompt | None:
+        """The chat's last prompt, fresh or not (a reply to the prompt may come late)."""
+        return self._asked.get(chat_id)
 
     def pending(self, chat_id: int, user_id: int | None, now: datetime) -> TimePrompt | None:
         """The chat's fresh prompt if ``user_id`` asked for it (an expired one is dropped)."""

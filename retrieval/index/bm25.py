@@ -536,6 +536,43 @@ class BM25Index:
         keys = self._keys[found + first]
         return dict(zip(keys.tolist(), totals[found].tolist(), strict=True))
 
+    def saturations_after(
+        self, terms: Iterable[str], after_key: int
+    ) -> dict[str, dict[int, float]]:
+        """For each of ``terms``, by key of every live document above ``after_key`` holding
+        it: BM25's term-frequency part without the idf, ``tf / (tf + norm)`` where
+        ``norm = k1 * (1 - b + b * len / avgdl)`` (in [0, 1): how much of the document
+        is that term). A document's score for a term is ``idf * (k1 + 1)`` times it.
+
+        Digests weigh a topic's concepts with it (:mod:`retrieval.digest`); it reads
+        the postings :meth:`scores_after` reads.
+        """
+        out: dict[str, dict[int, float]] = {}
+        if self._n_alive == 0:
+            return out
+        first = int(np.searchsorted(self._keys[: self._n_docs], after_key, side="right"))
+        if first >= self._n_docs:
+            return out
+        norm = self._stats().norm
+        for term in dict.fromkeys(terms):
+            term_id = self._vocab.get(term)
+            if term_id is None or not self._df[term_id]:
+                continue
+            found: dict[int, float] = {}
+            for segment in self._segments:
+                if segment.first_doc + segment.n_docs <= first:
+                    continue
+                docs, tfs = segment.postings(term_id)
+                start = int(np.searchsorted(docs, first))
+                docs, tfs = docs[start:], tfs[start:]
+                live = self._alive[docs].astype(bool)
+                docs, tf = docs[live], tfs[live].astype(np.float64)
+                part = tf / (tf + norm[docs])
+                found.update(zip(self._keys[docs].tolist(), part.tolist(), strict=True))
+            if found:
+                out[term] = found
+        return out
+
     # -- internals ----------------------------------------------------------------
 
     def _idf_of(self, df: int, average_idf: float) -> float:

@@ -187,6 +187,26 @@ async def test_subscribe_add_an_article_and_the_digest_arrives_once_with_both_bu
     assert errors() == []
 
 
+async def test_a_topic_in_chinese_gets_its_digest(digesting: Digesting) -> None:
+    # Trial: "/subscribe 比亚迪" and "/subscribe 电动汽车" never got a digest though BYD
+    # stories were added (failed before the fix); 电动汽车 is the EV topic now.
+    [reply] = await digesting.say(READER, "/subscribe 比亚迪")
+    assert reply.text.startswith("Subscribed to “比亚迪”")
+    [reply] = await digesting.say(READER, "/subscribe 电动汽车 08:00")
+    assert reply.text.startswith("Subscribed to electric vehicles")
+    await digesting.add(EV_STORY)
+    digesting.clock.set(2026, 11, 23, 8, 0, 1)
+    sent = await wait_for(
+        lambda: (found := digests_in(digesting.api, READER)) and len(found) == 2 and found,
+        what="two digests",
+    )
+    assert sorted(d.text.split(" — ")[0] for d in sent) == [
+        "📬 electric vehicles",
+        "📬 “比亚迪”",
+    ]
+    assert all("BYD's five-minute charger" in d.text for d in sent)
+
+
 async def test_nothing_new_sends_nothing_and_the_watermark_still_advances(
     digesting: Digesting,
 ) -> None:
@@ -331,8 +351,9 @@ async def test_only_group_admins_change_a_groups_subscriptions(digesting: Digest
     answer = await wait_for(lambda: digesting.api.callback_answer(query), what="an answer")
     assert answer["text"] == texts.GROUP_ADMINS_ONLY
     assert len(await digesting.subscriptions(GROUP)) == 1
-    [refused] = await digesting.say(GROUP, "/timezone Asia/Shanghai")
-    assert refused.text == texts.GROUP_ADMINS_ONLY
+    # Trial: /timezone was refused as a change of "its subscriptions" (failed before the fix).
+    [refused] = await digesting.say(GROUP, "/timezone Shanghai")
+    assert refused.text == "Only this group's admins can change its time zone."
     digesting.api.set_member(GROUP, MEMBER, "creator")
     [changed] = await digesting.say(GROUP, "/timezone Asia/Shanghai")
     assert (
@@ -389,47 +410,81 @@ async def test_the_buttons_unsubscribe_and_change_the_time(digesting: Digesting)
     ]
     ev, xiaomi = cards
     ev_change = ev.button("Change time")["callback_data"]
+
+    async def picker_of(card: Sent) -> Sent:
+        known = len(digesting.api.sent(READER))
+        query = digesting.api.press(card, card.button("Change time")["callback_data"])
+        await wait_for(lambda: digesting.api.callback_answer(query), what="an answer")
+        [picker] = await wait_for(lambda: digesting.api.sent(READER)[known:], what="the picker")
+        return picker
+
+    async def edited(card: Sent, edits: int) -> Sent:
+        await wait_for(
+            lambda: digesting.api.message(READER, card.message_id).edits >= edits or None,
+            what=f"{edits} edits of message {card.message_id}",
+        )
+        return digesting.api.message(READER, card.message_id)
+
     # Change time -> the picker -> 07:00.
-    known = len(digesting.api.sent(READER))
-    query = digesting.api.press(ev, ev.button("Change time")["callback_data"])
-    await wait_for(lambda: digesting.api.callback_answer(query), what="an answer")
-    [picker] = await wait_for(lambda: digesting.api.sent(READER)[known:], what="the picker")
+    picker = await picker_of(ev)
     assert picker.text == "New delivery time for electric vehicles (now 08:00, UTC):"
     labels = [b["text"] for b in picker.buttons]
     assert labels[:3] == ["06:00", "07:00", "08:00"]
     assert labels[-1] == "type HH:MM"
     query = digesting.api.press(picker, picker.button("07:00")["callback_data"])
     await wait_for(lambda: digesting.api.callback_answer(query), what="an answer")
-    await wait_for(
-        lambda: digesting.api.message(READER, picker.message_id).edits or None, what="an edit"
-    )
-    edited = digesting.api.message(READER, picker.message_id)
-    assert edited.text == "electric vehicles now arrives daily at 07:00 (UTC)."
-    assert edited.buttons == []
-    # "type HH:MM" -> a prompt the user answers by replying.
+    confirmed = await edited(picker, 1)
+    assert confirmed.text == "electric vehicles now arrives daily at 07:00 (UTC)."
+    assert confirmed.buttons == []
+    # Trial: the card kept showing 08:00 (failed before the fix); it shows the new time.
+    card = await edited(ev, 1)
+    assert card.text == "electric vehicles — daily at 07:00 (UTC). Next: 24 Nov 2026 07:00."
+    assert [b["text"] for b in card.buttons] == ["Unsubscribe", "Change time"]
+    # "type HH:MM" -> a prompt the user answers by replying; the card follows too.
+    picker = await picker_of(xiaomi)
     known = len(digesting.api.sent(READER))
-    subscription_id = xiaomi.button("Change time")["callback_data"].removeprefix("t:")
-    query = digesting.api.press(xiaomi, f"y:{subscription_id}")
+    query = digesting.api.press(picker, picker.button("type HH:MM")["callback_data"])
     await wait_for(lambda: digesting.api.callback_answer(query), what="an answer")
     [prompt] = await wait_for(lambda: digesting.api.sent(READER)[known:], what="the prompt")
     assert prompt.reply_markup == {"force_reply": True, "selective": False}
     digesting.api.private_message(READER, "6:45", reply_to=prompt.message_id)
     [confirmed] = await digesting.new(READER, known + 1)
     assert confirmed.text == "“Xiaomi SU7” now arrives daily at 06:45 (UTC)."
+    card = await edited(xiaomi, 1)
+    assert card.text == "“Xiaomi SU7” — daily at 06:45 (UTC). Next: 24 Nov 2026 06:45."
     digesting.api.private_message(READER, "half past six", reply_to=prompt.message_id)
     [refused] = await digesting.new(READER, known + 2)
     assert refused.text == texts.bad_time("half past six")
-    # Unsubscribe: the buttons go, the chat is told.
+    # Unsubscribe: the card says so (trial: it kept describing the subscription; failed
+    # before the fix) and loses its buttons; no other message.
+    known = len(digesting.api.sent(READER))
     query = digesting.api.press(ev, ev.button("Unsubscribe")["callback_data"])
     answer = await wait_for(lambda: digesting.api.callback_answer(query), what="an answer")
     assert answer["text"] == "Unsubscribed from electric vehicles."
-    await wait_for(lambda: digesting.api.message(READER, ev.message_id).edits or None, what="edit")
-    assert digesting.api.message(READER, ev.message_id).buttons == []
+    card = await edited(ev, 2)
+    assert card.text == "Unsubscribed from electric vehicles."
+    assert card.buttons == []
     assert [s.topic for s in await digesting.subscriptions(READER)] == ["Xiaomi SU7"]
     # Pressed again (a stale card): a polite answer.
     query = digesting.api.press(ev, ev_change)
     answer = await wait_for(lambda: digesting.api.callback_answer(query), what="an answer")
     assert answer["text"] == texts.SUBSCRIPTION_GONE
+    assert len(digesting.api.sent(READER)) == known
+
+
+async def test_unsubscribe_under_a_digest_keeps_the_digest(digesting: Digesting) -> None:
+    await digesting.say(READER, "/subscribe ev")
+    await digesting.add(EV_STORY)
+    digesting.clock.set(2026, 11, 23, 8, 0, 1)
+    [digest] = await wait_for(lambda: digests_in(digesting.api, READER), what="the digest")
+    known = len(digesting.api.sent(READER))
+    query = digesting.api.press(digest, digest.button("Unsubscribe")["callback_data"])
+    await wait_for(lambda: digesting.api.callback_answer(query), what="an answer")
+    [told] = await digesting.new(READER, known)
+    assert told.text == "Unsubscribed from electric vehicles."
+    kept = digesting.api.message(READER, digest.message_id)
+    assert (kept.text, kept.buttons) == (digest.text, [])
+    assert await digesting.subscriptions(READER) == []
 
 
 async def test_a_time_typed_without_replying_is_understood(digesting: Digesting) -> None:
@@ -437,7 +492,8 @@ async def test_a_time_typed_without_replying_is_understood(digesting: Digesting)
     # got the abstention. Failed before the fix: the reply was an answer card.
     await digesting.say(READER, "/subscribe ev")
     [card] = await digesting.say(READER, "/subscriptions")
-    type_time = "y:" + card.button("Change time")["callback_data"].removeprefix("t:")
+    subscription_id = card.button("Change time")["callback_data"].split(":")[1]
+    type_time = f"y:{subscription_id}:{card.message_id}"  # the picker's, opened on the card
 
     async def ask_for_a_time() -> None:
         known = len(digesting.api.sent(READER))
@@ -452,6 +508,9 @@ async def test_a_time_typed_without_replying_is_understood(digesting: Digesting)
     await ask_for_a_time()
     [confirmed] = await digesting.say(READER, "10:15")
     assert confirmed.text == "electric vehicles now arrives daily at 10:15 (UTC)."
+    await wait_for(lambda: digesting.api.message(READER, card.message_id).edits or None)
+    shown = digesting.api.message(READER, card.message_id).text
+    assert shown == "electric vehicles — daily at 10:15 (UTC). Next: 23 Nov 2026 10:15."
     # Answered: the next plain time is a question again.
     [answer] = await digesting.say(READER, "10:30")
     assert "now arrives" not in answer.text
@@ -476,7 +535,8 @@ async def test_the_typed_time_prompt_names_the_topic_by_its_label(digesting: Dig
     await digesting.say(READER, "/subscribe ev")
     [card] = await digesting.say(READER, "/subscriptions")
     known = len(digesting.api.sent(READER))
-    query = digesting.api.press(card, "y:" + card.button("Change time")["callback_data"][2:])
+    subscription_id = card.button("Change time")["callback_data"].split(":")[1]
+    query = digesting.api.press(card, f"y:{subscription_id}:{card.message_id}")  # the picker's
     await wait_for(lambda: digesting.api.callback_answer(query), what="an answer")
     [prompt] = await digesting.new(READER, known)
     assert prompt.text == (

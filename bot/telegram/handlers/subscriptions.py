@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from telegram import Bot, CallbackQuery, Chat, ForceReply, Message, Update, User
@@ -41,7 +42,7 @@ from bot.telegram.cards import (
     text_reply,
     time_picker_reply,
 )
-from bot.telegram.handlers.common import send_reply
+from bot.telegram.handlers.common import keyboard_markup, send_reply
 from bot.telegram.runtime import BriefContext
 
 __all__ = [
@@ -108,13 +109,14 @@ async def may_change(bot: Bot, chat: Chat, user: User | None, sender_chat: Chat 
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
-async def _allowed(message: Message, context: BriefContext) -> bool:
-    """Whether the author of ``message`` may change the chat's subscriptions (else say so)."""
+async def _allowed(
+    message: Message, context: BriefContext, refusal: str = texts.GROUP_ADMINS_ONLY
+) -> bool:
+    """Whether the author of ``message`` may change the chat's subscriptions or time zone
+    (else say so with ``refusal``)."""
     if await may_change(context.bot, message.chat, message.from_user, message.sender_chat):
         return True
-    await send_reply(
-        context.bot, message.chat_id, text_reply(texts.GROUP_ADMINS_ONLY), message.message_id
-    )
+    await send_reply(context.bot, message.chat_id, text_reply(refusal), message.message_id)
     return False
 
 
@@ -233,7 +235,7 @@ async def on_timezone(update: Update, context: BriefContext) -> None:
     if message is None:
         return
     arguments = _arguments(context)
-    if arguments and not await _allowed(message, context):
+    if arguments and not await _allowed(message, context, texts.GROUP_ADMINS_ONLY_TIMEZONE):
         return
     runtime = context.runtime
     result = await runtime.run(
@@ -279,15 +281,19 @@ async def on_time_reply(update: Update, context: BriefContext) -> None:
     runtime = context.runtime
     digests = runtime.service.digests
     topic, typed = match.group(1).removeprefix("“").removesuffix("”"), (message.text or "").strip()
+    asked = runtime.time_prompts.last(message.chat_id)  # for the card it came from
 
-    def change() -> Reply:
+    def change() -> tuple[Reply, _CardEdit | None]:
         found = next(iter(digests.subscribed_to(message.chat_id, topic)), None)
         if found is None:
-            return text_reply(texts.SUBSCRIPTION_GONE)
-        return _set_time(digests, message.chat_id, found.id, typed, runtime.clock())
+            return text_reply(texts.SUBSCRIPTION_GONE), None
+        card = asked.card_message if asked and asked.subscription_id == found.id else None
+        return _set_time(digests, message.chat_id, found.id, typed, runtime.clock(), card)
 
     runtime.time_prompts.answered(message.chat_id)
-    await _reply(message, context, await runtime.run(change))
+    reply, card = await runtime.run(change)
+    await _reply(message, context, reply)
+    await _edit_card(context.bot, card)
 
 
 async def on_typed_time(update: Update, context: BriefContext) -> None:
@@ -304,26 +310,80 @@ async def on_typed_time(update: Update, context: BriefContext) -> None:
         return
     runtime.time_prompts.answered(message.chat_id)
     if await _allowed(message, context):  # still an admin of the group?
-        reply = await runtime.run(
+        reply, card = await runtime.run(
             _set_time,
             runtime.service.digests,
             message.chat_id,
             prompt.subscription_id,
             message.text,
             runtime.clock(),
+            prompt.card_message,
         )
         await _reply(message, context, reply)
+        await _edit_card(context.bot, card)
     raise ApplicationHandlerStop
 
 
+@dataclass(frozen=True, slots=True)
+class _CardEdit:
+    """A /subscriptions card to rewrite: where it is and what it says now."""
+
+    chat_id: int
+    message_id: int
+    reply: Reply
+
+
 def _set_time(
-    digests: Digests, chat_id: int, subscription_id: int, typed: str, now: datetime
-) -> Reply:
+    digests: Digests,
+    chat_id: int,
+    subscription_id: int,
+    typed: str,
+    now: datetime,
+    card_message: int | None = None,
+) -> tuple[Reply, _CardEdit | None]:
+    """The reply to a typed time, and the card ``card_message`` as it reads now (if any)."""
+    changed = _new_time(digests, chat_id, subscription_id, typed, now, card_message)
+    if isinstance(changed, Refusal):
+        return text_reply(changed.message), None
+    confirmation, edit = changed
+    return text_reply(confirmation), edit
+
+
+def _new_time(
+    digests: Digests,
+    chat_id: int,
+    subscription_id: int,
+    typed: str,
+    now: datetime,
+    card_message: int | None,
+) -> tuple[str, _CardEdit | None] | Refusal:
+    """Set the time: the confirmation, and the card ``card_message`` as it reads now."""
     result = digests.set_time(chat_id, subscription_id, typed, now)
     if isinstance(result, Refusal):
-        return text_reply(result.message)
+        return result
     label = render.topic_label(topic_of(result))
-    return text_reply(texts.time_changed(label, result.local_time, zone_label(result.timezone)))
+    confirmation = texts.time_changed(label, result.local_time, zone_label(result.timezone))
+    if card_message is None:
+        return confirmation, None
+    card = subscription_reply(result, digests.next_delivery(result, now))
+    return confirmation, _CardEdit(chat_id, card_message, card)
+
+
+async def _edit_card(bot: Bot, edit: _CardEdit | None) -> None:
+    """Rewrite a /subscriptions card (best effort: it may have been deleted meanwhile)."""
+    if edit is None:
+        return
+    [text] = edit.reply.chunks
+    try:
+        await bot.edit_message_text(
+            text,
+            chat_id=edit.chat_id,
+            message_id=edit.message_id,
+            reply_markup=keyboard_markup(edit.reply.keyboard),
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            log.info("chat %s: card %s not updated (%s)", edit.chat_id, edit.message_id, exc)
 
 
 # -- buttons --------------------------------------------------------------------------------
@@ -351,26 +411,39 @@ async def on_subscription_button(update: Update, context: BriefContext) -> None:
     label = render.topic_label(topic_of(found))
     if isinstance(action, Unsubscribe):
         await runtime.run(digests.unsubscribe_id, card.chat.id, found.id)
-        await query.answer(texts.unsubscribed([label]))
-        await _drop_buttons(query)
-        await send_reply(context.bot, card.chat.id, text_reply(texts.unsubscribed([label])), None)
+        done = texts.unsubscribed([label])
+        await query.answer(done)
+        if action.card:  # the card describes the subscription: now it says it is gone
+            await _edit(query, done)
+        else:  # a digest keeps its articles
+            await _drop_buttons(query)
+            await send_reply(context.bot, card.chat.id, text_reply(done), None)
     elif isinstance(action, ChangeTime):
         await query.answer()
-        await send_reply(context.bot, card.chat.id, time_picker_reply(found), card.message_id)
+        picker = time_picker_reply(found, card.message_id if action.card else None)
+        await send_reply(context.bot, card.chat.id, picker, card.message_id)
     elif isinstance(action, SetTime):
         changed = await runtime.run(
-            digests.set_time, card.chat.id, found.id, action.local_time, runtime.clock()
+            _new_time,
+            digests,
+            card.chat.id,
+            found.id,
+            action.local_time,
+            runtime.clock(),
+            action.card_message,
         )
         if isinstance(changed, Refusal):
             await query.answer(changed.message)
             return
+        confirmation, edit = changed
         await query.answer()
-        zone = zone_label(changed.timezone)
-        confirmation = texts.time_changed(label, changed.local_time, zone)
         await _edit(query, confirmation)
+        await _edit_card(context.bot, edit)
     elif isinstance(action, TypeTime):
         await query.answer()
-        runtime.time_prompts.ask(card.chat.id, found.id, query.from_user.id, runtime.clock())
+        runtime.time_prompts.ask(
+            card.chat.id, found.id, query.from_user.id, runtime.clock(), action.card_message
+        )
         await context.bot.send_message(
             card.chat.id,
             render.HTML.text(texts.type_time_prompt(label)),

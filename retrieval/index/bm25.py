@@ -520,14 +520,7 @@ class BM25Index:
             if not df:
                 continue
             idf = self._idf_of(df, average_idf)
-            for segment in self._segments:
-                if segment.first_doc + segment.n_docs <= first:
-                    continue
-                docs, tfs = segment.postings(term_id)
-                start = int(np.searchsorted(docs, first))
-                docs, tfs = docs[start:], tfs[start:]
-                live = self._alive[docs].astype(bool)
-                docs, tf = docs[live], tfs[live].astype(np.float64)
+            for docs, tf in self._live_postings_from(term_id, first):
                 part = idf * (tf * (self.k1 + 1) / (tf + norm[docs])) * repeats
                 # A document appears once per term and segment: plain fancy indexing adds.
                 totals[docs - first] += part
@@ -535,6 +528,20 @@ class BM25Index:
         found = np.flatnonzero(touched)
         keys = self._keys[found + first]
         return dict(zip(keys.tolist(), totals[found].tolist(), strict=True))
+
+    def _live_postings_from(
+        self, term_id: int, first: int
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The live documents from number ``first`` on holding a term, per segment:
+        (document numbers, term frequencies as floats)."""
+        for segment in self._segments:
+            if segment.first_doc + segment.n_docs <= first:
+                continue
+            docs, tfs = segment.postings(term_id)
+            start = int(np.searchsorted(docs, first))
+            docs, tfs = docs[start:], tfs[start:]
+            live = self._alive[docs].astype(bool)
+            yield docs[live], tfs[live].astype(np.float64)
 
     def saturations_after(
         self, terms: Iterable[str], after_key: int
@@ -559,14 +566,7 @@ class BM25Index:
             if term_id is None or not self._df[term_id]:
                 continue
             found: dict[int, float] = {}
-            for segment in self._segments:
-                if segment.first_doc + segment.n_docs <= first:
-                    continue
-                docs, tfs = segment.postings(term_id)
-                start = int(np.searchsorted(docs, first))
-                docs, tfs = docs[start:], tfs[start:]
-                live = self._alive[docs].astype(bool)
-                docs, tf = docs[live], tfs[live].astype(np.float64)
+            for docs, tf in self._live_postings_from(term_id, first):
                 part = tf / (tf + norm[docs])
                 found.update(zip(self._keys[docs].tolist(), part.tolist(), strict=True))
             if found:

@@ -9,6 +9,8 @@ thread (:meth:`Runtime.ingest`); the event loop only sends and receives.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from telegram import Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop
@@ -50,6 +52,17 @@ async def _report(message: Message, context: BriefContext, report: IngestReport)
     await send_reply(context.bot, message.chat_id, reply, reply_to=message.message_id)
 
 
+async def _reports(
+    message: Message, context: BriefContext, result: Sequence[IngestReport] | str
+) -> None:
+    """Several reports in one reply, or the one line that stopped the work."""
+    if isinstance(result, str):
+        await _say(message, context, result)
+        return
+    markup = "\n\n".join(render.ingest_report(r, render.HTML) for r in result)
+    await send_reply(context.bot, message.chat_id, html_reply(markup), message.message_id)
+
+
 def _id_argument(context: BriefContext) -> tuple[int | None, bool]:
     """(the one ``<id>`` argument, ``#3`` or ``3``, or None when absent; whether it is valid)."""
     if not context.args:
@@ -70,11 +83,7 @@ async def on_addsource(update: Update, context: BriefContext) -> None:
     line = " ".join(context.args)
     await show_typing(context.bot, message.chat_id)
     reports = await context.runtime.ingest(lambda ingestion: ingestion.add_urls(line))
-    if isinstance(reports, str):
-        await _say(message, context, reports)
-        return
-    markup = "\n\n".join(render.ingest_report(r, render.HTML) for r in reports)
-    await send_reply(context.bot, message.chat_id, html_reply(markup), message.message_id)
+    await _reports(message, context, reports)
 
 
 async def on_sources(update: Update, context: BriefContext) -> None:
@@ -142,11 +151,7 @@ async def on_refresh(update: Update, context: BriefContext) -> None:
         return
     await show_typing(context.bot, message.chat_id)
     result = await context.runtime.ingest(lambda ingestion: ingestion.refresh(wanted))
-    if isinstance(result, str):
-        await _say(message, context, result)
-        return
-    markup = "\n\n".join(render.ingest_report(r, render.HTML) for r in result)
-    await send_reply(context.bot, message.chat_id, html_reply(markup), message.message_id)
+    await _reports(message, context, result)
 
 
 async def on_stats(update: Update, context: BriefContext) -> None:

@@ -136,3 +136,12 @@ def test_a_real_title_stays_on_the_card(corpus: Corpus) -> None:
     card = render.answer_card(AnswerPage(answer), render.console_markup(ansi=False))
     assert "📰 Pony.ai's Nansha fares · Wire" in card
     assert card.count("win such a permit") == 1
+
+
+def test_chinese_words_matched_in_parts_are_bold_as_one() -> None:
+    """Spans that touch or overlap are one bold run (a user trial saw "**比亚**迪" and
+    "**台積****電****董事**長": the segmenter's overlapping parts were bolded apart)."""
+    text = "台積電董事長魏哲家表示，公司 and BYD EVs"
+    spans = ((0, 2), (2, 3), (3, 5), (3, 6), (19, 22), (23, 26))
+    shown = render._highlighted(Highlighted(text, spans), render.console_markup(ansi=False))
+    assert shown == "**台積電董事長**魏哲家表示，公司 and **BYD** **EVs**"

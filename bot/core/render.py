@@ -160,14 +160,24 @@ def format_date(published: str | None, note: str | None = None) -> str:
 def _highlighted(h: Highlighted, m: Markup) -> str:
     out: list[str] = []
     cursor = 0
-    for start, end in h.spans:
-        if start < cursor:
-            continue
+    for start, end in _merged(h.spans):
         out.append(m.text(h.text[cursor:start]))
         out.append(m.bold(m.text(h.text[start:end])))
         cursor = end
     out.append(m.text(h.text[cursor:]))
     return "".join(out)
+
+
+def _merged(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans that overlap or touch made one: Chinese words matched in parts (台積 and 電,
+    董事 inside 董事长) are bold as one word, not as "**台積****電**"."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
 
 
 def _credit_line(c: Candidate, m: Markup, *, shown: str | None = None) -> str:

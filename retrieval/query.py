@@ -1465,8 +1465,9 @@ class QueryParser:
 
     def warm(self, vocabulary: Vocabulary) -> None:
         """Do now the work the first questions would otherwise wait for: the English
-        word keys and the speller for ``vocabulary``."""
+        word keys, the speller for ``vocabulary`` and the stems of common words (~0.4 s)."""
         self._spell(vocabulary)
+        self._stems_of_common_words()
 
     # -- spelling ------------------------------------------------------------------------------
 

@@ -153,9 +153,8 @@ class Analyzer:
         return converted if len(converted) == len(text) else text
 
     def words(self, run: str) -> list[tuple[int, int, str]]:
-        """The Chinese words of a run of Han characters as a reader splits them (jieba's
-        precise mode, no overlapping parts): (start, end, word in Simplified script)."""
-        run = self.simplified(run)
+        """The Chinese words of a run of Han characters, already :meth:`simplified`, as a
+        reader splits them (jieba's precise mode, no overlapping parts): (start, end, word)."""
         out: list[tuple[int, int, str]] = []
         start = 0
         for word in self._jieba_tokenizer().cut(run, HMM=True):
@@ -263,9 +262,7 @@ class Analyzer:
         """Chinese words of a run of Han characters: (start, end, term)."""
         out: list[tuple[int, int, str]] = []
         tokenizer = self._jieba_tokenizer()
-        simplified = self._simplify(run)
-        if len(simplified) == len(run):  # offsets stay those of the text as written
-            run = simplified
+        run = self.simplified(run)  # offsets stay those of the text as written
         for word, start, end in tokenizer.tokenize(run, mode="search"):
             term = unicodedata.normalize("NFKC", word).casefold()
             if term.strip() and term not in _CHINESE_STOPWORDS:
